@@ -1,0 +1,117 @@
+"""One settings object. Every setting can be given as an environment variable with the CATALOG_ prefix.
+
+Nested sections use a double underscore: `CATALOG_API__MAX_DEPTH=12`, `CATALOG_NEO4J__PASSWORD=...`.
+Precedence, highest first: explicit arguments, environment variables, a `.env` file in the working directory,
+then the defaults below. The README lists every setting.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from catalog.domain import DEFAULT_CLASSIFICATIONS, DEFAULT_PURPOSES
+from catalog.errors import ConfigError
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "public-catalog"
+
+
+def default_store_url() -> str:
+    # Four slashes: SQLAlchemy-style absolute path (three slashes would make it relative).
+    return f"sqlite:///{default_data_dir() / 'catalog.db'}"
+
+
+class Neo4jSettings(BaseModel):
+    user: str = Field("neo4j", description="Neo4j user name (ignored when the server has auth disabled).")
+    password: str = Field("", description="Neo4j password. Empty means no authentication.")
+    database: str | None = Field(None, description="Neo4j database name; the server default when unset.")
+    connect_timeout_s: float = Field(10.0, gt=0, description="Seconds to wait for a Bolt connection.")
+
+
+class AuthSettings(BaseModel):
+    jwt_secret: str = Field(
+        "dev-only-change-me",
+        description="HS256 shared secret for dev/embedded mode. Change it anywhere that is not a laptop.",
+    )
+    jwt_algorithm: str = Field("HS256", description="HS256 (shared secret) or RS256 (OIDC issuer's JWKS).")
+    issuer: str | None = Field(None, description="Expected `iss` claim. Required with RS256.")
+    audience: str | None = Field(None, description="Expected `aud` claim, when set.")
+    jwks_url: str | None = Field(None, description="The OIDC issuer's JWKS URL, for RS256.")
+    token_ttl_s: int = Field(3600, gt=0, description="Default lifetime of tokens from `catalog token issue`.")
+
+    @field_validator("jwt_algorithm")
+    @classmethod
+    def _known_algorithm(cls, value: str) -> str:
+        if value not in ("HS256", "RS256"):
+            raise ValueError("expected HS256 or RS256")
+        return value
+
+
+class ApiSettings(BaseModel):
+    max_depth: int = Field(12, gt=0, description="Maximum nesting depth of a GraphQL query.")
+    max_aliases: int = Field(30, gt=0, description="Maximum number of aliased fields in one query.")
+    max_cost: int = Field(5000, gt=0, description="Maximum estimated cost (fields x page sizes) of a query.")
+    max_body_bytes: int = Field(1_000_000, gt=0, description="Largest request body accepted; 413 beyond it.")
+    request_timeout_s: float = Field(30.0, gt=0, description="Seconds a request may run before it is cut off.")
+    max_page_size: int = Field(100, gt=0, description="Largest `first` a list field accepts.")
+    default_page_size: int = Field(20, gt=0, description="Page size when `first` is not given.")
+    introspection: bool = Field(True, description="Allow GraphQL introspection queries.")
+    graphiql: bool = Field(True, description="Serve GraphiQL to browsers that GET /graphql.")
+    graphiql_assets_url: str = Field(
+        "https://unpkg.com",
+        description="Where GraphiQL's JS/CSS load from: the public CDN, or a self-hosted mirror for air-gapped sites.",
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CATALOG_", env_nested_delimiter="__", env_file=".env", extra="ignore")
+
+    store: str = Field(
+        default_factory=default_store_url,
+        description="Where the catalog lives: sqlite:///relative/path.db, sqlite:////absolute/path.db, "
+        "or neo4j://host:7687 (also bolt://, neo4j+s://, bolt+s://).",
+    )
+    neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings)  # type: ignore[arg-type]
+    auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]
+    api: ApiSettings = Field(default_factory=ApiSettings)  # type: ignore[arg-type]
+    host: str = Field("127.0.0.1", description="Address `catalog serve` listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port `catalog serve` listens on.")
+    classifications: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_CLASSIFICATIONS),
+        description="The classification scheme, least to most restrictive (JSON list in the environment).",
+    )
+    purposes: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PURPOSES), description="The vocabulary of purposes (JSON list)."
+    )
+    lineage_max_depth: int = Field(20, gt=0, description="Upper bound on any lineage traversal depth.")
+    policy_dir: Path = Field(Path("policies"), description="Folder holding model.conf and the rule files.")
+    fixtures_dir: Path = Field(
+        Path("../shared/fixtures"), description="Test fixtures (CKAN, OpenLineage, DCAT-AP); tests only."
+    )
+    log_level: str = Field("INFO", description="Python logging level for the server.")
+
+    @field_validator("classifications", "purposes")
+    @classmethod
+    def _non_empty_unique(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("must list at least one value")
+        if len(set(value)) != len(value):
+            raise ValueError("values must be unique")
+        return value
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment (and overrides), naming the setting on any error."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = "__".join(str(p) for p in first["loc"]).upper()
+        raise ConfigError(f"CATALOG_{path}: {first['msg']}") from None

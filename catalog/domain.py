@@ -1,0 +1,359 @@
+"""The catalog's vocabulary: pydantic models and enums that every layer shares."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from catalog.errors import InvalidInput
+
+M = TypeVar("M", bound=BaseModel)
+
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$")]
+Text = Annotated[str, StringConstraints(max_length=20_000)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+
+DEFAULT_CLASSIFICATIONS: tuple[str, ...] = ("PUBLIC", "OFFICIAL", "OFFICIAL_SENSITIVE", "PROTECTED")
+DEFAULT_PURPOSES: tuple[str, ...] = (
+    "SERVICE_DELIVERY",
+    "POLICY_AND_PROGRAMS",
+    "RESEARCH",
+    "STATISTICS",
+    "LAW_ENFORCEMENT",
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    PLATFORM_ADMIN = "PLATFORM_ADMIN"
+    DATA_OWNER = "DATA_OWNER"
+    STEWARD = "STEWARD"
+    APPROVER = "APPROVER"
+    ANALYST = "ANALYST"
+    AUDITOR = "AUDITOR"
+
+
+class PersonalData(StrEnum):
+    """Ordered from least to most restrictive."""
+
+    NONE = "NONE"
+    PERSONAL = "PERSONAL"
+    SPECIAL_CATEGORY = "SPECIAL_CATEGORY"
+
+
+PERSONAL_DATA_ORDER: tuple[PersonalData, ...] = tuple(PersonalData)
+
+
+class Identifiability(StrEnum):
+    IDENTIFIED = "IDENTIFIED"
+    PSEUDONYMISED = "PSEUDONYMISED"
+    DEIDENTIFIED = "DEIDENTIFIED"
+    AGGREGATE = "AGGREGATE"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+
+
+class DatasetStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    DEPRECATED = "DEPRECATED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class PiiTag(StrEnum):
+    NONE = "NONE"
+    DIRECT_IDENTIFIER = "DIRECT_IDENTIFIER"
+    QUASI_IDENTIFIER = "QUASI_IDENTIFIER"
+    SENSITIVE = "SENSITIVE"
+
+
+class LawfulBasis(StrEnum):
+    """GDPR Article 6(1) lawful bases."""
+
+    CONSENT = "CONSENT"
+    CONTRACT = "CONTRACT"
+    LEGAL_OBLIGATION = "LEGAL_OBLIGATION"
+    VITAL_INTERESTS = "VITAL_INTERESTS"
+    PUBLIC_TASK = "PUBLIC_TASK"
+    LEGITIMATE_INTERESTS = "LEGITIMATE_INTERESTS"
+
+
+class ProcessKind(StrEnum):
+    TRANSFORM = "TRANSFORM"
+    AGGREGATE = "AGGREGATE"
+    DEIDENTIFY = "DEIDENTIFY"
+    LINK = "LINK"
+    COPY = "COPY"
+
+
+class AccessMethod(StrEnum):
+    SECURE_ENCLAVE = "SECURE_ENCLAVE"
+    AGGREGATE_QUERY = "AGGREGATE_QUERY"
+    API = "API"
+    DOWNLOAD = "DOWNLOAD"
+
+
+class AgreementStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+    REVOKED = "REVOKED"
+    EXPIRED = "EXPIRED"
+
+
+class ShareRequestStatus(StrEnum):
+    PENDING_APPROVAL = "PENDING_APPROVAL"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    DENIED = "DENIED"
+
+
+class Outcome(StrEnum):
+    PERMIT = "PERMIT"
+    DENY = "DENY"
+
+
+class DenyKind(StrEnum):
+    EXPLICIT = "EXPLICIT"
+    IMPLICIT = "IMPLICIT"
+
+
+class SafeStatus(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+
+
+class Severity(StrEnum):
+    MINOR = "MINOR"
+    MAJOR = "MAJOR"
+    CRITICAL = "CRITICAL"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
+
+
+class Agency(Model):
+    id: Identifier
+    name: Name
+    kind: Annotated[str, StringConstraints(max_length=100)] = "GOVERNMENT_AGENCY"
+    webhook_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class Training(Model):
+    """Data-ethics training: when it was completed and until when it counts."""
+
+    completed_at: datetime
+    expires_at: datetime
+
+    @field_validator("expires_at")
+    @classmethod
+    def _after_completion(cls, value: datetime, info: Any) -> datetime:
+        completed = info.data.get("completed_at")
+        if completed is not None and value <= completed:
+            raise ValueError("must be after completed_at")
+        return value
+
+    def is_current(self, at: datetime) -> bool:
+        return self.completed_at <= at < self.expires_at
+
+
+class Person(Model):
+    id: Identifier
+    name: Name
+    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    agency_id: Identifier
+    roles: list[Role] = Field(default_factory=list)
+    training: Training | None = None
+
+
+class LegalBasis(Model):
+    article6: LawfulBasis
+    statute: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    covers_identified: bool = False
+
+
+class DatasetField(Model):
+    """A column of a dataset, tagged for personal information."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    type: Annotated[str, StringConstraints(max_length=100)] = "string"
+    description: Text = ""
+    pii: PiiTag = PiiTag.NONE
+
+
+class Dataset(Model):
+    id: Identifier
+    title: Name
+    description: Text = ""
+    owner_agency_id: Identifier
+    classification: str = "OFFICIAL"
+    personal_data: PersonalData = PersonalData.NONE
+    identifiability: Identifiability = Identifiability.NOT_APPLICABLE
+    legal_basis: LegalBasis | None = None
+    permitted_purposes: list[str] = Field(default_factory=list)
+    retention_days: int | None = Field(default=None, gt=0)
+    collection_method: Text = ""
+    consent_notes: Text = ""
+    known_limitations: Text = ""
+    quality_status: Annotated[str, StringConstraints(max_length=100)] = "UNASSESSED"
+    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(default_factory=list)
+    status: DatasetStatus = DatasetStatus.ACTIVE
+    version: int = Field(default=1, ge=1)
+    fields: list[DatasetField] = Field(default_factory=list)
+    source_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    placeholder: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("fields")
+    @classmethod
+    def _unique_field_names(cls, value: list[DatasetField]) -> list[DatasetField]:
+        names = [f.name for f in value]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"field names must be unique; repeated: {', '.join(duplicates)}")
+        return value
+
+
+class Process(Model):
+    """A lineage activity (W3C PROV): it used its inputs and generated its outputs."""
+
+    id: Identifier
+    name: Name
+    kind: ProcessKind = ProcessKind.TRANSFORM
+    run_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    inputs: list[Identifier] = Field(default_factory=list)
+    outputs: list[Identifier] = Field(default_factory=list)
+    attested_identifiability: Identifiability | None = None
+    attested_by: Identifier | None = None
+    attestation_note: Text | None = None
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class SharingAgreement(Model):
+    id: Identifier
+    provider_agency_id: Identifier
+    recipient_agency_id: Identifier
+    dataset_ids: list[Identifier]
+    approved_fields: list[str] = Field(default_factory=list)
+    purpose: str
+    legal_basis: LegalBasis
+    access_method: AccessMethod
+    max_classification: str = "OFFICIAL"
+    max_personal_data: PersonalData = PersonalData.NONE
+    allows_identified: bool = False
+    conditions: list[str] = Field(default_factory=list)
+    obligations: list[str] = Field(default_factory=list)
+    valid_from: datetime
+    valid_until: datetime
+    status: AgreementStatus = AgreementStatus.ACTIVE
+    status_reason: Text | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ShareRequest(Model):
+    id: Identifier
+    requester_id: Identifier
+    recipient_agency_id: Identifier
+    dataset_ids: list[Identifier]
+    purpose: str
+    legal_basis: LegalBasis
+    access_method: AccessMethod
+    fields: list[str] = Field(default_factory=list)
+    justification: Text = ""
+    valid_from: datetime
+    valid_until: datetime
+    status: ShareRequestStatus = ShareRequestStatus.PENDING_APPROVAL
+    required_approvals: list[str] = Field(default_factory=list)
+    agreement_id: Identifier | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ConditionResult(Model):
+    name: str
+    passed: bool
+    seen: dict[str, Any] = Field(default_factory=dict)
+    expected: str = ""
+
+
+class RuleEvaluation(Model):
+    rule_id: str
+    effect: str
+    matched: bool
+    conditions: list[ConditionResult] = Field(default_factory=list)
+
+
+class SafeResult(Model):
+    safe: str
+    status: SafeStatus
+    evidence: list[str] = Field(default_factory=list)
+
+
+class AccessRequest(Model):
+    action: str
+    dataset_id: Identifier
+    purpose: str | None = None
+    access_method: AccessMethod | None = None
+    fields: list[str] = Field(default_factory=list)
+
+
+class Decision(Model):
+    id: Identifier
+    at: datetime
+    principal_id: str
+    request: AccessRequest
+    outcome: Outcome
+    deny_kind: DenyKind | None = None
+    determining_rules: list[str] = Field(default_factory=list)
+    evaluations: list[RuleEvaluation] = Field(default_factory=list)
+    safes: list[SafeResult] = Field(default_factory=list)
+    obligations: list[str] = Field(default_factory=list)
+    reason: Annotated[str, StringConstraints(min_length=1)]
+    policy_version: str
+    engine_version: str
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    agreement_id: Identifier | None = None
+
+
+class AuditEvent(Model):
+    sequence: int = Field(ge=1)
+    at: datetime
+    principal_id: str
+    action: str
+    target_ids: list[str]
+    change_digest: str
+    change: dict[str, Any] = Field(default_factory=dict)
+    decision_id: str | None = None
+    prev_hash: str
+    hash: str
+
+
+def parse_model(model: type[M], payload: dict[str, Any], *, prefix: str = "") -> M:
+    """Validate `payload` as `model`, turning pydantic's error into InvalidInput naming the field.
+
+    Only the first problem is reported, as `field.path: rule`.
+    """
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise invalid_from(exc, prefix=prefix) from None
+
+
+def invalid_from(exc: ValidationError, *, prefix: str = "") -> InvalidInput:
+    first = exc.errors()[0]
+    path = ".".join(str(part) for part in first["loc"]) or "input"
+    rule = first["msg"]
+    if first["type"] == "greater_than":
+        rule = f"must be > {first['ctx']['gt']}"
+    elif first["type"] == "extra_forbidden":
+        rule = "is not a known field"
+    elif first["type"] == "missing":
+        rule = "is required"
+    elif rule.startswith("Value error, "):
+        rule = rule.removeprefix("Value error, ")
+    return InvalidInput(f"{prefix}{path}", rule)

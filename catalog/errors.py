@@ -1,0 +1,69 @@
+"""The one exception tree. Every layer raises these; driver errors are translated at each backend's boundary."""
+
+from __future__ import annotations
+
+
+class CatalogError(Exception):
+    """Base of every error the catalog raises on purpose.
+
+    `code` is the stable machine-readable name (it becomes GraphQL `extensions.code`).
+    """
+
+    code = "INTERNAL"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(CatalogError):
+    code = "NOT_FOUND"
+
+    def __init__(self, kind: str, id: str) -> None:
+        super().__init__(f"{kind} {id!r} not found")
+        self.kind = kind
+        self.id = id
+
+
+class AlreadyExists(CatalogError):
+    code = "CONFLICT"
+
+    def __init__(self, kind: str, id: str) -> None:
+        super().__init__(f"{kind} {id!r} already exists")
+        self.kind = kind
+        self.id = id
+
+
+class Conflict(CatalogError):
+    code = "CONFLICT"
+
+
+class InvalidInput(CatalogError):
+    """Bad input from a user. `field` is the dotted path of the offending field or setting."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}")
+        self.field = field
+        self.rule = rule
+
+
+class Unauthenticated(CatalogError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(CatalogError):
+    code = "FORBIDDEN"
+
+
+class Unavailable(CatalogError):
+    """The store (or another dependency) cannot be reached or used right now."""
+
+    code = "UNAVAILABLE"
+
+
+class ConfigError(CatalogError):
+    """A setting is wrong. The message names the setting and what was expected."""
+
+    code = "CONFIG"

@@ -1,0 +1,135 @@
+"""The store contract. Two backends implement it (SQLite, Neo4j); `tests/store/` pins it down on both.
+
+Only `CatalogError` subclasses cross this boundary: each backend translates its driver's errors in one place.
+Properties are flat: a value is a str, int, float, bool or a list of those. Writing None removes a property;
+reading an absent property is the caller's business (the record codec supplies defaults). `get_node` and
+`find_nodes` always include the node's `id` among its properties.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
+
+from catalog.store.query import Direction, LineageGraph, Page, Predicate
+from catalog.store.schema import Label, Rel
+
+Props = dict[str, Any]
+T = TypeVar("T")
+LineageDirection = Literal["UPSTREAM", "DOWNSTREAM", "BOTH"]
+
+
+class GraphTx(ABC):
+    """Operations inside one transaction. Everything done through one GraphTx commits or rolls back together."""
+
+    @abstractmethod
+    def create_node(self, label: Label, id: str, props: Props) -> None:
+        """Create a node. Raises AlreadyExists when a node with that label and id exists."""
+
+    @abstractmethod
+    def merge_node(self, label: Label, id: str, props: Props) -> bool:
+        """Create the node, or set the given properties on the existing one. Returns True if it was created."""
+
+    @abstractmethod
+    def update_node(self, label: Label, id: str, props: Props) -> None:
+        """Set the given properties on an existing node. Raises NotFound when it does not exist."""
+
+    @abstractmethod
+    def get_node(self, label: Label, id: str) -> Props | None:
+        """The node's properties (with `id`), or None."""
+
+    @abstractmethod
+    def get_nodes(self, label: Label, ids: Sequence[str]) -> dict[str, Props]:
+        """Many nodes in one round trip. Missing ids are absent from the result."""
+
+    @abstractmethod
+    def delete_node(self, label: Label, id: str) -> None:
+        """Delete the node and its edges. Raises NotFound when it does not exist."""
+
+    @abstractmethod
+    def merge_edge(self, rel: Rel, source: str, target: str, props: Props | None = None) -> None:
+        """Create the edge unless it exists (then set `props` on it).
+
+        The endpoint labels come from `schema.ENDPOINTS`. Raises NotFound naming the missing endpoint.
+        """
+
+    @abstractmethod
+    def delete_edges(self, rel: Rel, *, source: str | None = None, target: str | None = None) -> int:
+        """Delete edges of type `rel` from `source` and/or to `target`. Returns how many were deleted."""
+
+    @abstractmethod
+    def neighbors(self, rel: Rel, ids: Sequence[str], direction: Direction) -> dict[str, list[str]]:
+        """For each id, the ids at the other end of its `rel` edges, sorted, in one round trip.
+
+        direction "out": ids are sources, result lists targets; "in": ids are targets, result lists sources.
+        Every requested id is a key (with an empty list when it has no such edges).
+        """
+
+    @abstractmethod
+    def find_nodes(
+        self,
+        label: Label,
+        where: Predicate,
+        *,
+        first: int,
+        after: str | None = None,
+        with_total: bool = False,
+    ) -> Page:
+        """Nodes of `label` matching `where`, ordered by id, at most `first`, with id greater than `after`."""
+
+    @abstractmethod
+    def lineage(self, start: str, direction: LineageDirection, depth: int) -> LineageGraph:
+        """Datasets and processes reachable from dataset `start` within `depth` dataset hops.
+
+        UPSTREAM follows (dataset)-[:GENERATED_BY]->(process)-[:USED]->(dataset); DOWNSTREAM the reverse.
+        The start dataset is included at depth 0. Cycles terminate. Raises NotFound if `start` is missing.
+        """
+
+    @abstractmethod
+    def next_sequence(self, name: str) -> int:
+        """Atomically increment and return the named counter (1 on first use). Rolls back with the tx."""
+
+
+class GraphStore(ABC):
+    """A catalog store: runs units of work in transactions."""
+
+    backend: str = "abstract"
+
+    def __init__(self) -> None:
+        # Counts queries sent to the database, so tests can bound round trips (no N+1).
+        self.round_trips = 0
+
+    @abstractmethod
+    def write(self, work: Callable[[GraphTx], T]) -> T:
+        """Run `work` in a write transaction and commit; roll back on any exception.
+
+        `work` may be run more than once (transient errors are retried), so it must not have side effects
+        outside the transaction.
+        """
+
+    @abstractmethod
+    def read(self, work: Callable[[GraphTx], T]) -> T:
+        """Run `work` in a read transaction."""
+
+    @abstractmethod
+    def init_schema(self) -> None:
+        """Create tables, constraints and indexes. Idempotent."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise Unavailable unless the store answers a trivial query."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Delete every node and edge (tests and `catalog demo --reset`)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

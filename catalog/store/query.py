@@ -1,0 +1,138 @@
+"""A small predicate language over nodes. Backends compile it to parameterized SQL or Cypher.
+
+The policy layer translates visibility rules into these predicates, so lists are filtered inside the store
+query instead of being fetched whole and trimmed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from catalog.store.schema import Rel
+
+Scalar = str | int | float | bool | None
+Direction = Literal["out", "in"]
+
+
+@dataclass(frozen=True)
+class Eq:
+    prop: str
+    value: Scalar
+
+
+@dataclass(frozen=True)
+class In:
+    prop: str
+    values: tuple[Scalar, ...]
+
+
+@dataclass(frozen=True)
+class Contains:
+    """A list property contains `value`."""
+
+    prop: str
+    value: Scalar
+
+
+@dataclass(frozen=True)
+class Cmp:
+    prop: str
+    op: Literal["<", "<=", ">", ">="]
+    value: Scalar
+
+
+@dataclass(frozen=True)
+class IdIn:
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Text:
+    """Full-text match over the label's text-indexed properties. Words are ANDed, prefix-matched."""
+
+    query: str
+
+
+@dataclass(frozen=True)
+class Related:
+    """There is an edge of type `rel` (outgoing or incoming) to a node matching `where`."""
+
+    rel: Rel
+    direction: Direction
+    where: Predicate | None = None
+
+
+@dataclass(frozen=True)
+class And:
+    parts: tuple[Predicate, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    parts: tuple[Predicate, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    part: Predicate
+
+
+@dataclass(frozen=True)
+class Const:
+    """Always true or always false: what a policy yields when a principal sees all or nothing."""
+
+    value: bool
+
+
+Predicate = Eq | In | Contains | Cmp | IdIn | Text | Related | And | Or | Not | Const
+
+TRUE = Const(True)
+FALSE = Const(False)
+
+
+def all_of(*parts: Predicate | None) -> Predicate:
+    """AND the given predicates, dropping None and folding constants."""
+    kept: list[Predicate] = []
+    for part in parts:
+        if part is None or part == TRUE:
+            continue
+        if part == FALSE:
+            return FALSE
+        kept.append(part)
+    if not kept:
+        return TRUE
+    return kept[0] if len(kept) == 1 else And(tuple(kept))
+
+
+def any_of(*parts: Predicate | None) -> Predicate:
+    """OR the given predicates, dropping None and folding constants."""
+    kept: list[Predicate] = []
+    for part in parts:
+        if part is None or part == FALSE:
+            continue
+        if part == TRUE:
+            return TRUE
+        kept.append(part)
+    if not kept:
+        return FALSE
+    return kept[0] if len(kept) == 1 else Or(tuple(kept))
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of node ids with their properties, ordered by id."""
+
+    items: list[tuple[str, dict[str, object]]]
+    has_next: bool
+    end_cursor: str | None
+    total: int | None = None
+
+
+@dataclass
+class LineageGraph:
+    """What a lineage traversal reached. Depth counts dataset hops from the start."""
+
+    datasets: dict[str, int] = field(default_factory=dict)
+    processes: dict[str, int] = field(default_factory=dict)
+    edges: set[tuple[str, str, str]] = field(default_factory=set)  # (rel, source id, target id)

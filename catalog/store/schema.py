@@ -1,0 +1,91 @@
+"""The graph's whitelisted labels and relationship types. Nothing from input ever becomes an identifier."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Label(StrEnum):
+    AGENCY = "Agency"
+    PERSON = "Person"
+    DATASET = "Dataset"
+    FIELD = "Field"
+    PROCESS = "Process"
+    AGREEMENT = "SharingAgreement"
+    SHARE_REQUEST = "ShareRequest"
+    DECISION = "Decision"
+    AUDIT_EVENT = "AuditEvent"
+    NOTICE = "CorrectionNotice"
+
+
+class Rel(StrEnum):
+    MEMBER_OF = "MEMBER_OF"
+    STEWARD_OF = "STEWARD_OF"
+    OWNED_BY = "OWNED_BY"
+    HAS_FIELD = "HAS_FIELD"
+    USED = "USED"
+    GENERATED_BY = "GENERATED_BY"
+    DERIVED_FROM = "DERIVED_FROM"
+    PROVIDER = "PROVIDER"
+    RECIPIENT = "RECIPIENT"
+    COVERS = "COVERS"
+    BY = "BY"
+    FOR = "FOR"
+    RESULTED_IN = "RESULTED_IN"
+    ABOUT = "ABOUT"
+    REQUESTED_BY = "REQUESTED_BY"
+    UNDER = "UNDER"
+    NOTICE_OF = "NOTICE_OF"
+
+
+# (source label, target label) of every relationship type; edges are checked against it.
+ENDPOINTS: dict[Rel, tuple[Label, Label]] = {
+    Rel.MEMBER_OF: (Label.PERSON, Label.AGENCY),
+    Rel.STEWARD_OF: (Label.PERSON, Label.DATASET),
+    Rel.OWNED_BY: (Label.DATASET, Label.AGENCY),
+    Rel.HAS_FIELD: (Label.DATASET, Label.FIELD),
+    Rel.USED: (Label.PROCESS, Label.DATASET),
+    Rel.GENERATED_BY: (Label.DATASET, Label.PROCESS),
+    Rel.DERIVED_FROM: (Label.FIELD, Label.FIELD),
+    Rel.PROVIDER: (Label.AGREEMENT, Label.AGENCY),
+    Rel.RECIPIENT: (Label.AGREEMENT, Label.AGENCY),
+    Rel.COVERS: (Label.AGREEMENT, Label.DATASET),
+    Rel.BY: (Label.SHARE_REQUEST, Label.PERSON),
+    Rel.FOR: (Label.SHARE_REQUEST, Label.DATASET),
+    Rel.RESULTED_IN: (Label.SHARE_REQUEST, Label.AGREEMENT),
+    Rel.ABOUT: (Label.DECISION, Label.DATASET),
+    Rel.REQUESTED_BY: (Label.DECISION, Label.PERSON),
+    Rel.UNDER: (Label.DECISION, Label.AGREEMENT),
+    Rel.NOTICE_OF: (Label.NOTICE, Label.DATASET),
+}
+
+# Properties each label may be filtered or ordered on. Backends index these; predicates naming any other
+# property are a programming error.
+QUERYABLE: dict[Label, frozenset[str]] = {
+    Label.AGENCY: frozenset({"name", "kind"}),
+    Label.PERSON: frozenset({"agency_id", "roles", "name"}),
+    Label.DATASET: frozenset(
+        {
+            "owner_agency_id",
+            "classification",
+            "effective_classification",
+            "status",
+            "tags",
+            "personal_data",
+            "placeholder",
+            "title",
+        }
+    ),
+    Label.FIELD: frozenset({"dataset_id", "name"}),
+    Label.PROCESS: frozenset({"kind", "run_id"}),
+    Label.AGREEMENT: frozenset(
+        {"provider_agency_id", "recipient_agency_id", "status", "purpose", "valid_until", "dataset_ids"}
+    ),
+    Label.SHARE_REQUEST: frozenset({"requester_id", "recipient_agency_id", "status", "dataset_ids"}),
+    Label.DECISION: frozenset({"principal_id", "dataset_id", "outcome", "rule_ids", "agency_id", "at"}),
+    Label.AUDIT_EVENT: frozenset({"principal_id", "action", "target_ids", "at", "sequence"}),
+    Label.NOTICE: frozenset({"dataset_id", "agency_ids", "at"}),
+}
+
+# Properties covered by the full-text index (Neo4j full-text index, SQLite FTS5).
+TEXT_INDEXED: dict[Label, tuple[str, ...]] = {Label.DATASET: ("title", "description", "tags")}

@@ -1,0 +1,433 @@
+"""The embedded store: stdlib sqlite3 holding a property graph in two tables, with WAL and foreign keys on."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from catalog.errors import AlreadyExists, CatalogError, NotFound, Unavailable
+from catalog.store.base import GraphStore, GraphTx, LineageDirection, Props, T
+from catalog.store.query import (
+    And,
+    Cmp,
+    Const,
+    Contains,
+    Direction,
+    Eq,
+    IdIn,
+    In,
+    LineageGraph,
+    Not,
+    Or,
+    Page,
+    Predicate,
+    Related,
+    Text,
+)
+from catalog.store.schema import ENDPOINTS, QUERYABLE, TEXT_INDEXED, Label, Rel
+
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS nodes (
+        label TEXT NOT NULL, id TEXT NOT NULL, props TEXT NOT NULL,
+        PRIMARY KEY (label, id)) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS edges (
+        rel TEXT NOT NULL,
+        source_label TEXT NOT NULL, source TEXT NOT NULL,
+        target_label TEXT NOT NULL, target TEXT NOT NULL,
+        props TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (rel, source, target),
+        FOREIGN KEY (source_label, source) REFERENCES nodes(label, id) ON DELETE CASCADE,
+        FOREIGN KEY (target_label, target) REFERENCES nodes(label, id) ON DELETE CASCADE) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS edges_by_target ON edges(rel, target, source)",
+    "CREATE INDEX IF NOT EXISTS edges_by_source_node ON edges(source_label, source)",
+    "CREATE INDEX IF NOT EXISTS edges_by_target_node ON edges(target_label, target)",
+    "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS node_text USING fts5(label UNINDEXED, id UNINDEXED, body)",
+]
+_SAFE_PROP = re.compile(r"^[a-z][a-z0-9_]*$")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _index_statements() -> list[str]:
+    statements = []
+    for label, props in QUERYABLE.items():
+        for prop in sorted(props):
+            statements.append(
+                f"CREATE INDEX IF NOT EXISTS nodes_{label}_{prop} ON nodes(label, json_extract(props, '$.{prop}'))"
+            )
+    return statements
+
+
+def _dump(props: Props) -> str:
+    return json.dumps({k: v for k, v in props.items() if v is not None}, separators=(",", ":"), sort_keys=True)
+
+
+def _fts_query(text: str) -> str | None:
+    words = _WORD.findall(text)
+    return " ".join(f'"{w}"*' for w in words) if words else None
+
+
+@contextmanager
+def _translated(path: str) -> Iterator[None]:
+    """The one place where sqlite3 errors become CatalogErrors."""
+    try:
+        yield
+    except CatalogError:
+        raise
+    except sqlite3.IntegrityError as exc:
+        raise Unavailable(f"SQLite store {path}: integrity error: {exc}") from None
+    except sqlite3.OperationalError as exc:
+        message = str(exc)
+        if "locked" in message or "busy" in message:
+            raise Unavailable(f"SQLite store {path} is busy (locked by another writer); try again") from None
+        raise Unavailable(f"SQLite store {path}: {message}") from None
+    except sqlite3.DatabaseError as exc:
+        raise Unavailable(
+            f"CATALOG_STORE: {path} is not a usable SQLite database ({exc}); "
+            "point CATALOG_STORE at another file or move this one aside"
+        ) from None
+
+
+class _Compiler:
+    """Compiles a Predicate into a SQL condition over a nodes alias, collecting parameters."""
+
+    def __init__(self) -> None:
+        self.params: list[Any] = []
+        self._aliases = 0
+
+    def compile(self, predicate: Predicate, label: Label, alias: str) -> str:
+        match predicate:
+            case Const(value=value):
+                return "1" if value else "0"
+            case Eq(prop=prop, value=None):
+                return f"{self._prop(label, alias, prop)} IS NULL"
+            case Eq(prop=prop, value=value):
+                self.params.append(value)
+                return f"{self._prop(label, alias, prop)} = ?"
+            case In(prop=prop, values=values):
+                if not values:
+                    return "0"
+                self.params.extend(values)
+                return f"{self._prop(label, alias, prop)} IN ({', '.join('?' * len(values))})"
+            case Contains(prop=prop, value=value):
+                self._prop(label, alias, prop)
+                self.params.append(value)
+                return f"EXISTS (SELECT 1 FROM json_each({alias}.props, '$.{prop}') WHERE value = ?)"
+            case Cmp(prop=prop, op=op, value=value):
+                assert op in ("<", "<=", ">", ">="), op
+                self.params.append(value)
+                return f"{self._prop(label, alias, prop)} {op} ?"
+            case IdIn(ids=ids):
+                if not ids:
+                    return "0"
+                self.params.extend(ids)
+                return f"{alias}.id IN ({', '.join('?' * len(ids))})"
+            case Text(query=query):
+                assert label in TEXT_INDEXED, f"{label} has no text index"
+                match = _fts_query(query)
+                if match is None:
+                    return "1"
+                self.params.extend([label.value, match])
+                return f"{alias}.id IN (SELECT id FROM node_text WHERE label = ? AND node_text MATCH ?)"
+            case Related(rel=rel, direction=direction, where=where):
+                return self._related(rel, direction, where, label, alias)
+            case And(parts=parts):
+                return "(" + " AND ".join(self.compile(p, label, alias) for p in parts) + ")"
+            case Or(parts=parts):
+                return "(" + " OR ".join(self.compile(p, label, alias) for p in parts) + ")"
+            case Not(part=part):
+                return f"NOT ({self.compile(part, label, alias)})"
+        raise AssertionError(f"unknown predicate {predicate!r}")
+
+    def _prop(self, label: Label, alias: str, prop: str) -> str:
+        assert prop in QUERYABLE[label] and _SAFE_PROP.match(prop), f"{label}.{prop} is not queryable"
+        return f"json_extract({alias}.props, '$.{prop}')"
+
+    def _related(self, rel: Rel, direction: Direction, where: Predicate | None, label: Label, alias: str) -> str:
+        source_label, target_label = ENDPOINTS[rel]
+        near_label, other = (source_label, target_label) if direction == "out" else (target_label, source_label)
+        assert near_label == label, f"{rel} does not start at {label}"
+        near, far = ("source", "target") if direction == "out" else ("target", "source")
+        self._aliases += 1
+        edge, node = f"e{self._aliases}", f"m{self._aliases}"
+        join = ""
+        if where is not None:
+            # Parameters are collected in the order their placeholders appear in the SQL text.
+            self.params.append(other.value)
+            join = f"JOIN nodes {node} ON {node}.label = ? AND {node}.id = {edge}.{far} "
+        self.params.append(rel.value)
+        condition = f"{edge}.rel = ? AND {edge}.{near} = {alias}.id"
+        if where is not None:
+            condition += f" AND {self.compile(where, other, node)}"
+        return f"EXISTS (SELECT 1 FROM edges {edge} {join}WHERE {condition})"
+
+
+class SqliteTx(GraphTx):
+    def __init__(self, store: SqliteStore, conn: sqlite3.Connection) -> None:
+        self._store = store
+        self._conn = conn
+
+    def _q(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        self._store.round_trips += 1
+        return self._conn.execute(sql, params)
+
+    def _exists(self, label: Label, id: str) -> bool:
+        return self._q("SELECT 1 FROM nodes WHERE label = ? AND id = ?", (label.value, id)).fetchone() is not None
+
+    def _reindex_text(self, label: Label, id: str, props: Props | None) -> None:
+        fields = TEXT_INDEXED.get(label)
+        if not fields:
+            return
+        self._q("DELETE FROM node_text WHERE label = ? AND id = ?", (label.value, id))
+        if props is None:
+            return
+        parts = []
+        for name in fields:
+            value = props.get(name)
+            parts.append(" ".join(value) if isinstance(value, list) else str(value or ""))
+        self._q("INSERT INTO node_text (label, id, body) VALUES (?, ?, ?)", (label.value, id, "\n".join(parts)))
+
+    def create_node(self, label: Label, id: str, props: Props) -> None:
+        if self._exists(label, id):
+            raise AlreadyExists(label.value, id)
+        self._q("INSERT INTO nodes (label, id, props) VALUES (?, ?, ?)", (label.value, id, _dump(props)))
+        self._reindex_text(label, id, props)
+
+    def merge_node(self, label: Label, id: str, props: Props) -> bool:
+        created = not self._exists(label, id)
+        patch = json.dumps(props, separators=(",", ":"))
+        row = self._q(
+            "INSERT INTO nodes (label, id, props) VALUES (?, ?, ?) "
+            "ON CONFLICT (label, id) DO UPDATE SET props = json_patch(nodes.props, ?) RETURNING props",
+            (label.value, id, _dump(props), patch),
+        ).fetchone()
+        self._reindex_text(label, id, json.loads(row[0]))
+        return created
+
+    def update_node(self, label: Label, id: str, props: Props) -> None:
+        row = self._q(
+            "UPDATE nodes SET props = json_patch(props, ?) WHERE label = ? AND id = ? RETURNING props",
+            (json.dumps(props, separators=(",", ":")), label.value, id),
+        ).fetchone()
+        if row is None:
+            raise NotFound(label.value, id)
+        self._reindex_text(label, id, json.loads(row[0]))
+
+    def get_node(self, label: Label, id: str) -> Props | None:
+        return self.get_nodes(label, [id]).get(id)
+
+    def get_nodes(self, label: Label, ids: Sequence[str]) -> dict[str, Props]:
+        if not ids:
+            return {}
+        rows = self._q(
+            "SELECT id, props FROM nodes WHERE label = ? AND id IN (SELECT value FROM json_each(?))",
+            (label.value, json.dumps(list(ids))),
+        )
+        return {id: {**json.loads(props), "id": id} for id, props in rows}
+
+    def delete_node(self, label: Label, id: str) -> None:
+        if self._q("DELETE FROM nodes WHERE label = ? AND id = ?", (label.value, id)).rowcount == 0:
+            raise NotFound(label.value, id)
+        self._reindex_text(label, id, None)
+
+    def merge_edge(self, rel: Rel, source: str, target: str, props: Props | None = None) -> None:
+        source_label, target_label = ENDPOINTS[rel]
+        for label, id in ((source_label, source), (target_label, target)):
+            if not self._exists(label, id):
+                raise NotFound(label.value, id)
+        self._q(
+            "INSERT INTO edges (rel, source_label, source, target_label, target, props) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (rel, source, target) DO UPDATE SET props = json_patch(edges.props, excluded.props)",
+            (rel.value, source_label.value, source, target_label.value, target, _dump(props or {})),
+        )
+
+    def delete_edges(self, rel: Rel, *, source: str | None = None, target: str | None = None) -> int:
+        assert source is not None or target is not None, "delete_edges needs a source or a target"
+        sql, params = "DELETE FROM edges WHERE rel = ?", [rel.value]
+        if source is not None:
+            sql, params = sql + " AND source = ?", [*params, source]
+        if target is not None:
+            sql, params = sql + " AND target = ?", [*params, target]
+        return self._q(sql, params).rowcount
+
+    def neighbors(self, rel: Rel, ids: Sequence[str], direction: Direction) -> dict[str, list[str]]:
+        near, far = ("source", "target") if direction == "out" else ("target", "source")
+        result: dict[str, list[str]] = {id: [] for id in ids}
+        if not ids:
+            return result
+        rows = self._q(
+            f"SELECT {near}, {far} FROM edges WHERE rel = ? AND {near} IN (SELECT value FROM json_each(?)) "
+            f"ORDER BY {near}, {far}",
+            (rel.value, json.dumps(list(ids))),
+        )
+        for key, other in rows:
+            result[key].append(other)
+        return result
+
+    def find_nodes(
+        self,
+        label: Label,
+        where: Predicate,
+        *,
+        first: int,
+        after: str | None = None,
+        with_total: bool = False,
+    ) -> Page:
+        assert first >= 0, "first must not be negative"
+        compiler = _Compiler()
+        condition = compiler.compile(where, label, "n")
+        base = f"FROM nodes n WHERE n.label = ? AND {condition}"
+        params = [label.value, *compiler.params]
+        total = None
+        if with_total:
+            total = self._q(f"SELECT count(*) {base}", params).fetchone()[0]
+        page_sql = f"SELECT n.id, n.props {base}"
+        page_params = list(params)
+        if after is not None:
+            page_sql += " AND n.id > ?"
+            page_params.append(after)
+        rows = self._q(f"{page_sql} ORDER BY n.id LIMIT ?", [*page_params, first + 1]).fetchall()
+        items = [(id, {**json.loads(props), "id": id}) for id, props in rows[:first]]
+        return Page(
+            items=items,
+            has_next=len(rows) > first,
+            end_cursor=items[-1][0] if items else after,
+            total=total,
+        )
+
+    def lineage(self, start: str, direction: LineageDirection, depth: int) -> LineageGraph:
+        if not self._exists(Label.DATASET, start):
+            raise NotFound(Label.DATASET.value, start)
+        graph = LineageGraph(datasets={start: 0})
+        directions = ("UPSTREAM", "DOWNSTREAM") if direction == "BOTH" else (direction,)
+        for way in directions:
+            self._walk(start, way, depth, graph)
+        return graph
+
+    def _walk(self, start: str, direction: str, depth: int, graph: LineageGraph) -> None:
+        # Upstream: dataset -GENERATED_BY-> process -USED-> dataset. Downstream walks the same edges backwards.
+        upstream = direction == "UPSTREAM"
+        first_rel, second_rel = ("GENERATED_BY", "USED") if upstream else ("USED", "GENERATED_BY")
+        near, far = ("source", "target") if upstream else ("target", "source")
+        # UNION (not UNION ALL) drops repeated (dataset, depth) rows, and the depth bound ends any cycle.
+        reached = self._q(
+            f"""WITH RECURSIVE walk(ds, depth) AS (
+                  SELECT ?, 0
+                  UNION
+                  SELECT b.{far}, w.depth + 1 FROM walk w
+                  JOIN edges a ON a.rel = ? AND a.{near} = w.ds
+                  JOIN edges b ON b.rel = ? AND b.{near} = a.{far}
+                  WHERE w.depth < ?)
+                SELECT ds, min(depth) FROM walk GROUP BY ds""",
+            (start, first_rel, second_rel, depth),
+        ).fetchall()
+        depths = dict(reached)
+        for ds, level in depths.items():
+            graph.datasets[ds] = min(level, graph.datasets.get(ds, level))
+        expand = [ds for ds, level in depths.items() if level < depth]
+        rows = self._q(
+            f"""SELECT a.{near}, a.{far}, b.{far} FROM edges a
+                JOIN edges b ON b.rel = ? AND b.{near} = a.{far}
+                WHERE a.rel = ? AND a.{near} IN (SELECT value FROM json_each(?))""",
+            (second_rel, first_rel, json.dumps(expand)),
+        )
+        for ds, process, other in rows:
+            level = depths[ds]
+            graph.processes[process] = min(level, graph.processes.get(process, level))
+            if upstream:
+                graph.edges.update({("GENERATED_BY", ds, process), ("USED", process, other)})
+            else:
+                graph.edges.update({("USED", process, ds), ("GENERATED_BY", other, process)})
+
+    def next_sequence(self, name: str) -> int:
+        row = self._q(
+            "INSERT INTO counters (name, value) VALUES (?, 1) "
+            "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+            (name,),
+        ).fetchone()
+        return int(row[0])
+
+
+class SqliteStore(GraphStore):
+    """SQLite file store. One connection per thread; writers serialize on BEGIN IMMEDIATE."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = str(path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        if self.path != ":memory:":
+            parent = Path(self.path).expanduser().parent
+            with _translated(self.path):
+                try:
+                    parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise Unavailable(f"CATALOG_STORE: cannot create folder {parent}: {exc.strerror}") from None
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            with _translated(self.path):
+                conn = sqlite3.connect(
+                    str(Path(self.path).expanduser()), isolation_level=None, check_same_thread=False, timeout=10
+                )
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA foreign_keys = ON")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA busy_timeout = 10000")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def _run(self, work: Callable[[GraphTx], T], begin: str) -> T:
+        with _translated(self.path):
+            conn = self._connection()
+            conn.execute(begin)
+            try:
+                result = work(SqliteTx(self, conn))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+    def write(self, work: Callable[[GraphTx], T]) -> T:
+        return self._run(work, "BEGIN IMMEDIATE")
+
+    def read(self, work: Callable[[GraphTx], T]) -> T:
+        return self._run(work, "BEGIN")
+
+    def init_schema(self) -> None:
+        with _translated(self.path):
+            conn = self._connection()
+            for statement in [*_SCHEMA, *_index_statements()]:
+                conn.execute(statement)
+
+    def ping(self) -> None:
+        with _translated(self.path):
+            self._connection().execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+    def clear(self) -> None:
+        def wipe(tx: GraphTx) -> None:
+            assert isinstance(tx, SqliteTx)
+            for table in ("edges", "nodes", "counters", "node_text"):
+                tx._q(f"DELETE FROM {table}")
+
+        self.write(wipe)
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()

@@ -1,0 +1,185 @@
+"""Store conformance: filtered, paginated lists (the predicate language). Runs on every backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.store.base import GraphStore, GraphTx
+from catalog.store.query import (
+    FALSE,
+    TRUE,
+    And,
+    Cmp,
+    Contains,
+    Eq,
+    IdIn,
+    In,
+    Not,
+    Or,
+    Predicate,
+    Related,
+    Text,
+)
+from catalog.store.schema import Label, Rel
+
+DATASETS = {
+    "d-births": {
+        "title": "Births register",
+        "description": "Registered births by hospital",
+        "classification": "PROTECTED",
+        "owner_agency_id": "health",
+        "tags": ["health", "births"],
+        "status": "ACTIVE",
+        "placeholder": False,
+    },
+    "d-clinics": {
+        "title": "Clinic locations",
+        "description": "Open data on community clinics",
+        "classification": "PUBLIC",
+        "owner_agency_id": "health",
+        "tags": ["health", "geo"],
+        "status": "ACTIVE",
+    },
+    "d-housing": {
+        "title": "Housing assistance cases",
+        "description": "Case records of housing support",
+        "classification": "OFFICIAL_SENSITIVE",
+        "owner_agency_id": "social",
+        "tags": ["housing"],
+        "status": "WITHDRAWN",
+        "placeholder": False,
+    },
+    "d-pop": {
+        "title": "Population estimates",
+        "description": "Annual estimates by region",
+        "classification": "PUBLIC",
+        "owner_agency_id": "stats",
+        "tags": ["census"],
+        "status": "ACTIVE",
+        "placeholder": True,
+    },
+}
+
+
+@pytest.fixture
+def landscape(store: GraphStore) -> GraphStore:
+    def build(tx: GraphTx) -> None:
+        for agency in ("health", "social", "stats"):
+            tx.create_node(Label.AGENCY, agency, {"name": agency.title()})
+        for id, props in DATASETS.items():
+            tx.create_node(Label.DATASET, id, props)
+            tx.merge_edge(Rel.OWNED_BY, id, props["owner_agency_id"])
+        tx.create_node(Label.PERSON, "steward-1", {"name": "Sam", "agency_id": "social"})
+        tx.merge_edge(Rel.STEWARD_OF, "steward-1", "d-housing")
+        tx.create_node(Label.AGREEMENT, "agr-1", {"status": "ACTIVE", "recipient_agency_id": "stats"})
+        tx.merge_edge(Rel.COVERS, "agr-1", "d-births")
+        tx.merge_edge(Rel.RECIPIENT, "agr-1", "stats")
+        tx.create_node(Label.AGREEMENT, "agr-2", {"status": "REVOKED", "recipient_agency_id": "stats"})
+        tx.merge_edge(Rel.COVERS, "agr-2", "d-housing")
+        tx.merge_edge(Rel.RECIPIENT, "agr-2", "stats")
+
+    store.write(build)
+    return store
+
+
+def ids(store: GraphStore, where: Predicate, label: Label = Label.DATASET) -> list[str]:
+    page = store.read(lambda tx: tx.find_nodes(label, where, first=100))
+    return [id for id, _ in page.items]
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        (TRUE, ["d-births", "d-clinics", "d-housing", "d-pop"]),
+        (FALSE, []),
+        (Eq("classification", "PUBLIC"), ["d-clinics", "d-pop"]),
+        (Eq("placeholder", True), ["d-pop"]),
+        (In("classification", ("PROTECTED", "OFFICIAL_SENSITIVE")), ["d-births", "d-housing"]),
+        (In("classification", ()), []),
+        (Contains("tags", "health"), ["d-births", "d-clinics"]),
+        (IdIn(("d-pop", "d-births", "nope")), ["d-births", "d-pop"]),
+        (IdIn(()), []),
+        (Not(Eq("status", "ACTIVE")), ["d-housing"]),
+        (And((Eq("owner_agency_id", "health"), Eq("classification", "PUBLIC"))), ["d-clinics"]),
+        (Or((Eq("owner_agency_id", "stats"), Contains("tags", "housing"))), ["d-housing", "d-pop"]),
+        (Cmp("title", ">=", "Housing"), ["d-housing", "d-pop"]),
+        (Eq("placeholder", None), ["d-clinics"]),  # an absent property is null
+    ],
+)
+def test_property_predicates(landscape: GraphStore, where: Predicate, expected: list[str]) -> None:
+    assert ids(landscape, where) == expected
+
+
+def test_related_predicates_filter_inside_the_query(landscape: GraphStore) -> None:
+    stewarded_by_sam = Related(Rel.STEWARD_OF, "in", IdIn(("steward-1",)))
+    shared_with_stats = Related(
+        Rel.COVERS, "in", And((Eq("status", "ACTIVE"), Related(Rel.RECIPIENT, "out", IdIn(("stats",)))))
+    )
+
+    assert ids(landscape, stewarded_by_sam) == ["d-housing"]
+    assert ids(landscape, shared_with_stats) == ["d-births"]
+    assert ids(landscape, Related(Rel.COVERS, "in")) == ["d-births", "d-housing"]
+    assert ids(landscape, Or((stewarded_by_sam, shared_with_stats, Eq("classification", "PUBLIC")))) == [
+        "d-births",
+        "d-clinics",
+        "d-housing",
+        "d-pop",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("births", ["d-births"]),
+        ("Births Hospital", ["d-births"]),  # words are ANDed, case-insensitive
+        ("clin", ["d-clinics"]),  # prefix match
+        ("geo", ["d-clinics"]),  # tags are indexed
+        ("estimates region", ["d-pop"]),
+        ("births housing", []),
+        ("", ["d-births", "d-clinics", "d-housing", "d-pop"]),
+        ('"; DROP TABLE nodes; -- (*) OR', []),  # special characters are just text
+    ],
+)
+def test_full_text_search(landscape: GraphStore, query: str, expected: list[str]) -> None:
+    assert ids(landscape, Text(query)) == expected
+
+
+def test_full_text_follows_updates(landscape: GraphStore) -> None:
+    landscape.write(lambda tx: tx.update_node(Label.DATASET, "d-pop", {"title": "Resident population"}))
+
+    assert ids(landscape, Text("resident")) == ["d-pop"]
+    assert ids(landscape, Text("estimates")) == ["d-pop"]  # description unchanged
+    landscape.write(lambda tx: tx.delete_node(Label.DATASET, "d-pop"))
+    assert ids(landscape, Text("resident")) == []
+
+
+def test_pagination_walks_every_item_once(landscape: GraphStore) -> None:
+    seen: list[str] = []
+    after = None
+    pages = 0
+    while True:
+        page = landscape.read(lambda tx, a=after: tx.find_nodes(Label.DATASET, TRUE, first=3, after=a))
+        seen += [id for id, _ in page.items]
+        pages += 1
+        if not page.has_next:
+            break
+        after = page.end_cursor
+
+    assert seen == ["d-births", "d-clinics", "d-housing", "d-pop"]
+    assert pages == 2
+
+
+def test_total_counts_all_matches_not_the_page(landscape: GraphStore) -> None:
+    page = landscape.read(lambda tx: tx.find_nodes(Label.DATASET, TRUE, first=1, with_total=True))
+
+    assert page.total == 4
+    assert len(page.items) == 1
+    assert page.has_next
+
+
+def test_items_carry_their_properties(landscape: GraphStore) -> None:
+    page = landscape.read(lambda tx: tx.find_nodes(Label.DATASET, IdIn(("d-pop",)), first=5))
+
+    assert page.items[0][1]["title"] == "Population estimates"
+    assert page.items[0][1]["tags"] == ["census"]
+    assert page.items[0][1]["id"] == "d-pop"

@@ -1,0 +1,182 @@
+"""Store conformance: nodes, edges, errors and transactions. Runs on every backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.errors import AlreadyExists, NotFound
+from catalog.store.base import GraphStore, GraphTx
+from catalog.store.schema import Label, Rel
+
+
+def add_agency(store: GraphStore, id: str, name: str = "Agency") -> None:
+    store.write(lambda tx: tx.create_node(Label.AGENCY, id, {"name": name, "kind": "DEPARTMENT"}))
+
+
+def test_create_then_read_returns_properties_with_id(store: GraphStore) -> None:
+    add_agency(store, "health", "Department of Health")
+
+    node = store.read(lambda tx: tx.get_node(Label.AGENCY, "health"))
+
+    assert node == {"id": "health", "name": "Department of Health", "kind": "DEPARTMENT"}
+
+
+def test_missing_node_reads_as_none(store: GraphStore) -> None:
+    assert store.read(lambda tx: tx.get_node(Label.AGENCY, "nobody")) is None
+
+
+def test_same_id_under_another_label_is_a_different_node(store: GraphStore) -> None:
+    add_agency(store, "x")
+    assert store.read(lambda tx: tx.get_node(Label.PERSON, "x")) is None
+
+
+def test_create_twice_raises_already_exists(store: GraphStore) -> None:
+    add_agency(store, "health")
+
+    with pytest.raises(AlreadyExists) as err:
+        add_agency(store, "health")
+
+    assert err.value.id == "health"
+
+
+def test_update_sets_given_properties_and_none_removes(store: GraphStore) -> None:
+    store.write(lambda tx: tx.create_node(Label.DATASET, "d1", {"title": "A", "status": "ACTIVE", "tags": ["x"]}))
+
+    store.write(lambda tx: tx.update_node(Label.DATASET, "d1", {"title": "B", "tags": None}))
+
+    assert store.read(lambda tx: tx.get_node(Label.DATASET, "d1")) == {"id": "d1", "title": "B", "status": "ACTIVE"}
+
+
+def test_update_missing_node_raises_not_found(store: GraphStore) -> None:
+    with pytest.raises(NotFound):
+        store.write(lambda tx: tx.update_node(Label.DATASET, "ghost", {"title": "B"}))
+
+
+def test_merge_is_idempotent_and_reports_creation(store: GraphStore) -> None:
+    first = store.write(lambda tx: tx.merge_node(Label.AGENCY, "stats", {"name": "Stats", "kind": "OFFICE"}))
+    second = store.write(lambda tx: tx.merge_node(Label.AGENCY, "stats", {"name": "Stats", "kind": "OFFICE"}))
+    third = store.write(lambda tx: tx.merge_node(Label.AGENCY, "stats", {"name": "Statistics Office"}))
+
+    assert (first, second, third) == (True, False, False)
+    page = store.read(lambda tx: tx.find_nodes(Label.AGENCY, _all(), first=10, with_total=True))
+    assert page.total == 1
+    assert page.items[0][1] == {"id": "stats", "name": "Statistics Office", "kind": "OFFICE"}
+
+
+def test_get_nodes_returns_only_existing(store: GraphStore) -> None:
+    add_agency(store, "a")
+    add_agency(store, "b")
+
+    found = store.read(lambda tx: tx.get_nodes(Label.AGENCY, ["a", "b", "zzz"]))
+
+    assert sorted(found) == ["a", "b"]
+
+
+def test_delete_removes_node_and_its_edges(store: GraphStore) -> None:
+    def build(tx: GraphTx) -> None:
+        tx.create_node(Label.AGENCY, "health", {"name": "Health"})
+        tx.create_node(Label.PERSON, "p1", {"name": "P", "agency_id": "health"})
+        tx.merge_edge(Rel.MEMBER_OF, "p1", "health")
+
+    store.write(build)
+    store.write(lambda tx: tx.delete_node(Label.PERSON, "p1"))
+
+    assert store.read(lambda tx: tx.neighbors(Rel.MEMBER_OF, ["health"], "in")) == {"health": []}
+    with pytest.raises(NotFound):
+        store.write(lambda tx: tx.delete_node(Label.PERSON, "p1"))
+
+
+def test_edges_merge_idempotently_and_list_both_ways(store: GraphStore) -> None:
+    def build(tx: GraphTx) -> None:
+        tx.create_node(Label.AGENCY, "health", {"name": "Health"})
+        for pid in ("p2", "p1"):
+            tx.create_node(Label.PERSON, pid, {"name": pid, "agency_id": "health"})
+            tx.merge_edge(Rel.MEMBER_OF, pid, "health")
+        tx.merge_edge(Rel.MEMBER_OF, "p1", "health")
+
+    store.write(build)
+
+    assert store.read(lambda tx: tx.neighbors(Rel.MEMBER_OF, ["health", "other"], "in")) == {
+        "health": ["p1", "p2"],
+        "other": [],
+    }
+    assert store.read(lambda tx: tx.neighbors(Rel.MEMBER_OF, ["p1"], "out")) == {"p1": ["health"]}
+
+
+def test_edge_to_missing_endpoint_raises_not_found_naming_it(store: GraphStore) -> None:
+    add_agency(store, "health")
+
+    with pytest.raises(NotFound) as err:
+        store.write(lambda tx: tx.merge_edge(Rel.MEMBER_OF, "ghost", "health"))
+
+    assert (err.value.kind, err.value.id) == ("Person", "ghost")
+
+
+def test_delete_edges_counts_what_it_removed(store: GraphStore) -> None:
+    def build(tx: GraphTx) -> None:
+        tx.create_node(Label.AGENCY, "health", {"name": "Health"})
+        for pid in ("p1", "p2"):
+            tx.create_node(Label.PERSON, pid, {"name": pid})
+            tx.merge_edge(Rel.MEMBER_OF, pid, "health")
+
+    store.write(build)
+
+    removed = store.write(lambda tx: tx.delete_edges(Rel.MEMBER_OF, target="health"))
+
+    assert removed == 2
+    assert store.read(lambda tx: tx.neighbors(Rel.MEMBER_OF, ["p1", "p2"], "out")) == {"p1": [], "p2": []}
+
+
+def test_failing_multi_entity_write_leaves_nothing_behind(store: GraphStore) -> None:
+    add_agency(store, "health")
+
+    def partial(tx: GraphTx) -> None:
+        tx.create_node(Label.PERSON, "p1", {"name": "P"})
+        tx.merge_edge(Rel.MEMBER_OF, "p1", "health")
+        tx.create_node(Label.DATASET, "d1", {"title": "T"})
+        tx.create_node(Label.AGENCY, "health", {"name": "duplicate"})  # fails: already exists
+
+    with pytest.raises(AlreadyExists):
+        store.write(partial)
+
+    assert store.read(lambda tx: tx.get_node(Label.PERSON, "p1")) is None
+    assert store.read(lambda tx: tx.get_node(Label.DATASET, "d1")) is None
+    assert store.read(lambda tx: tx.neighbors(Rel.MEMBER_OF, ["health"], "in")) == {"health": []}
+
+
+def test_a_non_catalog_exception_also_rolls_back(store: GraphStore) -> None:
+    def boom(tx: GraphTx) -> None:
+        tx.create_node(Label.AGENCY, "a", {"name": "A"})
+        raise RuntimeError("the service layer found a problem")
+
+    with pytest.raises(RuntimeError):
+        store.write(boom)
+
+    assert store.read(lambda tx: tx.get_node(Label.AGENCY, "a")) is None
+
+
+def test_sequences_count_from_one_and_roll_back_with_the_transaction(store: GraphStore) -> None:
+    assert store.write(lambda tx: tx.next_sequence("audit")) == 1
+    assert store.write(lambda tx: tx.next_sequence("audit")) == 2
+    assert store.write(lambda tx: tx.next_sequence("other")) == 1
+
+    def burn(tx: GraphTx) -> None:
+        tx.next_sequence("audit")
+        raise RuntimeError("abort")
+
+    with pytest.raises(RuntimeError):
+        store.write(burn)
+
+    assert store.write(lambda tx: tx.next_sequence("audit")) == 3
+
+
+def test_round_trips_are_counted(store: GraphStore) -> None:
+    before = store.round_trips
+    store.read(lambda tx: tx.get_nodes(Label.AGENCY, ["a", "b", "c"]))
+    assert store.round_trips - before == 1
+
+
+def _all() -> object:
+    from catalog.store.query import TRUE
+
+    return TRUE
