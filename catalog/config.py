@@ -37,7 +37,7 @@ class Neo4jSettings(BaseModel):
 
 class AuthSettings(BaseModel):
     jwt_secret: str = Field(
-        "dev-only-change-me",
+        "dev-only-secret-change-me-anywhere-but-a-laptop",
         description="HS256 shared secret for dev/embedded mode. Change it anywhere that is not a laptop.",
     )
     jwt_algorithm: str = Field("HS256", description="HS256 (shared secret) or RS256 (OIDC issuer's JWKS).")

@@ -7,7 +7,7 @@ query instead of being fetched whole and trimmed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from catalog.store.schema import Rel
 
@@ -123,7 +123,7 @@ def any_of(*parts: Predicate | None) -> Predicate:
 class Page:
     """One page of node ids with their properties, ordered by id."""
 
-    items: list[tuple[str, dict[str, object]]]
+    items: list[tuple[str, dict[str, Any]]]
     has_next: bool
     end_cursor: str | None
     total: int | None = None

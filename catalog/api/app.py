@@ -1,0 +1,44 @@
+"""The app factory: routes, middleware and a lifespan that closes the store. No logic lives here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from catalog.api.auth import TokenVerifier
+from catalog.api.graphql_http import GraphQLEndpoint
+from catalog.api.health import healthz, readyz
+from catalog.api.metrics import ApiMetrics, metrics_endpoint
+from catalog.api.request_id import RequestIdMiddleware
+from catalog.api.schema import schema
+from catalog.services import Services
+
+
+def create_app(services: Services) -> Starlette:
+    settings = services.ctx.settings
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            services.store.close()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", GraphQLEndpoint(schema.graphql_schema, settings.api).handle, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+        ],
+        middleware=[Middleware(RequestIdMiddleware)],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.verifier = TokenVerifier(settings.auth)
+    app.state.metrics = ApiMetrics()
+    return app

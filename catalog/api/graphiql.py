@@ -1,0 +1,36 @@
+"""The GraphiQL page for browsers. Its assets load from a configurable URL; none are kept in this repo."""
+
+from __future__ import annotations
+
+import html
+
+GRAPHIQL_VERSION = "3.8.3"
+REACT_VERSION = "18.3.1"
+
+
+def graphiql_page(assets_url: str) -> str:
+    base = html.escape(assets_url.rstrip("/"), quote=True)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Catalog GraphiQL</title>
+  <link rel="stylesheet" href="{base}/graphiql@{GRAPHIQL_VERSION}/graphiql.min.css">
+  <style>body {{ margin: 0; height: 100vh; }} #graphiql {{ height: 100vh; }}</style>
+</head>
+<body>
+  <div id="graphiql">Loading GraphiQL from {base} &hellip;</div>
+  <script crossorigin src="{base}/react@{REACT_VERSION}/umd/react.production.min.js"></script>
+  <script crossorigin src="{base}/react-dom@{REACT_VERSION}/umd/react-dom.production.min.js"></script>
+  <script crossorigin src="{base}/graphiql@{GRAPHIQL_VERSION}/graphiql.min.js"></script>
+  <script>
+    const token = window.localStorage.getItem("catalog-token");
+    const fetcher = GraphiQL.createFetcher({{
+      url: window.location.pathname,
+      headers: token ? {{ Authorization: "Bearer " + token }} : {{}},
+    }});
+    ReactDOM.createRoot(document.getElementById("graphiql")).render(
+      React.createElement(GraphiQL, {{ fetcher, defaultEditorToolsVisibility: true }}));
+  </script>
+</body>
+</html>"""

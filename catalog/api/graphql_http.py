@@ -1,0 +1,198 @@
+"""GraphQL over HTTP (the GraphQL-over-HTTP spec): POST JSON, GET for queries, content negotiation, limits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from catalog.api.context import RequestContext
+from catalog.api.errors import error, format_error
+from catalog.api.graphiql import graphiql_page
+from catalog.api.limits import LimitExceeded, check_limits
+from catalog.config import ApiSettings
+from catalog.errors import CatalogError
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.headers = headers or {}
+
+
+@dataclass
+class GraphQLParams:
+    query: str
+    variables: dict[str, Any]
+    operation_name: str | None
+
+
+def response_media_type(request: Request) -> str:
+    accept = request.headers.get("accept", "")
+    return GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept else JSON
+
+
+def wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and GRAPHQL_RESPONSE not in accept
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BadRequest(f"request body over {limit} bytes (CATALOG_API__MAX_BODY_BYTES)", 413)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BadRequest(f"request body over {limit} bytes (CATALOG_API__MAX_BODY_BYTES)", 413)
+    return bytes(body)
+
+
+def _params(raw: dict[str, Any], *, from_query_string: bool) -> GraphQLParams:
+    query = raw.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise BadRequest("query: a GraphQL document string is required")
+    variables = raw.get("variables")
+    if from_query_string and isinstance(variables, str):
+        try:
+            variables = json.loads(variables)
+        except json.JSONDecodeError:
+            raise BadRequest("variables: must be a JSON object") from None
+    if variables is not None and not isinstance(variables, dict):
+        raise BadRequest("variables: must be a JSON object")
+    operation_name = raw.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise BadRequest("operationName: must be a string")
+    return GraphQLParams(query, variables or {}, operation_name)
+
+
+async def request_params(request: Request, settings: ApiSettings) -> GraphQLParams:
+    if request.method == "GET":
+        return _params(dict(request.query_params), from_query_string=True)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != JSON:
+        raise BadRequest("Content-Type: expected application/json", 415)
+    body = await read_body(request, settings.max_body_bytes)
+    try:
+        raw = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadRequest("body: not valid JSON") from None
+    if not isinstance(raw, dict):
+        raise BadRequest("body: expected a JSON object with a 'query'")
+    return _params(raw, from_query_string=False)
+
+
+class GraphQLEndpoint:
+    """The /graphql handler. It only speaks HTTP; resolvers call the services."""
+
+    def __init__(self, schema: GraphQLSchema, settings: ApiSettings) -> None:
+        self.schema = schema
+        self.settings = settings
+        self.rules = list(specified_rules)
+        if not settings.introspection:
+            self.rules.append(NoSchemaIntrospectionCustomRule)
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        request_id: str = request.state.request_id
+        media_type = response_media_type(request)
+        if request.method == "GET" and wants_html(request):
+            if not self.settings.graphiql:
+                return JSONResponse(error("GraphiQL is turned off (CATALOG_API__GRAPHIQL)", "NOT_FOUND"), 404)
+            return HTMLResponse(graphiql_page(self.settings.graphiql_assets_url))
+        operation_name = None
+        try:
+            params = await request_params(request, self.settings)
+            operation_name = params.operation_name
+            status, body = await self._run(request, params, media_type, request_id)
+        except BadRequest as exc:
+            status, body = exc.status, {"errors": [error(exc.message, "BAD_REQUEST", requestId=request_id)]}
+            response = JSONResponse(body, status, headers=exc.headers, media_type=media_type)
+            self._observe(request, operation_name, status, started, body)
+            return response
+        self._observe(request, operation_name, status, started, body)
+        return JSONResponse(body, status, media_type=media_type)
+
+    def _observe(
+        self, request: Request, operation: str | None, status: int, started: float, body: dict[str, Any]
+    ) -> None:
+        codes = [e.get("extensions", {}).get("code", "INTERNAL") for e in body.get("errors", [])]
+        request.app.state.metrics.observe(operation, status, time.perf_counter() - started, codes)
+
+    async def _run(
+        self, request: Request, params: GraphQLParams, media_type: str, request_id: str
+    ) -> tuple[int, dict[str, Any]]:
+        # Requests the server cannot even start on: 400 with the spec's media type, 200 for legacy JSON.
+        not_executed = 400 if media_type == GRAPHQL_RESPONSE else 200
+        services = request.app.state.services
+        try:
+            principal = request.app.state.verifier.principal(request.headers.get("authorization"))
+        except CatalogError as exc:
+            return 401, {"errors": [error(exc.message, exc.code, requestId=request_id)]}
+        try:
+            document = parse(params.query)
+        except GraphQLError as exc:
+            return not_executed, {"errors": [format_error(exc, request_id)]}
+        errors = validate(self.schema, document, self.rules)
+        if errors:
+            return not_executed, {"errors": [format_error(e, request_id) for e in errors]}
+        operation = get_operation_ast(document, params.operation_name)
+        if operation is None:
+            raise BadRequest("operationName: does not name exactly one operation in the document")
+        if request.method == "GET" and operation.operation != OperationType.QUERY:
+            raise BadRequest("GET can only run queries; send mutations with POST", 405, {"Allow": "POST"})
+        try:
+            check_limits(document, operation, params.variables, self.settings)
+        except LimitExceeded as exc:
+            return not_executed, {"errors": [error(str(exc), "BAD_USER_INPUT", requestId=request_id)]}
+        context = RequestContext(services=services, principal=principal, request_id=request_id)
+        try:
+            result = await asyncio.wait_for(
+                self._execute(document, params, context), timeout=self.settings.request_timeout_s
+            )
+        except TimeoutError:
+            message = f"request took over {self.settings.request_timeout_s} s (CATALOG_API__REQUEST_TIMEOUT_S)"
+            return 504, {"errors": [error(message, "UNAVAILABLE", requestId=request_id)]}
+        body: dict[str, Any] = {}
+        if result.errors:
+            body["errors"] = [format_error(e, request_id) for e in result.errors]
+        if result.data is None and result.errors and all(e.path is None for e in result.errors):
+            return not_executed, body  # variables could not be coerced: nothing ran
+        body["data"] = result.data
+        return 200, body
+
+    async def _execute(self, document: Any, params: GraphQLParams, context: RequestContext) -> ExecutionResult:
+        outcome = execute(
+            self.schema,
+            document,
+            variable_values=params.variables,
+            operation_name=params.operation_name,
+            context_value=context,
+        )
+        if asyncio.iscoroutine(outcome) or isinstance(outcome, asyncio.Future):
+            return await outcome
+        assert isinstance(outcome, ExecutionResult)
+        return outcome

@@ -1,0 +1,241 @@
+"""GraphQL object types. Related objects resolve through the request's batch loaders (no N+1)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import graphene
+
+from catalog import domain
+from catalog.api.context import RequestContext
+from catalog.errors import InvalidInput
+from catalog.services.context import Listing
+
+Role = graphene.Enum.from_enum(domain.Role)
+PersonalData = graphene.Enum.from_enum(domain.PersonalData)
+Identifiability = graphene.Enum.from_enum(domain.Identifiability)
+DatasetStatus = graphene.Enum.from_enum(domain.DatasetStatus)
+PiiTag = graphene.Enum.from_enum(domain.PiiTag)
+LawfulBasis = graphene.Enum.from_enum(domain.LawfulBasis)
+ProcessKind = graphene.Enum.from_enum(domain.ProcessKind)
+LineageDirection = graphene.Enum(
+    "LineageDirection", [("UPSTREAM", "UPSTREAM"), ("DOWNSTREAM", "DOWNSTREAM"), ("BOTH", "BOTH")]
+)
+
+
+def ctx(info: graphene.ResolveInfo) -> RequestContext:
+    context: RequestContext = info.context
+    return context
+
+
+def encode_cursor(id: str) -> str:
+    return base64.urlsafe_b64encode(f"v1:{id}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raw = ""
+    if not raw.startswith("v1:"):
+        raise InvalidInput("after", "is not a cursor returned by this API")
+    return raw[3:]
+
+
+class PageInfo(graphene.ObjectType):
+    has_next_page = graphene.Boolean(required=True)
+    end_cursor = graphene.String()
+
+
+def connection_type(node: type[graphene.ObjectType], name: str) -> type[graphene.ObjectType]:
+    """A Relay-style connection type for `node` (edges with cursors, pageInfo, totalCount)."""
+    edge = type(
+        f"{name}Edge",
+        (graphene.ObjectType,),
+        {
+            "cursor": graphene.String(required=True),
+            "node": graphene.Field(node, required=True),
+        },
+    )
+    return type(
+        f"{name}Connection",
+        (graphene.ObjectType,),
+        {
+            "edges": graphene.List(graphene.NonNull(edge), required=True),
+            "page_info": graphene.Field(PageInfo, required=True),
+            "total_count": graphene.Int(description="How many items match, across all pages."),
+        },
+    )
+
+
+def as_connection(listing: Listing[Any]) -> dict[str, Any]:
+    return {
+        "edges": [
+            {"cursor": encode_cursor(id), "node": item} for id, item in zip(listing.cursors, listing.items, strict=True)
+        ],
+        "page_info": {
+            "has_next_page": listing.has_next,
+            "end_cursor": encode_cursor(listing.end_cursor) if listing.end_cursor else None,
+        },
+        "total_count": listing.total,
+    }
+
+
+class Training(graphene.ObjectType):
+    completed_at = graphene.DateTime(required=True)
+    expires_at = graphene.DateTime(required=True)
+
+
+class LegalBasis(graphene.ObjectType):
+    article6 = graphene.Field(LawfulBasis, required=True, description="The GDPR Article 6(1) lawful basis.")
+    statute = graphene.String(description="The statute or instrument relied on.")
+    covers_identified = graphene.Boolean(
+        required=True, description="Whether the basis covers sharing identified records."
+    )
+
+
+class Agency(graphene.ObjectType):
+    id = graphene.ID(required=True)
+    name = graphene.String(required=True)
+    kind = graphene.String(required=True)
+    members = graphene.List(graphene.NonNull(lambda: Person), required=True)
+
+    @staticmethod
+    async def resolve_members(agency: domain.Agency, info: graphene.ResolveInfo) -> list[domain.Person]:
+        ids = await ctx(info).loader("members").load(agency.id)
+        people = await ctx(info).loader("person").load_many(ids)
+        return [p for p in people if p is not None]
+
+
+class Person(graphene.ObjectType):
+    id = graphene.ID(required=True)
+    name = graphene.String(required=True)
+    email = graphene.String()
+    agency_id = graphene.ID(required=True)
+    agency = graphene.Field(Agency)
+    roles = graphene.List(graphene.NonNull(Role), required=True)
+    training = graphene.Field(Training)
+    training_current = graphene.Boolean(required=True, description="Whether data-ethics training is current right now.")
+
+    @staticmethod
+    async def resolve_agency(person: domain.Person, info: graphene.ResolveInfo) -> domain.Agency | None:
+        return await ctx(info).loader("agency").load(person.agency_id)
+
+    @staticmethod
+    def resolve_training_current(person: domain.Person, info: graphene.ResolveInfo) -> bool:
+        return person.training is not None and person.training.is_current(ctx(info).services.ctx.clock())
+
+
+class Field(graphene.ObjectType):
+    class Meta:
+        description = "A column of a dataset, tagged for personal information."
+
+    name = graphene.String(required=True)
+    type = graphene.String(required=True)
+    description = graphene.String(required=True)
+    pii = graphene.Field(PiiTag, required=True)
+
+
+class Dataset(graphene.ObjectType):
+    id = graphene.ID(required=True)
+    title = graphene.String(required=True)
+    description = graphene.String(required=True)
+    owner_agency_id = graphene.ID(required=True)
+    owner = graphene.Field(Agency)
+    classification = graphene.String(required=True)
+    personal_data = graphene.Field(PersonalData, required=True)
+    identifiability = graphene.Field(Identifiability, required=True)
+    legal_basis = graphene.Field(LegalBasis)
+    permitted_purposes = graphene.List(graphene.NonNull(graphene.String), required=True)
+    retention_days = graphene.Int()
+    collection_method = graphene.String(required=True)
+    consent_notes = graphene.String(required=True)
+    known_limitations = graphene.String(required=True)
+    quality_status = graphene.String(required=True)
+    tags = graphene.List(graphene.NonNull(graphene.String), required=True)
+    status = graphene.Field(DatasetStatus, required=True)
+    version = graphene.Int(required=True)
+    source_url = graphene.String()
+    placeholder = graphene.Boolean(required=True)
+    created_at = graphene.DateTime(required=True)
+    updated_at = graphene.DateTime(required=True)
+    fields = graphene.List(graphene.NonNull(Field), required=True)
+    stewards = graphene.List(graphene.NonNull(Person), required=True)
+
+    @staticmethod
+    async def resolve_owner(dataset: domain.Dataset, info: graphene.ResolveInfo) -> domain.Agency | None:
+        return await ctx(info).loader("agency").load(dataset.owner_agency_id)
+
+    @staticmethod
+    async def resolve_fields(dataset: domain.Dataset, info: graphene.ResolveInfo) -> list[domain.DatasetField]:
+        if dataset.fields:
+            return dataset.fields
+        return await ctx(info).loader("fields").load(dataset.id)
+
+    @staticmethod
+    async def resolve_stewards(dataset: domain.Dataset, info: graphene.ResolveInfo) -> list[domain.Person]:
+        ids = await ctx(info).loader("stewards").load(dataset.id)
+        people = await ctx(info).loader("person").load_many(ids)
+        return [p for p in people if p is not None]
+
+
+DatasetConnection = connection_type(Dataset, "Dataset")
+AgencyConnection = connection_type(Agency, "Agency")
+
+
+class Process(graphene.ObjectType):
+    id = graphene.ID(required=True)
+    name = graphene.String(required=True)
+    kind = graphene.Field(ProcessKind, required=True)
+    run_id = graphene.String()
+    inputs = graphene.List(
+        graphene.NonNull(graphene.ID),
+        required=True,
+        description="Input dataset ids (within a lineage graph: those it reached).",
+    )
+    outputs = graphene.List(
+        graphene.NonNull(graphene.ID),
+        required=True,
+        description="Output dataset ids (within a lineage graph: those it reached).",
+    )
+    attested_identifiability = graphene.Field(Identifiability)
+    attested_by = graphene.ID()
+    attestation_note = graphene.String()
+    recorded_at = graphene.DateTime(required=True)
+
+
+class LineageNodeKind(graphene.Enum):
+    DATASET = "DATASET"
+    PROCESS = "PROCESS"
+
+
+class LineageNode(graphene.ObjectType):
+    class Meta:
+        description = "A dataset or process in a lineage graph. Datasets the viewer may not see are redacted."
+
+    id = graphene.ID(required=True)
+    kind = graphene.Field(LineageNodeKind, required=True)
+    depth = graphene.Int(required=True)
+    redacted = graphene.Boolean(required=True)
+    dataset = graphene.Field(Dataset)
+    process = graphene.Field(Process)
+
+
+class LineageEdge(graphene.ObjectType):
+    type = graphene.String(required=True, description="USED (process to input) or GENERATED_BY (output to process).")
+    source = graphene.ID(required=True)
+    target = graphene.ID(required=True)
+
+
+class LineageGraph(graphene.ObjectType):
+    root = graphene.ID(required=True)
+    nodes = graphene.List(graphene.NonNull(LineageNode), required=True)
+    edges = graphene.List(graphene.NonNull(LineageEdge), required=True)
+
+    @staticmethod
+    def resolve_edges(graph: Any, info: graphene.ResolveInfo) -> list[dict[str, str]]:
+        return [{"type": rel, "source": source, "target": target} for rel, source, target in graph.edges]

@@ -1,0 +1,151 @@
+"""`catalog ...`: the command line. Errors print one line naming the setting or input, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from catalog.config import Settings, load_settings
+from catalog.errors import CatalogError, ConfigError, InvalidInput
+from catalog.services import Services
+from catalog.store import open_store
+
+cli = typer.Typer(
+    help="A metadata catalog for public-sector data with policy-as-code access control.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_cli = typer.Typer(help="Prepare and inspect the store.", no_args_is_help=True)
+token_cli = typer.Typer(help="Bearer tokens for the API (dev mode, HS256).", no_args_is_help=True)
+schema_cli = typer.Typer(help="The GraphQL schema file (schema.graphql).", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(token_cli, name="token")
+cli.add_typer(schema_cli, name="schema")
+
+
+def open_services(settings: Settings | None = None) -> Services:
+    """Settings from the environment, the store they name, its schema ensured, and the services over it."""
+    settings = settings or load_settings()
+    store = open_store(settings)
+    try:
+        store.init_schema()
+    except CatalogError:
+        store.close()
+        raise
+    return Services(store, settings)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: CATALOG_HOST, else 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default: CATALOG_PORT, else 8000)")] = None,
+) -> None:
+    """Serve the catalog over HTTP: /graphql, /healthz, /readyz."""
+    import uvicorn
+
+    from catalog.api.app import create_app
+
+    settings = load_settings()
+    services = open_services(settings)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    bind_host, bind_port = host or settings.host, settings.port if port is None else port
+    typer.echo(f"catalog: serving {services.store.backend} store on http://{bind_host}:{bind_port}", err=True)
+    uvicorn.run(create_app(services), host=bind_host, port=bind_port, log_level=settings.log_level.lower())
+
+
+@db_cli.command("init")
+def db_init() -> None:
+    """Create the store's tables, constraints and indexes. Safe to run again."""
+    services = open_services()
+    services.store.close()
+    typer.echo(f"catalog: {services.store.backend} store ready")
+
+
+@cli.command()
+def demo(
+    reset: Annotated[bool, typer.Option(help="Delete everything in the store first.")] = False,
+) -> None:
+    """Load a realistic demo landscape: five agencies, their people, datasets, lineage and agreements."""
+    from catalog.demo import load_demo
+
+    services = open_services()
+    try:
+        if reset:
+            services.store.clear()
+        summary = load_demo(services)
+    finally:
+        services.store.close()
+    typer.echo(f"catalog: demo loaded ({summary}); person 'admin' is a PLATFORM_ADMIN")
+
+
+def _silence_driver_logs() -> None:
+    """Keep driver log records off stderr until `serve` configures logging: the one-line error says it all.
+
+    Without a handler, Python's last-resort handler would print the Neo4j driver's own
+    "Unable to retrieve routing information" above our message. Records still propagate to the
+    root logger, so once `serve` has configured logging they reach the server log.
+    """
+    logging.getLogger("neo4j").addHandler(logging.NullHandler())
+
+
+@token_cli.command("issue")
+def token_issue(
+    person: Annotated[str, typer.Option(help="Id of a registered person; the token carries their agency and roles.")],
+    ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds [default: CATALOG_AUTH__TOKEN_TTL_S]")] = None,
+) -> None:
+    """Print a signed token for a registered person (HS256 with CATALOG_AUTH__JWT_SECRET)."""
+    from catalog.api.auth import issue_token
+    from catalog.principal import SYSTEM
+
+    if ttl is not None and ttl <= 0:
+        raise InvalidInput("--ttl", "must be > 0 seconds")
+    services = open_services()
+    try:
+        found = services.reads.person(SYSTEM, person)
+    finally:
+        services.store.close()
+    typer.echo(issue_token(found, services.ctx.settings.auth, ttl))
+
+
+@schema_cli.command("export")
+def schema_export(
+    path: Annotated[Path, typer.Option(help="Where the SDL goes.")] = Path("schema.graphql"),
+    check: Annotated[bool, typer.Option(help="Only compare: exit 1 if the file differs from the live schema.")] = False,
+) -> None:
+    """Write the live GraphQL schema as SDL, or check that the file still matches it."""
+    from catalog.api.sdl import schema_sdl
+
+    sdl = schema_sdl()
+    if check:
+        current = path.read_text() if path.exists() else ""
+        if current != sdl:
+            typer.echo(f"catalog: {path} differs from the live schema; run `catalog schema export`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"catalog: {path} matches the live schema")
+        return
+    path.write_text(sdl)
+    typer.echo(f"catalog: wrote {path}")
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning catalog errors into one clear line and a non-zero exit."""
+    _silence_driver_logs()
+    try:
+        cli()
+    except ConfigError as exc:
+        typer.echo(f"catalog: configuration error: {exc.message}", err=True)
+        sys.exit(2)
+    except CatalogError as exc:
+        typer.echo(f"catalog: {exc.code.lower()}: {exc.message}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Policy: decides who may do what, and which catalog entries a principal may see."""

@@ -1,0 +1,37 @@
+"""Use cases. The only layer that writes: each public method is one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from catalog.config import Settings
+from catalog.domain import utcnow
+from catalog.policy.gate import BuiltinGate, Gate
+from catalog.services.agreements import Agreements
+from catalog.services.context import Listing, ServiceContext
+from catalog.services.lineage import Lineage
+from catalog.services.reads import DatasetFilter, Reads
+from catalog.services.registration import Registration
+from catalog.store.base import GraphStore
+
+__all__ = ["DatasetFilter", "Listing", "Services"]
+
+
+class Services:
+    """Everything the API, the CLI and the connectors may ask of the catalog."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        settings: Settings,
+        *,
+        gate: Gate | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.ctx = ServiceContext(store, gate or BuiltinGate(settings.classifications), settings, clock)
+        self.store = store
+        self.registration = Registration(self.ctx)
+        self.reads = Reads(self.ctx)
+        self.lineage = Lineage(self.ctx, self.reads)
+        self.agreements = Agreements(self.ctx)
