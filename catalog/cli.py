@@ -42,8 +42,8 @@ def open_services(settings: Settings | None = None) -> Services:
 
 @cli.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on (default: CATALOG_HOST, else 127.0.0.1)")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on (default: CATALOG_PORT, else 8000)")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: CATALOG_HOST or 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default: CATALOG_PORT or 8000)")] = None,
 ) -> None:
     """Serve the catalog over HTTP: /graphql, /healthz, /readyz."""
     import uvicorn
@@ -80,7 +80,10 @@ def demo(
         summary = load_demo(services)
     finally:
         services.store.close()
-    typer.echo(f"catalog: demo loaded ({summary}); person 'admin' is a PLATFORM_ADMIN")
+    if summary == "already loaded":
+        typer.echo("catalog: the demo is already loaded; use --reset to load it afresh")
+    else:
+        typer.echo(f"catalog: demo loaded ({summary}); person 'admin' is a PLATFORM_ADMIN")
 
 
 def _silence_driver_logs() -> None:

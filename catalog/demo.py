@@ -1,0 +1,499 @@
+"""A realistic demo landscape, loaded through the services exactly as an operator's import would be.
+
+Five agencies share health, housing and city data. Agencies, people, statutes and figures are fictional.
+
+People to try (`catalog token issue --person ID`):
+
+| id            | agency | roles                    | data-ethics training |
+|---------------|--------|--------------------------|----------------------|
+| admin         | stats  | PLATFORM_ADMIN           | current              |
+| auditor       | stats  | AUDITOR                  | current              |
+| alice.health  | health | DATA_OWNER               | current              |
+| hamid.health  | health | STEWARD                  | current              |
+| grace.health  | health | APPROVER                 | current              |
+| samira.social | social | DATA_OWNER, APPROVER     | current              |
+| tom.social    | social | STEWARD                  | current              |
+| nora.social   | social | ANALYST                  | current              |
+| priya.stats   | stats  | DATA_OWNER, STEWARD      | current              |
+| ben.stats     | stats  | ANALYST                  | current              |
+| carla.city    | city   | DATA_OWNER, STEWARD      | current              |
+| dan.city      | city   | ANALYST                  | EXPIRED              |
+| uma.uni       | uni    | ANALYST                  | current              |
+| rui.uni       | uni    | ANALYST                  | none                 |
+
+Lineage: hospital admissions (special category) -> DEIDENTIFY (attested by hamid.health) -> research extract
+-> AGGREGATE (attested by priya.stats) -> open hospital activity statistics; admissions + housing case records
+-> LINK -> linked research cohort; council service requests -> TRANSFORM -> open service requests.
+Agreements: health -> uni research extract (ACTIVE), social -> city housing cases (EXPIRED), social -> stats
+housing cases (REVOKED).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from catalog.domain import Identifiability, Person, Role
+from catalog.principal import SYSTEM, Principal
+from catalog.services import Services
+
+ADMIN_ID = "admin"
+DAY = timedelta(days=1)
+YEAR = 365 * DAY
+
+AGENCIES: list[dict[str, Any]] = [
+    {"id": "health", "name": "Department of Health"},
+    {"id": "social", "name": "Department of Social Services"},
+    {"id": "stats", "name": "National Statistics Office"},
+    {"id": "city", "name": "Riverton City Council", "kind": "LOCAL_GOVERNMENT"},
+    {"id": "uni", "name": "Northbridge University, Centre for Population Health Research", "kind": "RESEARCH_PARTNER"},
+]
+
+# (id, name, agency, roles, training: "current" | "expired" | None)
+PersonSpec = tuple[str, str, str, list[Role], str | None]
+STAFF: list[PersonSpec] = [
+    ("auditor", "Olumide Adeyemi", "stats", [Role.AUDITOR], "current"),
+    ("alice.health", "Alice Nguyen", "health", [Role.DATA_OWNER], "current"),
+    ("hamid.health", "Hamid Rahimi", "health", [Role.STEWARD], "current"),
+    ("grace.health", "Grace Liu", "health", [Role.APPROVER], "current"),
+    ("samira.social", "Samira Haddad", "social", [Role.DATA_OWNER, Role.APPROVER], "current"),
+    ("tom.social", "Tomasz Kowalski", "social", [Role.STEWARD], "current"),
+    ("nora.social", "Nora Ahmed", "social", [Role.ANALYST], "current"),
+    ("priya.stats", "Priya Raman", "stats", [Role.DATA_OWNER, Role.STEWARD], "current"),
+    ("ben.stats", "Ben Carter", "stats", [Role.ANALYST], "current"),
+    ("carla.city", "Carla Mendes", "city", [Role.DATA_OWNER, Role.STEWARD], "current"),
+    ("dan.city", "Dan O'Brien", "city", [Role.ANALYST], "expired"),
+    ("uma.uni", "Dr Uma Patel", "uni", [Role.ANALYST], "current"),
+    ("rui.uni", "Rui Costa", "uni", [Role.ANALYST], None),
+]
+ADMIN: PersonSpec = (ADMIN_ID, "Platform Administrator", "stats", [Role.PLATFORM_ADMIN], "current")
+
+
+def _field(name: str, type: str, description: str, pii: str = "NONE") -> dict[str, Any]:
+    return {"name": name, "type": type, "description": description, "pii": pii}
+
+
+ADMISSIONS: dict[str, Any] = {
+    "id": "health.admissions",
+    "title": "Hospital Admitted Patient Care",
+    "description": "One record per episode of admitted care in public hospitals: who was admitted, when, where, "
+    "with which principal diagnosis and procedures.",
+    "owner_agency_id": "health",
+    "classification": "PROTECTED",
+    "personal_data": "SPECIAL_CATEGORY",
+    "identifiability": "IDENTIFIED",
+    "legal_basis": {
+        "article6": "PUBLIC_TASK",
+        "statute": "Health Records Act 2001 s. 14 (mandatory hospital reporting); GDPR Art. 9(2)(h)",
+        "covers_identified": True,
+    },
+    "permitted_purposes": ["SERVICE_DELIVERY", "POLICY_AND_PROGRAMS", "RESEARCH", "STATISTICS"],
+    "retention_days": 15 * 365,
+    "collection_method": "Extracted nightly from public hospital patient administration systems.",
+    "consent_notes": "Consent is not sought: reporting is mandatory under the Act. Patients are told of it in "
+    "hospital privacy notices.",
+    "known_limitations": "Private hospitals are not included. Diagnosis coding lags discharge by up to six weeks. "
+    "Indigenous status is under-recorded (about 15% of episodes unknown).",
+    "quality_status": "VALIDATED",
+    "tags": ["health", "hospitals", "admissions", "icd-10"],
+    "fields": [
+        _field("patient_id", "string", "Hospital-assigned patient number", "DIRECT_IDENTIFIER"),
+        _field("health_card_number", "string", "Public health insurance number", "DIRECT_IDENTIFIER"),
+        _field("date_of_birth", "date", "Date of birth", "QUASI_IDENTIFIER"),
+        _field("sex", "string", "Sex as recorded at admission", "QUASI_IDENTIFIER"),
+        _field("postcode", "string", "Usual residence postcode", "QUASI_IDENTIFIER"),
+        _field("admission_date", "date", "Date of admission"),
+        _field("separation_date", "date", "Date of discharge, transfer or death"),
+        _field("principal_diagnosis", "string", "ICD-10-AM principal diagnosis code", "SENSITIVE"),
+        _field("procedure_codes", "list", "ACHI procedure codes", "SENSITIVE"),
+        _field("hospital_code", "string", "Reporting hospital"),
+    ],
+}
+
+HOUSING: dict[str, Any] = {
+    "id": "social.housing-cases",
+    "title": "Social Housing Case Records",
+    "description": "Applications for social housing and their outcomes: household circumstances, priority "
+    "assessment and tenancy offers.",
+    "owner_agency_id": "social",
+    "classification": "OFFICIAL_SENSITIVE",
+    "personal_data": "PERSONAL",
+    "identifiability": "IDENTIFIED",
+    "legal_basis": {
+        "article6": "PUBLIC_TASK",
+        "statute": "Housing Act 1983 s. 24 (assessment of eligibility for social housing)",
+        "covers_identified": True,
+    },
+    "permitted_purposes": ["SERVICE_DELIVERY", "POLICY_AND_PROGRAMS", "RESEARCH"],
+    "retention_days": 7 * 365,
+    "collection_method": "Entered by case workers from application forms and interviews.",
+    "consent_notes": "Applicants are told at application that details may be used to plan housing services.",
+    "known_limitations": "Only people who applied are recorded; hidden homelessness is not captured. Priority "
+    "categories were redefined in 2019, which breaks the series.",
+    "quality_status": "UNDER_REVIEW",
+    "tags": ["housing", "homelessness", "social-services"],
+    "fields": [
+        _field("client_id", "string", "Department client number", "DIRECT_IDENTIFIER"),
+        _field("full_name", "string", "Applicant's name", "DIRECT_IDENTIFIER"),
+        _field("date_of_birth", "date", "Applicant's date of birth", "QUASI_IDENTIFIER"),
+        _field("address", "string", "Current address, if any", "DIRECT_IDENTIFIER"),
+        _field("household_size", "integer", "People in the household"),
+        _field("income_band", "string", "Household income band", "SENSITIVE"),
+        _field("priority_category", "string", "Assessed priority (1 = urgent)"),
+        _field("housing_status", "string", "Outcome: housed, waiting, withdrawn"),
+        _field("case_opened", "date", "Date the application was lodged"),
+    ],
+}
+
+DEIDENTIFIED: dict[str, Any] = {
+    "id": "health.admissions-deid",
+    "title": "Hospital Admissions, De-identified Research Extract",
+    "description": "Admitted care episodes with direct identifiers removed, dates coarsened to months, age "
+    "banded and residence generalised to region. Released only into the secure research enclave.",
+    "owner_agency_id": "health",
+    "classification": "OFFICIAL_SENSITIVE",
+    "personal_data": "NONE",
+    "identifiability": "DEIDENTIFIED",
+    "legal_basis": {"article6": "PUBLIC_TASK", "statute": "Health Records Act 2001 s. 28 (approved research)"},
+    "permitted_purposes": ["RESEARCH", "STATISTICS", "POLICY_AND_PROGRAMS"],
+    "retention_days": 5 * 365,
+    "collection_method": "Derived quarterly from Hospital Admitted Patient Care by the de-identification pipeline.",
+    "known_limitations": "Small regions with rare diagnoses keep a residual re-identification risk: use only in "
+    "the enclave and check outputs. Inherits the under-recording of Indigenous status.",
+    "quality_status": "VALIDATED",
+    "tags": ["health", "hospitals", "research", "de-identified"],
+    "fields": [
+        _field("record_id", "string", "Random key, not linkable to patient_id"),
+        _field("age_group", "string", "Five-year age band", "QUASI_IDENTIFIER"),
+        _field("sex", "string", "Sex", "QUASI_IDENTIFIER"),
+        _field("region", "string", "Statistical region of residence", "QUASI_IDENTIFIER"),
+        _field("admission_month", "string", "Year and month of admission"),
+        _field("length_of_stay", "integer", "Days in hospital"),
+        _field("diagnosis_chapter", "string", "ICD-10-AM chapter of the principal diagnosis", "SENSITIVE"),
+    ],
+}
+
+HOSPITAL_ACTIVITY: dict[str, Any] = {
+    "id": "stats.hospital-activity",
+    "title": "Hospital Activity by Region and Diagnosis Chapter",
+    "description": "Quarterly counts of hospital separations and mean length of stay, by region and ICD-10 "
+    "chapter. Official statistics, free to reuse.",
+    "owner_agency_id": "stats",
+    "classification": "PUBLIC",
+    "personal_data": "NONE",
+    "identifiability": "AGGREGATE",
+    "legal_basis": {"article6": "PUBLIC_TASK", "statute": "Statistics Act 2011 s. 9 (official statistics)"},
+    "permitted_purposes": ["SERVICE_DELIVERY", "POLICY_AND_PROGRAMS", "RESEARCH", "STATISTICS"],
+    "collection_method": "Aggregated from the de-identified research extract.",
+    "known_limitations": "Cells under 5 are suppressed and totals are perturbed, so rows do not sum exactly.",
+    "quality_status": "VALIDATED",
+    "tags": ["health", "hospitals", "official-statistics", "open-data"],
+    "fields": [
+        _field("region", "string", "Statistical region"),
+        _field("quarter", "string", "Reference quarter, e.g. 2025-Q3"),
+        _field("diagnosis_chapter", "string", "ICD-10-AM chapter"),
+        _field("separations", "integer", "Episodes ending in the quarter (suppressed under 5)"),
+        _field("mean_length_of_stay", "number", "Mean days in hospital"),
+    ],
+}
+
+LINKED: dict[str, Any] = {
+    "id": "stats.health-housing-cohort",
+    "title": "Linked Health and Housing Research Cohort",
+    "description": "Hospital admissions linked to social housing applications, to study how housing insecurity "
+    "relates to hospital use. Built by the Statistics Office as accredited integrating authority.",
+    "owner_agency_id": "stats",
+    "classification": "PROTECTED",
+    "personal_data": "SPECIAL_CATEGORY",
+    "identifiability": "PSEUDONYMISED",
+    "legal_basis": {
+        "article6": "PUBLIC_TASK",
+        "statute": "Data Sharing and Integration Act 2022 s. 13 (accredited integration); GDPR Art. 9(2)(j)",
+    },
+    "permitted_purposes": ["RESEARCH", "POLICY_AND_PROGRAMS"],
+    "retention_days": 5 * 365,
+    "collection_method": "Probabilistic linkage on name, date of birth and address history; the linkage keys are "
+    "discarded and replaced by a project-specific pseudonym.",
+    "known_limitations": "93% of housing applicants were linked. Missed links over-represent people with no fixed "
+    "address, so the cohort under-counts the most housing-insecure.",
+    "quality_status": "UNDER_REVIEW",
+    "tags": ["health", "housing", "linked-data", "research"],
+    "fields": [
+        _field("person_key", "string", "Project-specific pseudonym", "QUASI_IDENTIFIER"),
+        _field("age_at_admission", "integer", "Age in years", "QUASI_IDENTIFIER"),
+        _field("sex", "string", "Sex", "QUASI_IDENTIFIER"),
+        _field("region", "string", "Statistical region of residence", "QUASI_IDENTIFIER"),
+        _field("principal_diagnosis", "string", "ICD-10-AM principal diagnosis code", "SENSITIVE"),
+        _field("priority_category", "string", "Housing priority at application"),
+        _field("days_admission_to_housed", "integer", "Days from admission to a tenancy offer, if any"),
+    ],
+}
+
+CLINICS: dict[str, Any] = {
+    "id": "city.clinic-locations",
+    "title": "Community Health Clinic Locations",
+    "description": "Council-run and partner community health clinics with address, opening hours and services.",
+    "owner_agency_id": "city",
+    "classification": "PUBLIC",
+    "legal_basis": {"article6": "PUBLIC_TASK", "statute": "Local Government Act 1993 s. 8 (service information)"},
+    "permitted_purposes": ["SERVICE_DELIVERY", "POLICY_AND_PROGRAMS", "RESEARCH", "STATISTICS"],
+    "collection_method": "Maintained by the council's community services team.",
+    "known_limitations": "Opening hours change over holidays and are not always updated in time.",
+    "quality_status": "VALIDATED",
+    "tags": ["health", "clinics", "open-data", "geospatial"],
+    "fields": [
+        _field("clinic_name", "string", "Clinic name"),
+        _field("address", "string", "Street address of the clinic"),
+        _field("latitude", "number", "WGS84 latitude"),
+        _field("longitude", "number", "WGS84 longitude"),
+        _field("services", "list", "Services offered"),
+    ],
+}
+
+SERVICE_REQUESTS: dict[str, Any] = {
+    "id": "city.service-requests",
+    "title": "Council Service Requests",
+    "description": "Requests lodged with the council (potholes, missed bins, graffiti, noise) and how they were "
+    "resolved.",
+    "owner_agency_id": "city",
+    "classification": "OFFICIAL",
+    "legal_basis": {"article6": "PUBLIC_TASK", "statute": "Local Government Act 1993 s. 21 (council functions)"},
+    "permitted_purposes": ["SERVICE_DELIVERY", "POLICY_AND_PROGRAMS", "STATISTICS"],
+    "retention_days": 2 * 365,
+    "collection_method": "Lodged by residents by phone, web form and app.",
+    "known_limitations": "Free-text descriptions are dropped at source because residents put names and phone "
+    "numbers in them. App users are younger than the population, so some suburbs are under-reported.",
+    "tags": ["council", "service-requests"],
+    "fields": [
+        _field("request_id", "string", "Request number"),
+        _field("category", "string", "Request type"),
+        _field("suburb", "string", "Suburb of the reported problem"),
+        _field("lodged_at", "datetime", "When it was lodged"),
+        _field("closed_at", "datetime", "When it was resolved"),
+        _field("channel", "string", "phone, web or app"),
+    ],
+}
+
+SERVICE_REQUESTS_OPEN: dict[str, Any] = {
+    **SERVICE_REQUESTS,
+    "id": "city.service-requests-open",
+    "title": "Council Service Requests (Open Data)",
+    "description": "The council's service requests as open data, with times rounded to the day.",
+    "classification": "PUBLIC",
+    "permitted_purposes": ["SERVICE_DELIVERY", "POLICY_AND_PROGRAMS", "RESEARCH", "STATISTICS"],
+    "retention_days": None,
+    "collection_method": "Published weekly from Council Service Requests.",
+    "tags": ["council", "service-requests", "open-data"],
+}
+
+POPULATION: dict[str, Any] = {
+    "id": "stats.population-estimates",
+    "title": "Estimated Resident Population by Region",
+    "description": "Annual population estimates by region, age group and sex.",
+    "owner_agency_id": "stats",
+    "classification": "PUBLIC",
+    "identifiability": "AGGREGATE",
+    "legal_basis": {"article6": "PUBLIC_TASK", "statute": "Statistics Act 2011 s. 9 (official statistics)"},
+    "permitted_purposes": ["SERVICE_DELIVERY", "POLICY_AND_PROGRAMS", "RESEARCH", "STATISTICS"],
+    "collection_method": "Census base rolled forward with births, deaths and migration.",
+    "known_limitations": "Estimates between censuses are revised; small regions carry wide error margins.",
+    "quality_status": "VALIDATED",
+    "tags": ["population", "official-statistics", "open-data"],
+    "fields": [
+        _field("region", "string", "Statistical region"),
+        _field("year", "integer", "Reference year (30 June)"),
+        _field("age_group", "string", "Five-year age band"),
+        _field("sex", "string", "Sex"),
+        _field("population", "integer", "Estimated resident population"),
+    ],
+}
+
+DATASETS: list[dict[str, Any]] = [
+    ADMISSIONS,
+    HOUSING,
+    DEIDENTIFIED,
+    HOSPITAL_ACTIVITY,
+    LINKED,
+    CLINICS,
+    SERVICE_REQUESTS,
+    SERVICE_REQUESTS_OPEN,
+    POPULATION,
+]
+
+STEWARDS = {
+    "health.admissions": "hamid.health",
+    "health.admissions-deid": "hamid.health",
+    "social.housing-cases": "tom.social",
+    "stats.hospital-activity": "priya.stats",
+    "stats.health-housing-cohort": "priya.stats",
+    "stats.population-estimates": "priya.stats",
+    "city.clinic-locations": "carla.city",
+    "city.service-requests": "carla.city",
+    "city.service-requests-open": "carla.city",
+}
+
+PROCESSES: list[dict[str, Any]] = [
+    {
+        "id": "proc.health-deidentify",
+        "name": "Quarterly de-identification of admitted patient care",
+        "kind": "DEIDENTIFY",
+        "run_id": "2025-Q3",
+        "inputs": ["health.admissions"],
+        "outputs": ["health.admissions-deid"],
+    },
+    {
+        "id": "proc.stats-hospital-activity",
+        "name": "Hospital activity tables with small-cell suppression",
+        "kind": "AGGREGATE",
+        "run_id": "2025-Q3",
+        "inputs": ["health.admissions-deid"],
+        "outputs": ["stats.hospital-activity"],
+    },
+    {
+        "id": "proc.stats-link-health-housing",
+        "name": "Health and housing linkage (project 2025-014)",
+        "kind": "LINK",
+        "run_id": "2025-014-r1",
+        "inputs": ["health.admissions", "social.housing-cases"],
+        "outputs": ["stats.health-housing-cohort"],
+    },
+    {
+        "id": "proc.city-open-requests",
+        "name": "Weekly open-data publication of service requests",
+        "kind": "TRANSFORM",
+        "inputs": ["city.service-requests"],
+        "outputs": ["city.service-requests-open"],
+    },
+]
+
+# (process, attesting steward, identifiability, note)
+ATTESTATIONS: list[tuple[str, str, Identifiability, str]] = [
+    (
+        "proc.health-deidentify",
+        "hamid.health",
+        Identifiability.DEIDENTIFIED,
+        "Direct identifiers removed, dates coarsened to month, age in 5-year bands, region not postcode. "
+        "k-anonymity of 10 on age group, sex and region verified on the 2025-Q3 run.",
+    ),
+    (
+        "proc.stats-hospital-activity",
+        "priya.stats",
+        Identifiability.AGGREGATE,
+        "Counts only; cells under 5 suppressed and totals perturbed per the Office's confidentiality standard.",
+    ),
+]
+
+
+def _agreements(now: datetime) -> list[dict[str, Any]]:
+    """Dated from `now`, so the active one is active and the expired one expired whenever the demo loads."""
+    return [
+        {
+            "id": "agr.health-uni-research",
+            "provider_agency_id": "health",
+            "recipient_agency_id": "uni",
+            "dataset_ids": ["health.admissions-deid"],
+            "approved_fields": ["age_group", "sex", "region", "admission_month", "length_of_stay", "diagnosis_chapter"],
+            "purpose": "RESEARCH",
+            "legal_basis": {
+                "article6": "PUBLIC_TASK",
+                "statute": "Health Records Act 2001 s. 28; ethics approval HREC 2025/117",
+            },
+            "access_method": "SECURE_ENCLAVE",
+            "max_classification": "OFFICIAL_SENSITIVE",
+            "max_personal_data": "NONE",
+            "conditions": ["Named researchers with current data-ethics training only", "No linkage to other data"],
+            "obligations": ["Outputs checked by the Department before leaving the enclave", "Suppress cells under 10"],
+            "valid_from": now - 60 * DAY,
+            "valid_until": now + YEAR,
+        },
+        {
+            "id": "agr.social-city-tenancy-support",
+            "provider_agency_id": "social",
+            "recipient_agency_id": "city",
+            "dataset_ids": ["social.housing-cases"],
+            "approved_fields": ["client_id", "full_name", "address", "household_size", "priority_category"],
+            "purpose": "SERVICE_DELIVERY",
+            "legal_basis": {
+                "article6": "PUBLIC_TASK",
+                "statute": "Housing Act 1983 s. 41 (information sharing for tenancy support)",
+                "covers_identified": True,
+            },
+            "access_method": "API",
+            "max_classification": "OFFICIAL_SENSITIVE",
+            "max_personal_data": "PERSONAL",
+            "allows_identified": True,
+            "obligations": ["Delete records within 30 days of the tenancy support case closing"],
+            "valid_from": now - 2 * YEAR,
+            "valid_until": now - 30 * DAY,
+            "status": "EXPIRED",
+            "status_reason": "The two-year term ended and the council did not ask for a renewal.",
+        },
+        {
+            "id": "agr.social-stats-housing-statistics",
+            "provider_agency_id": "social",
+            "recipient_agency_id": "stats",
+            "dataset_ids": ["social.housing-cases"],
+            "purpose": "STATISTICS",
+            "legal_basis": {"article6": "PUBLIC_TASK", "statute": "Statistics Act 2011 s. 15 (collection of records)"},
+            "access_method": "DOWNLOAD",
+            "max_classification": "OFFICIAL_SENSITIVE",
+            "max_personal_data": "PERSONAL",
+            "allows_identified": True,
+            "obligations": ["Destroy the identified copy within 90 days of receipt"],
+            "valid_from": now - 200 * DAY,
+            "valid_until": now + 165 * DAY,
+            "status": "REVOKED",
+            "status_reason": "An identified copy was kept past the 90-day destruction deadline (breach report "
+            "BR-2025-014). Revoked by the data owner pending an audit.",
+        },
+    ]
+
+
+def _training(now: datetime, state: str) -> dict[str, datetime]:
+    if state == "expired":
+        return {"completed_at": now - 2 * YEAR, "expires_at": now - YEAR}
+    return {"completed_at": now - 90 * DAY, "expires_at": now + YEAR - 90 * DAY}
+
+
+def _register_person(services: Services, spec: PersonSpec, now: datetime) -> Person:
+    id, name, agency_id, roles, training = spec
+    payload = {"id": id, "name": name, "agency_id": agency_id, "roles": roles, "email": f"{id}@example.gov"}
+    person = services.registration.register_person(SYSTEM, payload)
+    if training is not None:
+        person = services.registration.record_training(SYSTEM, id, _training(now, training))
+    return person
+
+
+def _acting_as(person: Person) -> Principal:
+    return Principal(id=person.id, agency_id=person.agency_id, roles=frozenset(person.roles))
+
+
+def load_demo(services: Services) -> str:
+    """Load the demo landscape through the services. Loads nothing if person `admin` already exists.
+
+    Returns:
+        A one-line summary of what was loaded, or "already loaded".
+    """
+    if services.reads.persons_by_ids(SYSTEM, [ADMIN_ID]):
+        return "already loaded"
+    now = services.ctx.clock()
+    for agency in AGENCIES:
+        services.registration.register_agency(SYSTEM, agency)
+    people = {spec[0]: _register_person(services, spec, now) for spec in STAFF}
+    for dataset in DATASETS:
+        services.registration.register_dataset(SYSTEM, dataset)
+        services.registration.assign_steward(SYSTEM, dataset["id"], STEWARDS[dataset["id"]])
+    for process in PROCESSES:
+        services.lineage.record(SYSTEM, process)
+    # Attestation is the steward's own statement, so it is made as the steward rather than as the system.
+    for process_id, steward, identifiability, note in ATTESTATIONS:
+        services.lineage.attest(_acting_as(people[steward]), process_id, identifiability, note)
+    agreements = _agreements(now)
+    for agreement in agreements:
+        services.agreements.register(SYSTEM, agreement)
+    # The admin comes last: its presence is what marks a load that finished (see the check above).
+    _register_person(services, ADMIN, now)
+    return (
+        f"{len(AGENCIES)} agencies, {len(STAFF) + 1} people, {len(DATASETS)} datasets, "
+        f"{len(PROCESSES)} processes, {len(agreements)} agreements"
+    )

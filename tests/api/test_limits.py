@@ -1,0 +1,73 @@
+"""Query limits protect the store: depth, aliases, cost, body size and introspection are all configurable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from catalog.api.app import create_app
+from catalog.services import Services
+
+
+@pytest.fixture
+def strict(services: Services) -> Iterator[TestClient]:
+    api = services.ctx.settings.api
+    api.max_depth, api.max_aliases, api.max_cost, api.max_body_bytes, api.introspection = 4, 2, 200, 400, False
+    with TestClient(create_app(services)) as client:
+        yield client
+
+
+def error_of(client: TestClient, query: str) -> str:
+    body = client.post("/graphql", json={"query": query}).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    return str(body["errors"][0]["message"])
+
+
+def test_too_deep_names_the_setting(strict: TestClient) -> None:
+    query = "{ agencies { edges { node { members { agency { name } } } } } }"
+
+    assert "CATALOG_API__MAX_DEPTH" in error_of(strict, query)
+
+
+def test_depth_through_fragments_counts(strict: TestClient) -> None:
+    query = "{ agencies { ...E } } fragment E on AgencyConnection { edges { node { members { agency { id } } } } }"
+
+    assert "CATALOG_API__MAX_DEPTH" in error_of(strict, query)
+
+
+def test_too_many_aliases(strict: TestClient) -> None:
+    assert "CATALOG_API__MAX_ALIASES" in error_of(strict, "{ a: me { id } b: me { id } c: me { id } }")
+
+
+def test_cost_multiplies_by_page_size(strict: TestClient) -> None:
+    cheap = strict.post("/graphql", json={"query": "{ datasets(first: 5) { edges { node { id title } } } }"})
+    costly = "{ datasets(first: 100) { edges { node { id title } } } }"
+
+    assert "errors" not in cheap.json()
+    assert "CATALOG_API__MAX_COST" in error_of(strict, costly)
+
+
+def test_body_over_the_limit_is_413(strict: TestClient) -> None:
+    padding = " " * 500
+    response = strict.post("/graphql", json={"query": "{ me { id } }" + padding})
+
+    assert response.status_code == 413
+    assert "CATALOG_API__MAX_BODY_BYTES" in response.json()["errors"][0]["message"]
+
+
+def test_introspection_can_be_disabled(strict: TestClient) -> None:
+    assert "introspection" in error_of(strict, "{ __schema { types { name } } }").lower()
+
+
+def test_introspection_is_on_by_default(client: TestClient) -> None:
+    body = client.post("/graphql", json={"query": "{ __schema { queryType { name } } }"}).json()
+
+    assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+
+
+def test_page_size_over_the_maximum_is_refused(client: TestClient) -> None:
+    body = client.post("/graphql", json={"query": "{ datasets(first: 101) { totalCount } }"}).json()
+
+    assert body["errors"][0]["extensions"]["field"] == "first"
