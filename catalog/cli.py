@@ -26,6 +26,9 @@ schema_cli = typer.Typer(help="The GraphQL schema file (schema.graphql).", no_ar
 cli.add_typer(db_cli, name="db")
 cli.add_typer(token_cli, name="token")
 cli.add_typer(schema_cli, name="schema")
+policy_cli = typer.Typer(help="Check, test and try out the policy in CATALOG_POLICY_DIR.", no_args_is_help=True)
+cli.add_typer(policy_cli, name="policy")
+PolicyDir = Annotated[Path | None, typer.Option("--dir", help="Policy folder [default: CATALOG_POLICY_DIR]")]
 
 
 def open_services(settings: Settings | None = None) -> Services:
@@ -133,6 +136,70 @@ def schema_export(
         return
     path.write_text(sdl)
     typer.echo(f"catalog: wrote {path}")
+
+
+@policy_cli.command("check")
+def policy_check(policy_dir: PolicyDir = None) -> None:
+    """Validate model.conf and every rule file: ids, actions, attributes, expressions."""
+    from catalog.policy.engine import PolicyEngine
+
+    engine = PolicyEngine(policy_dir or load_settings().policy_dir)
+    typer.echo(f"policy OK: version {engine.version}, {len(engine.policy.rules)} rules")
+
+
+@policy_cli.command("test")
+def policy_test(policy_dir: PolicyDir = None) -> None:
+    """Run the policy's own test cases (tests/*.yaml in the policy folder)."""
+    from catalog.policy.engine import PolicyEngine
+    from catalog.policy.testing import run_policy_tests
+
+    folder = policy_dir or load_settings().policy_dir
+    results = run_policy_tests(PolicyEngine(folder), folder / "tests")
+    failed = [r for r in results if not r.passed]
+    for result in failed:
+        typer.echo(f"FAIL {result.file}: {result.name}", err=True)
+        for problem in result.problems:
+            typer.echo(f"     {problem}", err=True)
+    typer.echo(f"policy tests: {len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed or not results:
+        raise typer.Exit(1)
+
+
+@policy_cli.command("explain")
+def policy_explain(
+    person: Annotated[str, typer.Option("--as", help="Id of the person asking.")],
+    dataset: Annotated[str, typer.Option(help="Dataset id.")],
+    purpose: Annotated[str | None, typer.Option(help="Stated purpose.")] = None,
+    method: Annotated[str | None, typer.Option(help="Access method, e.g. SECURE_ENCLAVE.")] = None,
+    fields: Annotated[str | None, typer.Option(help="Comma-separated field names.")] = None,
+    action: Annotated[str, typer.Option(help="access or read_metadata.")] = "access",
+) -> None:
+    """Decide a hypothetical request against the store's data, without recording it, and say why."""
+    from catalog.principal import SYSTEM, Principal
+
+    services = open_services()
+    try:
+        who = services.reads.person(SYSTEM, person)
+        principal = Principal(id=who.id, agency_id=who.agency_id, roles=frozenset(who.roles))
+        payload = {
+            "dataset_id": dataset,
+            "action": action,
+            "purpose": purpose,
+            "access_method": method,
+            "fields": [f.strip() for f in fields.split(",") if f.strip()] if fields else [],
+        }
+        decision = services.access.explain(principal, payload)
+    finally:
+        services.store.close()
+    typer.echo(
+        f"{decision.outcome.value}{' (' + decision.deny_kind.value + ')' if decision.deny_kind else ''}"
+        f" under policy {decision.policy_version}"
+    )
+    typer.echo(decision.reason)
+    for safe in decision.safes:
+        typer.echo(f"  {safe.safe:<14} {safe.status.value}")
+        for line in safe.evidence:
+            typer.echo(f"      {line}")
 
 
 def main() -> None:

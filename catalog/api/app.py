@@ -15,6 +15,7 @@ from catalog.api.health import healthz, readyz
 from catalog.api.metrics import ApiMetrics, metrics_endpoint
 from catalog.api.request_id import RequestIdMiddleware
 from catalog.api.schema import schema
+from catalog.policy.watch import watching
 from catalog.services import Services
 
 
@@ -24,7 +25,8 @@ def create_app(services: Services) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            yield
+            async with watching(services.engine, settings.policy_reload_interval_s):
+                yield
         finally:
             services.store.close()
 

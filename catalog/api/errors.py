@@ -30,7 +30,7 @@ def format_error(err: GraphQLError, request_id: str) -> dict[str, Any]:
         body["message"] = f"{camel(original.field)}: {original.rule}"
     elif isinstance(original, CatalogError):
         body = error(original.message, original.code)
-    elif original is None:
+    elif original is None or isinstance(original, GraphQLError):
         body = error(err.message, "BAD_USER_INPUT")  # parse, validation and variable coercion errors
     else:
         log.error("internal error in request %s at %s", request_id, err.path, exc_info=original)

@@ -9,7 +9,7 @@ import graphene
 from graphene.types.inputobjecttype import set_input_object_type_default_value
 from graphql import Undefined
 
-from catalog.api import types
+from catalog.api import decision_types, types
 
 # Tell "not given" (Undefined) apart from an explicit null, so updates only touch the fields they name.
 set_input_object_type_default_value(Undefined)
@@ -106,3 +106,21 @@ class DatasetFilterInput(graphene.InputObjectType):
     tag = graphene.String()
     status = graphene.InputField(types.DatasetStatus)
     text = graphene.String(description="Free text over title, description and tags (words ANDed, prefix match).")
+
+
+class AccessInput(graphene.InputObjectType):
+    dataset_id = graphene.ID(required=True)
+    action = graphene.String(description="access (default) or read_metadata.")
+    purpose = graphene.String(description="One of the configured purposes.")
+    access_method = graphene.InputField(types.AccessMethod)
+    fields = graphene.List(graphene.NonNull(graphene.String), description="Requested fields; empty means all.")
+
+
+class DecisionFilterInput(graphene.InputObjectType):
+    requester = graphene.ID()
+    dataset = graphene.ID()
+    agency = graphene.ID(description="The requester's agency.")
+    outcome = graphene.InputField(decision_types.Outcome)
+    rule_id = graphene.String()
+    at_from = graphene.DateTime(name="from")
+    at_to = graphene.DateTime(name="to")

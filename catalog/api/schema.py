@@ -7,10 +7,10 @@ from typing import Any
 import graphene
 
 from catalog import domain
-from catalog.api import inputs, types
+from catalog.api import decision_types, inputs, types
 from catalog.api.context import call
 from catalog.api.types import ctx
-from catalog.services import DatasetFilter
+from catalog.services import DatasetFilter, DecisionFilter
 from catalog.services.lineage import LineageView
 
 
@@ -38,6 +38,50 @@ class Query(graphene.ObjectType):
         direction=graphene.Argument(types.LineageDirection, default_value="BOTH"),
         depth=graphene.Int(default_value=3),
     )
+
+    decision = graphene.Field(decision_types.Decision, id=graphene.ID(required=True))
+    decisions = graphene.Field(
+        decision_types.DecisionConnection,
+        required=True,
+        filter=inputs.DecisionFilterInput(),
+        first=graphene.Int(),
+        after=graphene.String(),
+        description="Recorded decisions, oldest first. Auditors see all; others their own "
+        "and those about their agency's datasets.",
+    )
+    explain_access = graphene.Field(
+        graphene.NonNull(decision_types.Decision),
+        input=inputs.AccessInput(required=True),
+        description="Decide a hypothetical request without recording anything.",
+    )
+    policy = graphene.Field(graphene.NonNull(decision_types.Policy))
+
+    @staticmethod
+    async def resolve_decision(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Decision:
+        return await call(ctx(info).services.access.get, ctx(info).principal, id)
+
+    @staticmethod
+    async def resolve_decisions(
+        root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
+    ) -> dict[str, Any]:
+        services = ctx(info).services
+        criteria = DecisionFilter(**inputs.plain(filter)) if filter else DecisionFilter()
+        listing = await call(
+            services.access.list,
+            ctx(info).principal,
+            criteria,
+            services.reads.page_size(first),
+            types.decode_cursor(after),
+        )
+        return types.as_connection(listing)
+
+    @staticmethod
+    async def resolve_explain_access(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Decision:
+        return await call(ctx(info).services.access.explain, ctx(info).principal, inputs.plain(input))
+
+    @staticmethod
+    def resolve_policy(root: Any, info: graphene.ResolveInfo) -> Any:
+        return ctx(info).services.engine.policy
 
     @staticmethod
     async def resolve_me(root: Any, info: graphene.ResolveInfo) -> domain.Person | None:
@@ -173,6 +217,22 @@ class RecordLineage(graphene.Mutation):
         return await call(ctx(info).services.lineage.record, ctx(info).principal, inputs.plain(input))
 
 
+class CheckAccess(graphene.Mutation):
+    class Meta:
+        description = (
+            "Decide a request and record the decision with its reasons (fails closed: never an unrecorded PERMIT)."
+        )
+
+    class Arguments:
+        input = inputs.AccessInput(required=True)
+
+    Output = graphene.NonNull(decision_types.Decision)
+
+    @staticmethod
+    async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Decision:
+        return await call(ctx(info).services.access.check, ctx(info).principal, inputs.plain(input))
+
+
 class Mutation(graphene.ObjectType):
     register_agency = RegisterAgency.Field()
     register_person = RegisterPerson.Field()
@@ -181,6 +241,7 @@ class Mutation(graphene.ObjectType):
     update_dataset = UpdateDataset.Field()
     assign_steward = AssignSteward.Field()
     record_lineage = RecordLineage.Field()
+    check_access = CheckAccess.Field()
 
 
 schema = graphene.Schema(query=Query, mutation=Mutation)

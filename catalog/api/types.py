@@ -20,6 +20,7 @@ DatasetStatus = graphene.Enum.from_enum(domain.DatasetStatus)
 PiiTag = graphene.Enum.from_enum(domain.PiiTag)
 LawfulBasis = graphene.Enum.from_enum(domain.LawfulBasis)
 ProcessKind = graphene.Enum.from_enum(domain.ProcessKind)
+AccessMethod = graphene.Enum.from_enum(domain.AccessMethod)
 LineageDirection = graphene.Enum(
     "LineageDirection", [("UPSTREAM", "UPSTREAM"), ("DOWNSTREAM", "DOWNSTREAM"), ("BOTH", "BOTH")]
 )

@@ -7,7 +7,9 @@ from datetime import datetime
 
 from catalog.config import Settings
 from catalog.domain import utcnow
-from catalog.policy.gate import BuiltinGate, Gate
+from catalog.policy.engine import PolicyEngine
+from catalog.policy.gate import Gate, PolicyGate
+from catalog.services.access import Access, DecisionFilter
 from catalog.services.agreements import Agreements
 from catalog.services.context import Listing, ServiceContext
 from catalog.services.lineage import Lineage
@@ -15,7 +17,7 @@ from catalog.services.reads import DatasetFilter, Reads
 from catalog.services.registration import Registration
 from catalog.store.base import GraphStore
 
-__all__ = ["DatasetFilter", "Listing", "Services"]
+__all__ = ["DatasetFilter", "DecisionFilter", "Listing", "Services"]
 
 
 class Services:
@@ -26,12 +28,15 @@ class Services:
         store: GraphStore,
         settings: Settings,
         *,
+        engine: PolicyEngine | None = None,
         gate: Gate | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.ctx = ServiceContext(store, gate or BuiltinGate(settings.classifications), settings, clock)
+        self.engine = engine or PolicyEngine(settings.policy_dir)
+        self.ctx = ServiceContext(store, gate or PolicyGate(self.engine), settings, clock)
         self.store = store
         self.registration = Registration(self.ctx)
         self.reads = Reads(self.ctx)
         self.lineage = Lineage(self.ctx, self.reads)
         self.agreements = Agreements(self.ctx)
+        self.access = Access(self.ctx, self.engine)

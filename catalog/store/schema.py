@@ -82,7 +82,9 @@ QUERYABLE: dict[Label, frozenset[str]] = {
         {"provider_agency_id", "recipient_agency_id", "status", "purpose", "valid_until", "dataset_ids"}
     ),
     Label.SHARE_REQUEST: frozenset({"requester_id", "recipient_agency_id", "status", "dataset_ids"}),
-    Label.DECISION: frozenset({"principal_id", "dataset_id", "outcome", "rule_ids", "agency_id", "at"}),
+    Label.DECISION: frozenset(
+        {"principal_id", "dataset_id", "outcome", "deny_kind", "rule_ids", "agency_id", "owner_agency_id", "at"}
+    ),
     Label.AUDIT_EVENT: frozenset({"principal_id", "action", "target_ids", "at", "sequence"}),
     Label.NOTICE: frozenset({"dataset_id", "agency_ids", "at"}),
 }

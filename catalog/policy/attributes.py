@@ -1,0 +1,126 @@
+"""The attributes a policy decides on: who asks (`r.sub`), about what (`r.obj`) and in which context (`r.env`).
+
+`KNOWN_ATTRIBUTES` is the vocabulary rule conditions may use; `policy check` refuses any other name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+KNOWN_ATTRIBUTES: dict[str, str] = {
+    "r.sub.id": "the requester's person id ('anonymous' when not signed in)",
+    "r.sub.agency": "the requester's agency id ('' when none)",
+    "r.sub.roles": "the requester's roles",
+    "r.sub.anonymous": "whether the requester is not signed in",
+    "r.sub.training_current": "whether the requester's data-ethics training is current",
+    "r.sub.training_expires": "when the requester's training expires ('' when never trained)",
+    "r.obj.id": "the dataset id",
+    "r.obj.owner": "the owning agency id",
+    "r.obj.status": "ACTIVE, DEPRECATED or WITHDRAWN",
+    "r.obj.classification": "the effective classification (the most restrictive upstream, unless attested)",
+    "r.obj.classification_rank": "position of the effective classification in the scheme (0 = least restrictive)",
+    "r.obj.own_classification": "the classification set on the dataset itself",
+    "r.obj.personal_data": "effective personal-data category: NONE, PERSONAL or SPECIAL_CATEGORY",
+    "r.obj.personal_data_rank": "0 NONE, 1 PERSONAL, 2 SPECIAL_CATEGORY",
+    "r.obj.identifiability": "IDENTIFIED, PSEUDONYMISED, DEIDENTIFIED, AGGREGATE or NOT_APPLICABLE",
+    "r.obj.identified": "whether records identify people (IDENTIFIED or PSEUDONYMISED)",
+    "r.obj.permitted_purposes": "the purposes the dataset may be used for",
+    "r.obj.has_legal_basis": "whether a lawful basis is recorded",
+    "r.obj.legal_basis_covers_identified": "whether the lawful basis covers sharing identified records",
+    "r.obj.stewards": "person ids of the dataset's stewards",
+    "r.obj.fields": "the dataset's field names",
+    "r.obj.recipients": "agencies holding an ACTIVE sharing agreement that covers the dataset",
+    "r.obj.restricted_by": "the upstream dataset its effective classification comes from ('' when its own)",
+    "r.env.action": "the action asked for",
+    "r.env.purpose": "the stated purpose ('' when none)",
+    "r.env.access_method": "SECURE_ENCLAVE, AGGREGATE_QUERY, API or DOWNLOAD ('' when none)",
+    "r.env.fields": "the requested field names (empty means the agreement's approved fields)",
+    "r.env.fields_within_approved": "whether every requested field is among the agreement's approved fields",
+    "r.env.now": "the decision time (UTC ISO 8601)",
+    "r.env.agreement.id": "the agreement considered ('' when none covers the dataset and recipient)",
+    "r.env.agreement.status": "its status, or NONE",
+    "r.env.agreement.active": "ACTIVE and inside its validity window",
+    "r.env.agreement.expired": "its validity window has passed (or it is marked EXPIRED)",
+    "r.env.agreement.valid_until": "end of its validity window",
+    "r.env.agreement.recipient": "its recipient agency id",
+    "r.env.agreement.purpose": "the purpose it allows",
+    "r.env.agreement.covers_purpose": "whether it allows the stated purpose",
+    "r.env.agreement.access_method": "the access method it allows",
+    "r.env.agreement.max_classification_rank": "the most restrictive classification rank it allows",
+    "r.env.agreement.max_personal_data_rank": "the most restrictive personal-data rank it allows",
+    "r.env.agreement.allows_identified": "whether it allows identified records",
+    "r.env.agreement.approved_fields": "the fields it approves (empty means all)",
+}
+
+
+@dataclass(slots=True)
+class Subject:
+    id: str
+    agency: str = ""
+    roles: list[str] = field(default_factory=list)
+    anonymous: bool = False
+    training_current: bool = False
+    training_expires: str = ""
+
+
+@dataclass(slots=True)
+class Resource:
+    id: str
+    owner: str = ""
+    status: str = "ACTIVE"
+    classification: str = ""
+    classification_rank: int = 0
+    own_classification: str = ""
+    personal_data: str = "NONE"
+    personal_data_rank: int = 0
+    identifiability: str = "NOT_APPLICABLE"
+    identified: bool = False
+    permitted_purposes: list[str] = field(default_factory=list)
+    has_legal_basis: bool = False
+    legal_basis_covers_identified: bool = False
+    stewards: list[str] = field(default_factory=list)
+    fields: list[str] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)
+    restricted_by: str = ""
+
+
+@dataclass(slots=True)
+class AgreementView:
+    id: str = ""
+    status: str = "NONE"
+    active: bool = False
+    expired: bool = False
+    valid_until: str = ""
+    recipient: str = ""
+    purpose: str = ""
+    covers_purpose: bool = False
+    access_method: str = ""
+    max_classification_rank: int = -1
+    max_personal_data_rank: int = -1
+    allows_identified: bool = False
+    approved_fields: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Environment:
+    action: str
+    purpose: str = ""
+    access_method: str = ""
+    fields: list[str] = field(default_factory=list)
+    fields_within_approved: bool = True
+    now: str = ""
+    agreement: AgreementView = field(default_factory=AgreementView)
+
+
+@dataclass(slots=True)
+class RequestAttributes:
+    """The `r` a condition sees."""
+
+    sub: Subject
+    obj: Resource
+    env: Environment
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every attribute as plain data, kept with the decision."""
+        return {"sub": asdict(self.sub), "obj": asdict(self.obj), "env": asdict(self.env)}

@@ -1,0 +1,351 @@
+"""The decision engine: Casbin decides, and every condition's result is kept so the decision can say why.
+
+Rules are indexed by action and scope. Each index bucket has its own Casbin enforcer holding only that bucket's
+rules, so a request is matched against the rules that can apply to it, not against every rule. Casbin's matcher
+calls `holds(rule id, ...)`, which evaluates the rule's compiled conditions and logs each result with the
+attribute values it read. The outcome is Casbin's (allow unless a deny matched); the explanation is the log.
+If Casbin and the log ever disagree, the decision is DENY (fail closed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import casbin
+
+import catalog
+from catalog.domain import ConditionResult, DenyKind, Outcome, RuleEvaluation, SafeResult, SafeStatus
+from catalog.policy.attributes import RequestAttributes
+from catalog.policy.expressions import Condition
+from catalog.policy.rules import SAFES, PolicyError, Rule, RuleIndex, load_rules
+from catalog.policy.visibility import Untranslatable, check_translatable
+
+log = logging.getLogger("catalog.policy")
+ENGINE_VERSION = f"catalog-{catalog.__version__}+pycasbin-{importlib.metadata.version('pycasbin')}"
+MODEL_FILE = "model.conf"
+RULES_GLOB = "rules/*.yaml"
+
+
+@dataclass
+class Evaluation:
+    """What the engine concluded, before it becomes a recorded Decision."""
+
+    outcome: Outcome
+    deny_kind: DenyKind | None
+    determining_rules: list[str]
+    evaluations: list[RuleEvaluation]
+    safes: list[SafeResult]
+    obligations: list[str]
+    reason: str
+    policy_version: str
+    engine_version: str = ENGINE_VERSION
+
+
+@dataclass
+class LoadedPolicy:
+    version: str
+    rules: list[Rule]
+    index: RuleIndex
+    model_text: str
+    by_id: dict[str, Rule] = field(default_factory=dict)
+
+
+def policy_files(policy_dir: Path) -> tuple[Path, list[Path]]:
+    model = policy_dir / MODEL_FILE
+    if not model.is_file():
+        raise PolicyError(f"{model}: the Casbin model file is missing (CATALOG_POLICY_DIR={policy_dir})")
+    return model, sorted(policy_dir.glob(RULES_GLOB))
+
+
+def load_policy(policy_dir: Path) -> LoadedPolicy:
+    """Read, check and compile the policy. Raises PolicyError naming file, line and rule on any problem."""
+    model_path, rule_paths = policy_files(policy_dir)
+    if not rule_paths:
+        raise PolicyError(f"{policy_dir / RULES_GLOB}: no rule files")
+    model_text = model_path.read_text()
+    _check_model(model_text, model_path)
+    rules = load_rules([(path, str(path.relative_to(policy_dir))) for path in rule_paths])
+    try:
+        check_translatable(rules)
+    except Untranslatable as exc:
+        raise PolicyError(f"{exc} (read_metadata rules must compile into store queries)") from None
+    digest = hashlib.sha256(model_text.encode())
+    for path in rule_paths:
+        digest.update(b"\0" + str(path.relative_to(policy_dir)).encode() + b"\0" + path.read_bytes())
+    return LoadedPolicy(
+        digest.hexdigest()[:16], rules, RuleIndex.build(rules), model_text, {rule.id: rule for rule in rules}
+    )
+
+
+def _check_model(text: str, path: Path) -> None:
+    try:
+        model = casbin.model.Model()
+        model.load_model_from_text(text)
+    except Exception as exc:  # pycasbin raises assorted errors for a bad model
+        raise PolicyError(f"{path}: not a valid Casbin model: {exc}") from None
+    tokens = model["p"]["p"].tokens
+    if tokens != ["p_id", "p_eft", "p_act"]:
+        raise PolicyError(f"{path}: policy_definition must be `p = id, eft, act`, not {', '.join(tokens)}")
+
+
+class _Run(threading.local):
+    """Per-thread log of the current evaluation (Casbin's matcher function writes into it)."""
+
+    request: RequestAttributes | None = None
+    results: dict[str, RuleEvaluation]
+
+
+class PolicyEngine:
+    def __init__(self, policy_dir: Path) -> None:
+        self.policy_dir = policy_dir
+        self._run = _Run()
+        self._lock = threading.Lock()
+        self._install(load_policy(policy_dir))
+
+    @property
+    def policy(self) -> LoadedPolicy:
+        return self._policy
+
+    @property
+    def version(self) -> str:
+        return self._policy.version
+
+    def _install(self, policy: LoadedPolicy) -> None:
+        enforcers = {key: self._enforcer(policy.model_text, rules) for key, rules in policy.index.buckets.items()}
+        with self._lock:
+            self._policy, self._enforcers = policy, enforcers
+
+    def _enforcer(self, model_text: str, rules: list[Rule]) -> casbin.Enforcer:
+        model = casbin.model.Model()
+        model.load_model_from_text(model_text)
+        enforcer = casbin.Enforcer(model)
+        enforcer.add_function("holds", self._holds)
+        enforcer.add_policies([[rule.id, rule.effect, action] for rule in rules for action in rule.actions])
+        return enforcer
+
+    def reload(self) -> bool:
+        """Load the policy files again. An invalid policy is refused (logged) and the old one keeps serving."""
+        try:
+            policy = load_policy(self.policy_dir)
+        except PolicyError as exc:
+            log.error("policy reload refused; still serving version %s: %s", self.version, exc)
+            return False
+        if policy.version != self.version:
+            self._install(policy)
+            log.info("policy reloaded: version %s (%d rules)", policy.version, len(policy.rules))
+        return True
+
+    # -- evaluation ----------------------------------------------------------------------------------------
+
+    def _holds(self, rule_id: str, sub: Any, obj: Any, env: Any) -> bool:
+        rule = self._policy.by_id[rule_id]
+        request = self._run.request
+        assert request is not None, "holds() called outside decide()"
+        results = [_scope_result(rule, request)] if rule.scope else []
+        for condition in rule.conditions:
+            passed, seen = condition.evaluate(request)
+            results.append(ConditionResult(name=condition.name, passed=passed, seen=seen, expected=condition.source))
+        matched = all(result.passed for result in results)
+        self._run.results[rule_id] = RuleEvaluation(
+            rule_id=rule_id, effect=rule.effect, matched=matched, conditions=results
+        )
+        return matched
+
+    def decide(self, request: RequestAttributes) -> Evaluation:
+        """Decide one request. Never raises for a policy outcome; an internal inconsistency is a DENY."""
+        policy, enforcers = self._policy, self._enforcers
+        action = request.env.action
+        keys = policy.index.keys_for(action, request.obj.id, request.obj.owner, request.sub.agency)
+        self._run.request, self._run.results = request, {}
+        try:
+            verdicts = {key: enforcers[key].enforce(request.sub, request.obj, action, request.env) for key in keys}
+            evaluations = list(self._run.results.values())
+        finally:
+            self._run.request = None
+        return _conclude(policy, request, verdicts, evaluations)
+
+
+def _scope_result(rule: Rule, request: RequestAttributes) -> ConditionResult:
+    actual = {"dataset": request.obj.id, "owner": request.obj.owner, "agency": request.sub.agency}
+    passed = all(actual[kind] == value for kind, value in rule.scope)
+    return ConditionResult(
+        name="scope",
+        passed=passed,
+        seen={kind: actual[kind] for kind, _ in rule.scope},
+        expected=", ".join(f"{k} == {v!r}" for k, v in rule.scope),
+    )
+
+
+def _conclude(
+    policy: LoadedPolicy,
+    request: RequestAttributes,
+    verdicts: dict[tuple[str, str, str], bool],
+    evaluations: list[RuleEvaluation],
+) -> Evaluation:
+    allows = [e.rule_id for e in evaluations if e.matched and e.effect == "allow"]
+    denies = [e.rule_id for e in evaluations if e.matched and e.effect == "deny"]
+    for key, verdict in verdicts.items():
+        bucket = {rule.id for rule in policy.index.buckets[key]}
+        expected = any(r in bucket for r in allows) and not any(r in bucket for r in denies)
+        if verdict != expected:
+            reason = f"the policy engine disagreed with its own log on rule bucket {key}; denied to be safe"
+            return Evaluation(Outcome.DENY, DenyKind.IMPLICIT, [], evaluations, [], [], reason, policy.version)
+    permitted = any(verdicts.values()) and not denies
+    reference = _reference_rule(policy, evaluations, allows if permitted else [])
+    obligations = _obligations(policy, request, allows) if permitted else []
+    safes = _five_safes(policy, evaluations, reference, denies, obligations)
+    if permitted:
+        return Evaluation(
+            Outcome.PERMIT,
+            None,
+            allows,
+            evaluations,
+            safes,
+            obligations,
+            _permit_reason(policy, allows, obligations),
+            policy.version,
+        )
+    if denies:
+        return Evaluation(
+            Outcome.DENY,
+            DenyKind.EXPLICIT,
+            denies,
+            evaluations,
+            safes,
+            [],
+            _explicit_reason(policy, denies, evaluations, request),
+            policy.version,
+        )
+    return Evaluation(
+        Outcome.DENY,
+        DenyKind.IMPLICIT,
+        [],
+        evaluations,
+        safes,
+        [],
+        _implicit_reason(request, evaluations, reference),
+        policy.version,
+    )
+
+
+def _reference_rule(
+    policy: LoadedPolicy, evaluations: list[RuleEvaluation], allows: list[str]
+) -> RuleEvaluation | None:
+    """The allow rule the Five Safes are read from: the permitting one, or the closest to permitting."""
+    candidates = [e for e in evaluations if e.effect == "allow" and (not allows or e.rule_id in allows)]
+    if not candidates:
+        return None
+
+    def closeness(e: RuleEvaluation) -> tuple[int, int]:
+        tagged = sum(1 for c in e.conditions if _safe(c.name))
+        failed = sum(1 for c in e.conditions if not c.passed)
+        return (0 if tagged else 1, failed)
+
+    return min(candidates, key=closeness)
+
+
+def _safe(name: str) -> str | None:
+    prefix = name.split(".", 1)[0]
+    return prefix if prefix in SAFES and "." in name else None
+
+
+def _five_safes(
+    policy: LoadedPolicy,
+    evaluations: list[RuleEvaluation],
+    reference: RuleEvaluation | None,
+    denies: list[str],
+    obligations: list[str],
+) -> list[SafeResult]:
+    evidence: dict[str, list[str]] = {safe: [] for safe in SAFES}
+    failed: set[str] = set()
+    for condition in reference.conditions if reference else []:
+        safe = _safe(condition.name)
+        if safe:
+            evidence[safe].append(
+                f"{'passed' if condition.passed else 'FAILED'}: {condition.name} "
+                f"({condition.expected}; saw {_show(condition.seen)})"
+            )
+            if not condition.passed:
+                failed.add(safe)
+    for evaluation in evaluations:
+        if evaluation.rule_id in denies:
+            for condition in evaluation.conditions:
+                safe = _safe(condition.name)
+                if safe and condition.passed:
+                    evidence[safe].append(
+                        f"FAILED: deny rule {evaluation.rule_id} matched {condition.name} (saw {_show(condition.seen)})"
+                    )
+                    failed.add(safe)
+    evidence["outputs"] += [f"obligation: {text}" for text in obligations]
+    results = []
+    for safe in SAFES:
+        status = SafeStatus.FAIL if safe in failed else SafeStatus.PASS if evidence[safe] else SafeStatus.NOT_APPLICABLE
+        results.append(SafeResult(safe=f"safe {safe}", status=status, evidence=evidence[safe]))
+    return results
+
+
+def _obligations(policy: LoadedPolicy, request: RequestAttributes, allows: list[str]) -> list[str]:
+    texts: list[str] = []
+    for rule_id in allows:
+        for obligation in policy.by_id[rule_id].obligations:
+            if obligation.when is None or obligation.when.evaluate(request)[0]:
+                texts.append(f"{obligation.id}: {obligation.text}")
+    return list(dict.fromkeys(texts))
+
+
+def _show(seen: dict[str, Any]) -> str:
+    return ", ".join(f"{path.removeprefix('r.')}={value!r}" for path, value in seen.items()) or "nothing"
+
+
+def _permit_reason(policy: LoadedPolicy, allows: list[str], obligations: list[str]) -> str:
+    first = policy.by_id[allows[0]]
+    reason = f"Permitted by rule {', '.join(allows)}: {first.description}"
+    if obligations:
+        reason += f" Obligations: {'; '.join(obligations)}."
+    return reason
+
+
+def _explicit_reason(
+    policy: LoadedPolicy, denies: list[str], evaluations: list[RuleEvaluation], request: RequestAttributes
+) -> str:
+    first = policy.by_id[denies[0]]
+    details = [c for e in evaluations if e.rule_id == denies[0] for c in e.conditions]
+    seen = "; ".join(_show(c.seen) for c in details if c.seen)
+    return f"Denied by rule {', '.join(denies)}: {first.description}" + (f" (saw {seen})" if seen else "")
+
+
+def _implicit_reason(
+    request: RequestAttributes, evaluations: list[RuleEvaluation], reference: RuleEvaluation | None
+) -> str:
+    subject = f"{request.env.action} on dataset {request.obj.id}"
+    if reference is None:
+        return f"No rule permits {subject}: no allow rule covers this action."
+    failures = [c for c in reference.conditions if not c.passed]
+    parts = [_explain_failure(c, request) for c in failures]
+    return f"No rule permits {subject}. Closest rule {reference.rule_id} failed: " + "; ".join(parts) + "."
+
+
+def _explain_failure(condition: ConditionResult, request: RequestAttributes) -> str:
+    agreement = request.env.agreement
+    text = f"{condition.name} ({condition.expected}; saw {_show(condition.seen)})"
+    reads = " ".join(condition.seen)
+    if "agreement" in reads and agreement.expired:
+        text += f" - agreement {agreement.id} expired on {agreement.valid_until}"
+    elif "agreement" in reads and not agreement.id:
+        text += f" - no agreement covers dataset {request.obj.id} for agency {request.sub.agency or 'none'}"
+    if "training" in condition.name and request.sub.training_expires:
+        text += f" - training expired on {request.sub.training_expires}"
+    if "classification" in reads and request.obj.restricted_by:
+        text += (
+            f" - effective classification {request.obj.classification} comes from upstream {request.obj.restricted_by}"
+        )
+    return text
+
+
+__all__ = ["ENGINE_VERSION", "Condition", "Evaluation", "PolicyEngine", "PolicyError", "load_policy"]

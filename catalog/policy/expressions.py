@@ -1,0 +1,107 @@
+"""Rule conditions: a small, safe expression language over request attributes (`r.sub`, `r.obj`, `r.env`).
+
+Conditions are Python-like, as in Casbin's ABAC matchers: `r.env.purpose in r.obj.permitted_purposes`,
+`'ANALYST' in r.sub.roles and r.sub.training_current`. Casbin's `&&`, `||` and `!` are accepted too. Only
+comparisons, boolean logic, literals and attribute paths are allowed; anything else is refused when the policy
+loads. Each condition is compiled once, and the attribute values it read are reported with its result.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from catalog.policy.attributes import KNOWN_ATTRIBUTES
+
+_CASBIN_OPERATORS = [(re.compile(r"&&"), " and "), (re.compile(r"\|\|"), " or "), (re.compile(r"!(?!=)"), " not ")]
+_ALLOWED_NODES = (
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.Not,
+    ast.Compare,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
+    ast.Is,
+    ast.IsNot,
+    ast.Name,
+    ast.Load,
+    ast.Attribute,
+    ast.Constant,
+    ast.List,
+    ast.Tuple,
+    ast.Set,
+)
+
+
+class ExpressionError(ValueError):
+    """A condition that is not valid. The message says what is wrong; the loader adds file, line and rule."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    name: str
+    source: str
+    code: Any
+    attributes: tuple[str, ...]  # the attribute paths it reads, e.g. "r.env.purpose"
+    tree: ast.Expression  # kept so read_metadata rules can be translated into store predicates
+
+    def evaluate(self, request: Any) -> tuple[bool, dict[str, Any]]:
+        """The condition's truth on `request`, and the attribute values it saw."""
+        seen = {path: resolve(request, path) for path in self.attributes}
+        return bool(eval(self.code, {"__builtins__": {}}, {"r": request})), seen
+
+
+def resolve(request: Any, path: str) -> Any:
+    value = request
+    for part in path.split(".")[1:]:
+        value = getattr(value, part)
+    return value
+
+
+def _path(node: ast.AST) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name) and node.id == "r":
+        return ".".join(["r", *reversed(parts)])
+    return None
+
+
+def compile_condition(name: str, source: str) -> Condition:
+    """Parse, check and compile one condition. Raises ExpressionError naming the problem."""
+    text = source
+    for pattern, replacement in _CASBIN_OPERATORS:
+        text = pattern.sub(replacement, text)
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"condition {name!r} is not a valid expression: {exc.msg}") from None
+    paths: list[str] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES):
+            raise ExpressionError(f"condition {name!r} uses {type(node).__name__}, which conditions may not use")
+        if isinstance(node, ast.Name) and node.id != "r":
+            raise ExpressionError(f"condition {name!r} names {node.id!r}; attributes start with r.sub, r.obj or r.env")
+        if isinstance(node, ast.Attribute):
+            path = _path(node)
+            if path is None:
+                raise ExpressionError(f"condition {name!r} has an attribute that is not under r")
+            paths.append(path)
+    # Keep only the full paths (r.env.agreement.status, not also r.env.agreement and r.env).
+    full = sorted({p for p in paths if not any(o.startswith(p + ".") for o in paths)})
+    for path in full:
+        if path not in KNOWN_ATTRIBUTES:
+            raise ExpressionError(f"condition {name!r} reads unknown attribute {path}")
+    return Condition(name, source, compile(tree, f"<condition {name}>", "eval"), tuple(full), tree)

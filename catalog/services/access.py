@@ -1,0 +1,321 @@
+"""Access decisions: attributes read from the graph, decided by the policy engine, recorded with their reasons.
+
+`check` decides and records in one transaction, so a decision that cannot be recorded is never answered as a
+PERMIT: the caller gets UNAVAILABLE instead (fail closed). `explain` decides without recording anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from catalog.domain import (
+    PERSONAL_DATA_ORDER,
+    AccessRequest,
+    AgreementStatus,
+    Decision,
+    Identifiability,
+    LegalBasis,
+    Outcome,
+    PersonalData,
+    Role,
+    Training,
+    parse_model,
+)
+from catalog.errors import InvalidInput, NotFound
+from catalog.policy.attributes import AgreementView, Environment, RequestAttributes, Resource, Subject
+from catalog.policy.engine import Evaluation, PolicyEngine
+from catalog.principal import Principal
+from catalog.services.audit import append_event
+from catalog.services.context import Listing, ServiceContext
+from catalog.store.base import GraphTx, Props
+from catalog.store.query import FALSE, TRUE, Cmp, Contains, Eq, IdIn, Predicate, all_of, any_of
+from catalog.store.records import from_props, timestamp, to_props
+from catalog.store.schema import Label, Rel
+
+IDENTIFIED = {Identifiability.IDENTIFIED.value, Identifiability.PSEUDONYMISED.value}
+
+
+def subject_of(principal: Principal, person: Props | None, now: datetime) -> Subject:
+    training = None
+    if person and person.get("training_json"):
+        training = Training.model_validate_json(str(person["training_json"]))
+    return Subject(
+        id=principal.id,
+        agency=principal.agency_id or "",
+        roles=sorted(role.value for role in principal.roles),
+        anonymous=principal.anonymous,
+        training_current=training is not None and training.is_current(now),
+        training_expires=timestamp(training.expires_at) if training else "",
+    )
+
+
+def _rank(scheme: Sequence[str], value: Any) -> int:
+    return scheme.index(value) if value in scheme else len(scheme)
+
+
+def resource_of(
+    props: Props, stewards: list[str], fields: list[str], recipients: list[str], scheme: Sequence[str]
+) -> Resource:
+    legal = LegalBasis.model_validate_json(props["legal_basis_json"]) if props.get("legal_basis_json") else None
+    classification = str(props.get("effective_classification") or props.get("classification", ""))
+    personal = str(props.get("effective_personal_data") or props.get("personal_data", "NONE"))
+    identifiability = str(props.get("identifiability", "NOT_APPLICABLE"))
+    return Resource(
+        id=str(props["id"]),
+        owner=str(props.get("owner_agency_id", "")),
+        status=str(props.get("status", "ACTIVE")),
+        classification=classification,
+        classification_rank=_rank(scheme, classification),
+        own_classification=str(props.get("classification", "")),
+        personal_data=personal,
+        personal_data_rank=_rank([p.value for p in PERSONAL_DATA_ORDER], personal),
+        identifiability=identifiability,
+        identified=identifiability in IDENTIFIED,
+        permitted_purposes=list(props.get("permitted_purposes", [])),
+        has_legal_basis=legal is not None,
+        legal_basis_covers_identified=bool(legal and legal.covers_identified),
+        stewards=sorted(stewards),
+        fields=fields,
+        recipients=sorted(set(recipients)),
+        restricted_by=str(props.get("restricted_by", "")),
+    )
+
+
+@dataclass
+class AccessContext:
+    attributes: RequestAttributes
+    dataset_owner: str
+    agreement_id: str | None
+
+
+class Access:
+    def __init__(self, ctx: ServiceContext, engine: PolicyEngine) -> None:
+        self.ctx = ctx
+        self.engine = engine
+
+    def _request(self, payload: dict[str, Any]) -> AccessRequest:
+        request = parse_model(AccessRequest, {"action": "access", **payload})
+        if request.action not in ("access", "read_metadata"):
+            raise InvalidInput("action", "must be access or read_metadata")
+        if request.purpose is not None and request.purpose not in self.ctx.settings.purposes:
+            raise InvalidInput("purpose", f"must be one of {', '.join(self.ctx.settings.purposes)}")
+        return request
+
+    def gather(self, tx: GraphTx, principal: Principal, request: AccessRequest, now: datetime) -> AccessContext:
+        """Every attribute the policy needs, read from the graph in the caller's transaction."""
+        dataset = tx.get_node(Label.DATASET, request.dataset_id)
+        if dataset is None:
+            raise NotFound("Dataset", request.dataset_id)
+        stewards = tx.neighbors(Rel.STEWARD_OF, [request.dataset_id], "in")[request.dataset_id]
+        field_ids = tx.neighbors(Rel.HAS_FIELD, [request.dataset_id], "out")[request.dataset_id]
+        fields = [fid.split("#", 1)[1] for fid in field_ids]
+        agreement_ids = tx.neighbors(Rel.COVERS, [request.dataset_id], "in")[request.dataset_id]
+        agreements = list(tx.get_nodes(Label.AGREEMENT, agreement_ids).values())
+        person = tx.get_node(Label.PERSON, principal.id) if not principal.anonymous else None
+        unknown = [f for f in request.fields if f not in fields]
+        if unknown:
+            raise InvalidInput("fields", f"dataset {request.dataset_id} has no field(s) {', '.join(unknown)}")
+        recipients = [str(a["recipient_agency_id"]) for a in agreements if a.get("status") == "ACTIVE"]
+        sub = subject_of(principal, person, now)
+        chosen = _choose_agreement(agreements, sub.agency, request.purpose, now)
+        view = _agreement_view(chosen, request.purpose, now, self.ctx.settings.classifications)
+        # Asking for no fields in particular means asking for what the agreement approves.
+        requested = set(request.fields)
+        env = Environment(
+            action=request.action,
+            purpose=request.purpose or "",
+            access_method=request.access_method.value if request.access_method else "",
+            fields=list(request.fields),
+            fields_within_approved=not view.approved_fields or requested <= set(view.approved_fields),
+            now=timestamp(now),
+            agreement=view,
+        )
+        obj = resource_of(dataset, stewards, fields, recipients, self.ctx.settings.classifications)
+        return AccessContext(RequestAttributes(sub, obj, env), obj.owner, view.id or None)
+
+    def _decision(
+        self,
+        principal: Principal,
+        request: AccessRequest,
+        context: AccessContext,
+        evaluation: Evaluation,
+        now: datetime,
+    ) -> Decision:
+        return Decision(
+            id=self.ctx.new_id("dec"),
+            at=now,
+            principal_id=principal.id,
+            request=request,
+            outcome=evaluation.outcome,
+            deny_kind=evaluation.deny_kind,
+            determining_rules=evaluation.determining_rules,
+            evaluations=evaluation.evaluations,
+            safes=evaluation.safes,
+            obligations=evaluation.obligations,
+            reason=evaluation.reason,
+            policy_version=evaluation.policy_version,
+            engine_version=evaluation.engine_version,
+            attributes=context.attributes.snapshot(),
+            agreement_id=context.agreement_id,
+        )
+
+    def explain(self, principal: Principal, payload: dict[str, Any]) -> Decision:
+        """Decide a hypothetical request and record nothing."""
+        request, now = self._request(payload), self.ctx.clock()
+
+        def work(tx: GraphTx) -> Decision:
+            context = self.gather(tx, principal, request, now)
+            return self._decision(principal, request, context, self.engine.decide(context.attributes), now)
+
+        return self.ctx.store.read(work)
+
+    def check(self, principal: Principal, payload: dict[str, Any]) -> Decision:
+        """Decide and record, in one transaction. If recording fails the caller gets UNAVAILABLE, never PERMIT."""
+        request, now = self._request(payload), self.ctx.clock()
+
+        def work(tx: GraphTx) -> Decision:
+            context = self.gather(tx, principal, request, now)
+            decision = self._decision(principal, request, context, self.engine.decide(context.attributes), now)
+            record_decision(tx, decision, principal, context.dataset_owner)
+            return decision
+
+        return self.ctx.store.write(work)
+
+    # -- reading decisions -------------------------------------------------------------------------------
+
+    def _readable(self, principal: Principal) -> Predicate:
+        """Auditors and admins read every decision; others their own and those about their agency's data."""
+        if principal.has(Role.AUDITOR, Role.PLATFORM_ADMIN):
+            return TRUE
+        if principal.anonymous:
+            return FALSE
+        return any_of(
+            Eq("principal_id", principal.id),
+            Eq("owner_agency_id", principal.agency_id) if principal.agency_id else None,
+        )
+
+    def get(self, principal: Principal, decision_id: str) -> Decision:
+        where = all_of(IdIn((decision_id,)), self._readable(principal))
+        page = self.ctx.store.read(lambda tx: tx.find_nodes(Label.DECISION, where, first=1))
+        if not page.items:
+            raise NotFound("Decision", decision_id)
+        return from_props(Decision, page.items[0][1])
+
+    def list(self, principal: Principal, criteria: DecisionFilter, first: int, after: str | None) -> Listing[Decision]:
+        where = all_of(criteria.predicate(), self._readable(principal))
+        page = self.ctx.store.read(
+            lambda tx: tx.find_nodes(Label.DECISION, where, first=first, after=after, with_total=True)
+        )
+        return Listing(
+            [from_props(Decision, p) for _, p in page.items],
+            page.has_next,
+            page.end_cursor,
+            page.total,
+            [id for id, _ in page.items],
+        )
+
+
+@dataclass(frozen=True)
+class DecisionFilter:
+    requester: str | None = None
+    dataset: str | None = None
+    agency: str | None = None
+    outcome: str | None = None
+    rule_id: str | None = None
+    at_from: datetime | None = None
+    at_to: datetime | None = None
+
+    def predicate(self) -> Predicate:
+        return all_of(
+            Eq("principal_id", self.requester) if self.requester else None,
+            Eq("dataset_id", self.dataset) if self.dataset else None,
+            Eq("agency_id", self.agency) if self.agency else None,
+            Eq("outcome", self.outcome) if self.outcome else None,
+            Contains("rule_ids", self.rule_id) if self.rule_id else None,
+            Cmp("at", ">=", timestamp(self.at_from)) if self.at_from else None,
+            Cmp("at", "<", timestamp(self.at_to)) if self.at_to else None,
+        )
+
+
+def record_decision(tx: GraphTx, decision: Decision, principal: Principal, owner: str) -> None:
+    """Store a decision linked to its dataset, requester and agreement, with its audit event."""
+    rule_ids = sorted({e.rule_id for e in decision.evaluations})
+    props = {
+        **to_props(decision),
+        "dataset_id": decision.request.dataset_id,
+        "agency_id": principal.agency_id,
+        "owner_agency_id": owner,
+        "rule_ids": rule_ids,
+    }
+    tx.create_node(Label.DECISION, decision.id, props)
+    tx.merge_edge(Rel.ABOUT, decision.id, decision.request.dataset_id)
+    if not principal.anonymous and tx.get_node(Label.PERSON, principal.id) is not None:
+        tx.merge_edge(Rel.REQUESTED_BY, decision.id, principal.id)
+    if decision.agreement_id:
+        tx.merge_edge(Rel.UNDER, decision.id, decision.agreement_id)
+    append_event(
+        tx,
+        principal=principal,
+        action=f"decide_{decision.request.action}",
+        target_ids=[decision.request.dataset_id],
+        decision_id=decision.id,
+        at=decision.at,
+        change={
+            "outcome": decision.outcome.value,
+            "rules": decision.determining_rules,
+            "policy_version": decision.policy_version,
+        },
+    )
+
+
+def _window(agreement: Props, now: datetime) -> tuple[bool, bool]:
+    """(inside its validity window, past its end)."""
+    stamp = timestamp(now)
+    return str(agreement["valid_from"]) <= stamp < str(agreement["valid_until"]), stamp >= str(agreement["valid_until"])
+
+
+def _choose_agreement(agreements: list[Props], agency: str, purpose: str | None, now: datetime) -> Props | None:
+    """The agreement that speaks to this request: the recipient's, preferring active, then same purpose, newest."""
+    mine = [a for a in agreements if a.get("recipient_agency_id") == agency]
+    if not mine:
+        return None
+
+    def preference(a: Props) -> tuple[bool, bool, str]:
+        inside, _ = _window(a, now)
+        return (
+            a.get("status") == AgreementStatus.ACTIVE and inside,
+            a.get("purpose") == purpose,
+            str(a.get("valid_until", "")),
+        )
+
+    return max(mine, key=preference)
+
+
+def _agreement_view(
+    agreement: Props | None, purpose: str | None, now: datetime, scheme: Sequence[str]
+) -> AgreementView:
+    if agreement is None:
+        return AgreementView()
+    inside, past = _window(agreement, now)
+    status = str(agreement.get("status", "NONE"))
+    return AgreementView(
+        id=str(agreement["id"]),
+        status=status,
+        active=status == AgreementStatus.ACTIVE and inside,
+        expired=past or status == AgreementStatus.EXPIRED,
+        valid_until=str(agreement["valid_until"]),
+        recipient=str(agreement.get("recipient_agency_id", "")),
+        purpose=str(agreement.get("purpose", "")),
+        covers_purpose=purpose is not None and agreement.get("purpose") == purpose,
+        access_method=str(agreement.get("access_method", "")),
+        max_classification_rank=_rank(scheme, agreement.get("max_classification")),
+        max_personal_data_rank=_rank([p.value for p in PersonalData], agreement.get("max_personal_data", "NONE")),
+        allows_identified=bool(agreement.get("allows_identified", False)),
+        approved_fields=list(agreement.get("approved_fields", [])),
+    )
+
+
+__all__ = ["Access", "DecisionFilter", "Outcome", "record_decision"]
