@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from catalog.store.base import GraphStore
+
 ON_CI = os.environ.get("CI") == "true"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -33,6 +35,23 @@ def neo4j_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.uri
     finally:
         server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
+    """A fresh, empty store on every backend: tests written once run on both."""
+    if request.param == "sqlite":
+        from catalog.store.sqlite import SqliteStore
+
+        backend: GraphStore = SqliteStore(tmp_path / "catalog.db")
+    else:
+        from catalog.store.neo4j import Neo4jStore
+
+        backend = Neo4jStore(request.getfixturevalue("neo4j_uri"))
+    backend.init_schema()
+    backend.clear()
+    yield backend
+    backend.close()
 
 
 @pytest.fixture(scope="session")
