@@ -79,7 +79,7 @@ def test_explain_decides_the_same_and_records_nothing(services: Services) -> Non
 
 
 def test_an_unknown_field_is_bad_input(services: Services) -> None:
-    with pytest.raises(CatalogError, match="fields: dataset health.admissions-deid has no field"):
+    with pytest.raises(CatalogError, match=r"fields: dataset health\.admissions-deid has no field"):
         services.access.check(as_person(services, "uma.uni"), {**RESEARCH_IN_ENCLAVE, "fields": ["shoe_size"]})
 
 
