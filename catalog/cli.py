@@ -102,7 +102,7 @@ def _silence_driver_logs() -> None:
 @token_cli.command("issue")
 def token_issue(
     person: Annotated[str, typer.Option(help="Id of a registered person; the token carries their agency and roles.")],
-    ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds [default: CATALOG_AUTH__TOKEN_TTL_S]")] = None,
+    ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds (default: CATALOG_AUTH__TOKEN_TTL_S)")] = None,
 ) -> None:
     """Print a signed token for a registered person (HS256 with CATALOG_AUTH__JWT_SECRET)."""
     from catalog.api.auth import issue_token

@@ -1,0 +1,183 @@
+"""Root fields for the catalog itself: agencies, people, datasets and lineage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphene
+
+from catalog import domain
+from catalog.api import inputs, types
+from catalog.api.context import call
+from catalog.api.types import ctx
+from catalog.services import DatasetFilter
+from catalog.services.lineage import LineageView
+
+
+class CatalogQuery(graphene.ObjectType):
+    me = graphene.Field(types.Person, description="The signed-in person; null for anonymous callers.")
+    agency = graphene.Field(types.Agency, id=graphene.ID(required=True))
+    agencies = graphene.Field(types.AgencyConnection, required=True, first=graphene.Int(), after=graphene.String())
+    person = graphene.Field(types.Person, id=graphene.ID(required=True))
+    dataset = graphene.Field(
+        types.Dataset,
+        id=graphene.ID(required=True),
+        description="A dataset by id. NOT_FOUND when it does not exist or is not visible to you.",
+    )
+    datasets = graphene.Field(
+        types.DatasetConnection,
+        required=True,
+        filter=inputs.DatasetFilterInput(),
+        first=graphene.Int(),
+        after=graphene.String(),
+    )
+    lineage = graphene.Field(
+        types.LineageGraph,
+        required=True,
+        dataset_id=graphene.ID(required=True),
+        direction=graphene.Argument(types.LineageDirection, default_value="BOTH"),
+        depth=graphene.Int(default_value=3),
+    )
+
+    @staticmethod
+    async def resolve_me(root: Any, info: graphene.ResolveInfo) -> domain.Person | None:
+        principal = ctx(info).principal
+        if principal.anonymous:
+            return None
+        person: domain.Person | None = await ctx(info).loader("person").load(principal.id)
+        return person
+
+    @staticmethod
+    async def resolve_agency(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Agency:
+        return await call(ctx(info).services.reads.agency, id)
+
+    @staticmethod
+    async def resolve_agencies(
+        root: Any, info: graphene.ResolveInfo, first: int | None = None, after: str | None = None
+    ) -> dict[str, Any]:
+        listing = await call(ctx(info).services.reads.agencies, first, types.decode_cursor(after))
+        return types.as_connection(listing)
+
+    @staticmethod
+    async def resolve_person(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Person:
+        return await call(ctx(info).services.reads.person, ctx(info).principal, id)
+
+    @staticmethod
+    async def resolve_dataset(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Dataset:
+        return await call(ctx(info).services.reads.dataset, ctx(info).principal, id)
+
+    @staticmethod
+    async def resolve_datasets(
+        root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
+    ) -> dict[str, Any]:
+        criteria = DatasetFilter(**inputs.plain(filter)) if filter else DatasetFilter()
+        listing = await call(
+            ctx(info).services.reads.datasets, ctx(info).principal, criteria, first, types.decode_cursor(after)
+        )
+        return types.as_connection(listing)
+
+    @staticmethod
+    async def resolve_lineage(
+        root: Any, info: graphene.ResolveInfo, dataset_id: str, direction: Any = "BOTH", depth: int = 3
+    ) -> LineageView:
+        way = getattr(direction, "value", direction)
+        return await call(ctx(info).services.lineage.view, ctx(info).principal, dataset_id, way, depth)
+
+
+class RegisterAgency(graphene.Mutation):
+    class Arguments:
+        input = inputs.RegisterAgencyInput(required=True)
+
+    Output = graphene.NonNull(types.Agency)
+
+    @staticmethod
+    async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Agency:
+        return await call(ctx(info).services.registration.register_agency, ctx(info).principal, inputs.plain(input))
+
+
+class RegisterPerson(graphene.Mutation):
+    class Arguments:
+        input = inputs.RegisterPersonInput(required=True)
+
+    Output = graphene.NonNull(types.Person)
+
+    @staticmethod
+    async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Person:
+        return await call(ctx(info).services.registration.register_person, ctx(info).principal, inputs.plain(input))
+
+
+class RecordTraining(graphene.Mutation):
+    class Arguments:
+        person_id = graphene.ID(required=True)
+        training = inputs.TrainingInput(required=True)
+
+    Output = graphene.NonNull(types.Person)
+
+    @staticmethod
+    async def mutate(root: Any, info: graphene.ResolveInfo, person_id: str, training: Any) -> domain.Person:
+        return await call(
+            ctx(info).services.registration.record_training, ctx(info).principal, person_id, inputs.plain(training)
+        )
+
+
+class RegisterDataset(graphene.Mutation):
+    class Arguments:
+        input = inputs.RegisterDatasetInput(required=True)
+
+    Output = graphene.NonNull(types.Dataset)
+
+    @staticmethod
+    async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Dataset:
+        return await call(ctx(info).services.registration.register_dataset, ctx(info).principal, inputs.plain(input))
+
+
+class UpdateDataset(graphene.Mutation):
+    class Arguments:
+        id = graphene.ID(required=True)
+        input = inputs.UpdateDatasetInput(required=True)
+        reason = graphene.String(description="Required when classification, legal basis or purposes change.")
+
+    Output = graphene.NonNull(types.Dataset)
+
+    @staticmethod
+    async def mutate(
+        root: Any, info: graphene.ResolveInfo, id: str, input: Any, reason: str | None = None
+    ) -> domain.Dataset:
+        return await call(
+            ctx(info).services.registration.update_dataset, ctx(info).principal, id, inputs.plain(input), reason
+        )
+
+
+class AssignSteward(graphene.Mutation):
+    class Arguments:
+        dataset_id = graphene.ID(required=True)
+        person_id = graphene.ID(required=True)
+
+    Output = graphene.NonNull(types.Dataset)
+
+    @staticmethod
+    async def mutate(root: Any, info: graphene.ResolveInfo, dataset_id: str, person_id: str) -> domain.Dataset:
+        services, principal = ctx(info).services, ctx(info).principal
+        await call(services.registration.assign_steward, principal, dataset_id, person_id)
+        return await call(services.reads.dataset, principal, dataset_id)
+
+
+class RecordLineage(graphene.Mutation):
+    class Arguments:
+        input = inputs.RecordLineageInput(required=True)
+
+    Output = graphene.NonNull(types.Process)
+
+    @staticmethod
+    async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Process:
+        return await call(ctx(info).services.lineage.record, ctx(info).principal, inputs.plain(input))
+
+
+class CatalogMutation(graphene.ObjectType):
+    register_agency = RegisterAgency.Field()
+    register_person = RegisterPerson.Field()
+    record_training = RecordTraining.Field()
+    register_dataset = RegisterDataset.Field()
+    update_dataset = UpdateDataset.Field()
+    assign_steward = AssignSteward.Field()
+    record_lineage = RecordLineage.Field()

@@ -1,0 +1,79 @@
+"""Root fields for policy decisions: check, explain, read decisions, and the policy in force."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphene
+
+from catalog import domain
+from catalog.api import decision_types, inputs, types
+from catalog.api.context import call
+from catalog.api.types import ctx
+from catalog.services import DecisionFilter
+
+
+class DecisionQuery(graphene.ObjectType):
+    decision = graphene.Field(decision_types.Decision, id=graphene.ID(required=True))
+    decisions = graphene.Field(
+        decision_types.DecisionConnection,
+        required=True,
+        filter=inputs.DecisionFilterInput(),
+        first=graphene.Int(),
+        after=graphene.String(),
+        description="Recorded decisions, oldest first. Auditors see all; others their own "
+        "and those about their agency's datasets.",
+    )
+    explain_access = graphene.Field(
+        graphene.NonNull(decision_types.Decision),
+        input=inputs.AccessInput(required=True),
+        description="Decide a hypothetical request without recording anything.",
+    )
+    policy = graphene.Field(graphene.NonNull(decision_types.Policy))
+
+    @staticmethod
+    async def resolve_decision(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Decision:
+        return await call(ctx(info).services.access.get, ctx(info).principal, id)
+
+    @staticmethod
+    async def resolve_decisions(
+        root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
+    ) -> dict[str, Any]:
+        services = ctx(info).services
+        criteria = DecisionFilter(**inputs.plain(filter)) if filter else DecisionFilter()
+        listing = await call(
+            services.access.list,
+            ctx(info).principal,
+            criteria,
+            services.reads.page_size(first),
+            types.decode_cursor(after),
+        )
+        return types.as_connection(listing)
+
+    @staticmethod
+    async def resolve_explain_access(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Decision:
+        return await call(ctx(info).services.access.explain, ctx(info).principal, inputs.plain(input))
+
+    @staticmethod
+    def resolve_policy(root: Any, info: graphene.ResolveInfo) -> Any:
+        return ctx(info).services.engine.policy
+
+
+class CheckAccess(graphene.Mutation):
+    class Meta:
+        description = (
+            "Decide a request and record the decision with its reasons (fails closed: never an unrecorded PERMIT)."
+        )
+
+    class Arguments:
+        input = inputs.AccessInput(required=True)
+
+    Output = graphene.NonNull(decision_types.Decision)
+
+    @staticmethod
+    async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Decision:
+        return await call(ctx(info).services.access.check, ctx(info).principal, inputs.plain(input))
+
+
+class DecisionMutation(graphene.ObjectType):
+    check_access = CheckAccess.Field()

@@ -1,0 +1,1 @@
+"""End-to-end tests: `catalog serve` as a real process, driven over HTTP."""

@@ -1,0 +1,127 @@
+"""The CLI as a user meets it when something is wrong: one clear line naming the setting, a non-zero exit, no traceback.
+
+Each case runs `python -m catalog.cli` as a real subprocess against a real (broken) store.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+UNREACHABLE_DEADLINE_S = 15.0
+GARBAGE = b"this is not a database" * 200
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_catalog(
+    cwd: Path, env: Mapping[str, str], *args: str, timeout: float = 60.0
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with only the given CATALOG_ settings (none inherited from the developer's shell)."""
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("CATALOG_")}
+    return subprocess.run(
+        [sys.executable, "-m", "catalog.cli", *args],
+        env={**clean, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def assert_one_clear_line(result: subprocess.CompletedProcess[str], *mentions: str) -> str:
+    """A non-zero exit and exactly one non-empty stderr line, with no traceback, that mentions each of `mentions`."""
+    assert result.returncode != 0, f"expected failure, got exit 0; stdout:\n{result.stdout}"
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{result.stderr}"
+    for text in mentions:
+        assert text in lines[0], f"{text!r} not in {lines[0]!r}"
+    return lines[0]
+
+
+SERVE = ("serve", "--host", "127.0.0.1", "--port")
+
+
+def command(name: str) -> tuple[str, ...]:
+    """The CLI arguments for a command name; `serve` gets its own free port so it could never clash."""
+    if name == "serve":
+        return (*SERVE, str(free_port()))
+    return tuple(name.split())
+
+
+@pytest.mark.parametrize("name", ["db init", "serve"])
+def test_an_unknown_store_url_is_named(tmp_path: Path, name: str) -> None:
+    result = run_catalog(tmp_path, {"CATALOG_STORE": "postgres://x"}, *command(name))
+
+    assert_one_clear_line(result, "CATALOG_STORE", "postgres://x")
+
+
+@pytest.mark.parametrize("scheme", ["neo4j", "bolt"])
+@pytest.mark.parametrize("name", ["db init", "serve"])
+def test_an_unreachable_neo4j_fails_within_seconds(tmp_path: Path, name: str, scheme: str) -> None:
+    port = free_port()
+    started = time.monotonic()
+
+    result = run_catalog(tmp_path, {"CATALOG_STORE": f"{scheme}://127.0.0.1:{port}"}, *command(name))
+
+    elapsed = time.monotonic() - started
+    assert_one_clear_line(result, "CATALOG_STORE", f"127.0.0.1:{port}")
+    assert elapsed < UNREACHABLE_DEADLINE_S, f"took {elapsed:.1f} s to report an unreachable Neo4j"
+
+
+@pytest.mark.parametrize("name", ["db init", "demo", "serve"])
+def test_a_corrupt_sqlite_file_is_named_and_left_alone(tmp_path: Path, name: str) -> None:
+    corrupt = tmp_path / "catalog.db"
+    corrupt.write_bytes(GARBAGE)
+
+    result = run_catalog(tmp_path, {"CATALOG_STORE": f"sqlite:///{corrupt}"}, *command(name))
+
+    assert_one_clear_line(result, "CATALOG_STORE", str(corrupt))
+    assert corrupt.read_bytes() == GARBAGE
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("CATALOG_PORT", "notanumber"),
+        ("CATALOG_PORT", "70000"),
+        ("CATALOG_NEO4J__CONNECT_TIMEOUT_S", "0"),
+        ("CATALOG_AUTH__JWT_ALGORITHM", "none"),
+    ],
+)
+def test_a_bad_setting_is_named(tmp_path: Path, setting: str, value: str) -> None:
+    env = {"CATALOG_STORE": f"sqlite:///{tmp_path / 'catalog.db'}", setting: value}
+
+    result = run_catalog(tmp_path, env, *command("serve"))
+
+    assert_one_clear_line(result, setting)
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = run_catalog(tmp_path, {}, "--help")
+
+    assert result.returncode == 0, result.stderr
+    for name in ("serve", "demo", "db"):
+        assert name in result.stdout
+
+
+def test_serve_help_lists_its_options(tmp_path: Path) -> None:
+    result = run_catalog(tmp_path, {}, "serve", "--help")
+
+    assert result.returncode == 0, result.stderr
+    for option in ("--host", "--port", "CATALOG_HOST", "CATALOG_PORT"):
+        assert option in result.stdout
