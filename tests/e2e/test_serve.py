@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 if TYPE_CHECKING:
-    from e2e.conftest import CatalogServer, StartServer
+    from tests.e2e.conftest import CatalogServer, StartServer
 
 
 def test_after_demo_serve_is_live_and_ready(start_server: StartServer) -> None:

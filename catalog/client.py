@@ -1,0 +1,120 @@
+"""A small httpx client for a running catalog, sync and async. GraphQL errors come back as CatalogErrors.
+
+with CatalogClient("http://127.0.0.1:8000", token=token) as client:
+    data = client.execute("{ datasets(first: 5) { edges { node { id title } } } }")
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from catalog.errors import CatalogError, Unavailable
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+class RemoteError(CatalogError):
+    """An error the server reported. `code` is its `extensions.code`; `errors` holds every error it sent."""
+
+    def __init__(self, message: str, code: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.errors = errors
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    headers = {"Accept": f"{GRAPHQL_RESPONSE}, application/json;q=0.9"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+def _payload(query: str, variables: dict[str, Any] | None, operation_name: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"query": query}
+    if variables:
+        body["variables"] = variables
+    if operation_name:
+        body["operationName"] = operation_name
+    return body
+
+
+def _result(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        raise Unavailable(f"catalog at {response.url} answered {response.status_code} without JSON") from None
+    errors = body.get("errors") or []
+    if errors:
+        first = errors[0]
+        code = str(first.get("extensions", {}).get("code", "INTERNAL"))
+        raise RemoteError(str(first.get("message", "unknown error")), code, errors)
+    if response.status_code >= 400 or "data" not in body:
+        raise Unavailable(f"catalog at {response.url} answered {response.status_code}")
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+class CatalogClient:
+    def __init__(
+        self, url: str, *, token: str | None = None, timeout: float = 30.0, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=url.rstrip("/"), headers=_headers(token), timeout=timeout, transport=transport
+        )
+
+    def execute(
+        self, query: str, variables: dict[str, Any] | None = None, operation_name: str | None = None
+    ) -> dict[str, Any]:
+        """Run one operation and return its `data`. Raises RemoteError for GraphQL errors, Unavailable for I/O."""
+        try:
+            response = self._http.post("/graphql", json=_payload(query, variables, operation_name))
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"cannot reach the catalog at {self._http.base_url}: {exc}") from None
+        return _result(response)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> CatalogClient:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+class AsyncCatalogClient:
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=url.rstrip("/"), headers=_headers(token), timeout=timeout, transport=transport
+        )
+
+    async def execute(
+        self, query: str, variables: dict[str, Any] | None = None, operation_name: str | None = None
+    ) -> dict[str, Any]:
+        """Run one operation and return its `data`. Raises RemoteError for GraphQL errors, Unavailable for I/O."""
+        try:
+            response = await self._http.post("/graphql", json=_payload(query, variables, operation_name))
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"cannot reach the catalog at {self._http.base_url}: {exc}") from None
+        return _result(response)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncCatalogClient:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
