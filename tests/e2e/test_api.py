@@ -48,8 +48,9 @@ def test_register_and_read_back_through_graphql(served: CatalogServer) -> None:
                 },
             )
         owner.execute('mutation { assignSteward(datasetId: "transport.trips", personId: "olu.transport") { id } }')
-        owner.execute("""mutation { recordLineage(input: {id: "job.daily-counts", name: "daily counts", kind: AGGREGATE,
-                         runId: "2026-11-24", inputs: ["transport.trips"], outputs: ["transport.trips-daily"]}) { id } }""")
+        owner.execute("""mutation { recordLineage(input: {id: "job.daily-counts", name: "daily counts",
+                         kind: AGGREGATE, runId: "2026-11-24", inputs: ["transport.trips"],
+                         outputs: ["transport.trips-daily"]}) { id } }""")
         me = owner.execute("{ me { id agency { name } roles } }")
         trips = owner.execute("""{ dataset(id: "transport.trips") { title owner { name } stewards { id }
                                   fields { name pii } } }""")
