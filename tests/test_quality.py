@@ -1,0 +1,56 @@
+"""The code we want: ruff and mypy clean, and schema.graphql in step with the live schema."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from pydantic import BaseModel
+
+from catalog.api.sdl import schema_sdl
+from catalog.config import Settings
+from tests.conftest import REPO
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True, check=False)
+
+
+def test_schema_file_matches_the_live_schema() -> None:
+    assert (REPO / "schema.graphql").read_text() == schema_sdl(), "schema.graphql drifted: run `catalog schema export`"
+
+
+def test_ruff_is_clean() -> None:
+    result = run("ruff", "check", "catalog", "tests", "connectors", "bench")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_is_clean() -> None:
+    result = run("mypy", "catalog")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def setting_names(model: type[BaseModel], prefix: str = "CATALOG_") -> list[str]:
+    names = []
+    for name, field in model.model_fields.items():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            names += setting_names(field.annotation, f"{prefix}{name.upper()}__")
+        else:
+            names.append(f"{prefix}{name.upper()}")
+    return names
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (REPO / "README.md").read_text()
+
+    missing = [name for name in setting_names(Settings) if f"`{name}`" not in readme]
+
+    assert missing == [], f"settings missing from the README's configuration table: {missing}"
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    readme = (REPO / "README.md").read_text()
+    command = "python3 -m venv .venv && .venv/bin/python -m pip install -q -e '.[test]' && .venv/bin/python -m pytest"
+
+    assert f"```sh\n{command}\n```" in readme
+    assert f"\n{command}\n" in (REPO / ".ci" / "run").read_text()
