@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from catalog.policy.attributes import KNOWN_ATTRIBUTES
@@ -55,10 +57,11 @@ class Condition:
     code: Any
     attributes: tuple[str, ...]  # the attribute paths it reads, e.g. "r.env.purpose"
     tree: ast.Expression  # kept so read_metadata rules can be translated into store predicates
+    getters: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
 
     def evaluate(self, request: Any) -> tuple[bool, dict[str, Any]]:
         """The condition's truth on `request`, and the attribute values it saw."""
-        seen = {path: resolve(request, path) for path in self.attributes}
+        seen = {path: get(request) for path, get in self.getters}
         return bool(eval(self.code, {"__builtins__": {}}, {"r": request})), seen
 
 
@@ -104,4 +107,5 @@ def compile_condition(name: str, source: str) -> Condition:
     for path in full:
         if path not in KNOWN_ATTRIBUTES:
             raise ExpressionError(f"condition {name!r} reads unknown attribute {path}")
-    return Condition(name, source, compile(tree, f"<condition {name}>", "eval"), tuple(full), tree)
+    getters = tuple((path, attrgetter(path.removeprefix("r."))) for path in full)
+    return Condition(name, source, compile(tree, f"<condition {name}>", "eval"), tuple(full), tree, getters)

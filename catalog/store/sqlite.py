@@ -243,8 +243,17 @@ class SqliteTx(GraphTx):
                 raise NotFound(label.value, id)
         self._q(
             "INSERT INTO edges (rel, source_label, source, target_label, target, props) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (rel, source, target) DO UPDATE SET props = json_patch(edges.props, excluded.props)",
-            (rel.value, source_label.value, source, target_label.value, target, _dump(props or {})),
+            "ON CONFLICT (rel, source, target) DO UPDATE SET props = json_patch(edges.props, ?)",
+            # The patch keeps None values: json_patch removes those keys, as the contract says.
+            (
+                rel.value,
+                source_label.value,
+                source,
+                target_label.value,
+                target,
+                _dump(props or {}),
+                json.dumps(props or {}, separators=(",", ":")),
+            ),
         )
 
     def delete_edges(self, rel: Rel, *, source: str | None = None, target: str | None = None) -> int:
