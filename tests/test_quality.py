@@ -21,7 +21,8 @@ def test_schema_file_matches_the_live_schema() -> None:
 
 
 def test_ruff_is_clean() -> None:
-    result = run("ruff", "check", "catalog", "tests", "connectors", "bench")
+    folders = [name for name in ("catalog", "tests", "connectors", "bench") if (REPO / name).is_dir()]
+    result = run("ruff", "check", *folders)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
