@@ -48,15 +48,18 @@ def _is_flat(value: Any) -> bool:
 
 def to_props(model: BaseModel, *, exclude: set[str] | frozenset[str] = frozenset()) -> Props:
     """Flatten a model into storable properties. `id` is left out: the store keeps it separately."""
+    # pydantic's serializer does the nested work; only top-level datetimes need our fixed-width form,
+    # because those are the ones that get compared as text in store queries.
+    dumped = model.model_dump(mode="json", exclude={"id", *exclude})
     props: Props = {}
-    for name, value in model:
-        if name in exclude or name == "id":
-            continue
-        plain = _plain(value)
-        if plain is None or _is_flat(plain):
+    for name, plain in dumped.items():
+        value = getattr(model, name)
+        if isinstance(value, datetime):
+            props[name] = timestamp(value)
+        elif plain is None or _is_flat(plain):
             props[name] = plain
         else:
-            props[name + JSON_SUFFIX] = encode_nested(plain)
+            props[name + JSON_SUFFIX] = json.dumps(plain, sort_keys=True, separators=(",", ":"))
     return props
 
 

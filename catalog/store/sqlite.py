@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.errors import AlreadyExists, CatalogError, NotFound, Unavailable
-from catalog.store.base import GraphStore, GraphTx, LineageDirection, Props, T
+from catalog.store.base import GraphStore, GraphTx, Impact, ImpactAgreement, LineageDirection, Props, T
 from catalog.store.query import (
     And,
     Cmp,
@@ -51,17 +51,31 @@ _SCHEMA = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS node_text USING fts5(label UNINDEXED, id UNINDEXED, body)",
 ]
 _SAFE_PROP = re.compile(r"^[a-z][a-z0-9_]*$")
+_SAFE_LABEL = re.compile(r"^[A-Za-z]+$")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def _index_statements() -> list[str]:
+    """One partial index per queryable property of each label, so a write only updates its own label's indexes.
+
+    Queries name the label as a literal (`n.label = 'Dataset'`): SQLite only uses a partial index when the query
+    implies the index's WHERE clause, which a bound parameter cannot show. Labels come from the whitelist.
+    """
     statements = []
     for label, props in QUERYABLE.items():
         for prop in sorted(props):
+            statements.append(f"DROP INDEX IF EXISTS nodes_{label}_{prop}")  # the old whole-table indexes
             statements.append(
-                f"CREATE INDEX IF NOT EXISTS nodes_{label}_{prop} ON nodes(label, json_extract(props, '$.{prop}'))"
+                f"CREATE INDEX IF NOT EXISTS nodes_by_{label}_{prop} "
+                f"ON nodes(json_extract(props, '$.{prop}'), id) WHERE label = '{label.value}'"
             )
     return statements
+
+
+def _label(label: Label) -> str:
+    """A whitelisted label as a SQL literal."""
+    assert _SAFE_LABEL.match(label.value), label
+    return f"'{label.value}'"
 
 
 def _dump(props: Props) -> str:
@@ -158,9 +172,7 @@ class _Compiler:
         edge, node = f"e{self._aliases}", f"m{self._aliases}"
         join = ""
         if where is not None:
-            # Parameters are collected in the order their placeholders appear in the SQL text.
-            self.params.append(other.value)
-            join = f"JOIN nodes {node} ON {node}.label = ? AND {node}.id = {edge}.{far} "
+            join = f"JOIN nodes {node} ON {node}.label = {_label(other)} AND {node}.id = {edge}.{far} "
         self.params.append(rel.value)
         condition = f"{edge}.rel = ? AND {edge}.{near} = {alias}.id"
         if where is not None:
@@ -291,8 +303,8 @@ class SqliteTx(GraphTx):
         assert first >= 0, "first must not be negative"
         compiler = _Compiler()
         condition = compiler.compile(where, label, "n")
-        base = f"FROM nodes n WHERE n.label = ? AND {condition}"
-        params = [label.value, *compiler.params]
+        base = f"FROM nodes n WHERE n.label = {_label(label)} AND {condition}"
+        params = list(compiler.params)
         total = None
         if with_total:
             total = self._q(f"SELECT count(*) {base}", params).fetchone()[0]
@@ -353,6 +365,63 @@ class SqliteTx(GraphTx):
                 graph.edges.update({("GENERATED_BY", ds, process), ("USED", process, other)})
             else:
                 graph.edges.update({("USED", process, ds), ("GENERATED_BY", other, process)})
+
+    def impact(self, start: str, depth: int) -> Impact:
+        if not self._exists(Label.DATASET, start):
+            raise NotFound(Label.DATASET.value, start)
+        # Walk downstream (dataset <-USED- process <-GENERATED_BY- dataset) keeping each dataset's shortest depth,
+        # then join the agreements covering each reached dataset and their recipients: one statement.
+        rows = self._q(
+            """WITH RECURSIVE walk(ds, depth) AS (
+                  SELECT ?, 0
+                  UNION
+                  SELECT b.source, w.depth + 1 FROM walk w
+                  JOIN edges a ON a.rel = 'USED' AND a.target = w.ds
+                  JOIN edges b ON b.rel = 'GENERATED_BY' AND b.target = a.source
+                  WHERE w.depth < ?),
+                reached(ds, depth) AS (SELECT ds, min(depth) FROM walk GROUP BY ds)
+                SELECT r.ds, r.depth, c.source, json_extract(n.props, '$.status'), rc.target
+                FROM reached r
+                LEFT JOIN edges c ON c.rel = 'COVERS' AND c.target = r.ds
+                LEFT JOIN nodes n ON n.label = 'SharingAgreement' AND n.id = c.source
+                LEFT JOIN edges rc ON rc.rel = 'RECIPIENT' AND rc.source = c.source""",
+            (start, max(depth, 0)),
+        )
+        found = Impact()
+        for dataset, level, agreement, status, recipient in rows:
+            found.datasets[dataset] = level
+            if agreement is not None:
+                entry = found.agreements.setdefault(
+                    agreement, ImpactAgreement(agreement, str(status or ""), recipient)
+                )
+                entry.dataset_ids.append(dataset)
+        for entry in found.agreements.values():
+            entry.dataset_ids = sorted(set(entry.dataset_ids))
+        return found
+
+    def path(self, source: str, target: str, max_depth: int) -> list[str] | None:
+        found = self.get_nodes(Label.DATASET, [source, target])
+        for id in (source, target):
+            if id not in found:
+                raise NotFound(Label.DATASET.value, id)
+        # Distances up from the target tell which steps stay on a shortest path; walking forward from the source
+        # and taking the smallest (process, dataset) at each step gives the path whose id list sorts first.
+        hops = self.lineage(target, "UPSTREAM", max(max_depth, 0)).datasets
+        if source not in hops:
+            return None
+        steps, current = [source], source
+        for remaining in range(hops[source] - 1, -1, -1):
+            on_path = [ds for ds, level in hops.items() if level == remaining]
+            process, dataset = self._q(
+                """SELECT a.source, b.source FROM edges a
+                   JOIN edges b ON b.rel = 'GENERATED_BY' AND b.target = a.source
+                   WHERE a.rel = 'USED' AND a.target = ? AND b.source IN (SELECT value FROM json_each(?))
+                   ORDER BY a.source, b.source LIMIT 1""",
+                (current, json.dumps(on_path)),
+            ).fetchone()
+            steps += [process, dataset]
+            current = dataset
+        return steps
 
     def next_sequence(self, name: str) -> int:
         row = self._q(

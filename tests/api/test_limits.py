@@ -71,3 +71,13 @@ def test_page_size_over_the_maximum_is_refused(client: TestClient) -> None:
     body = client.post("/graphql", json={"query": "{ datasets(first: 101) { totalCount } }"}).json()
 
     assert body["errors"][0]["extensions"]["field"] == "first"
+
+
+def test_a_request_over_the_time_limit_is_cut_off(services: Services) -> None:
+    services.ctx.settings.api.request_timeout_s = 1e-9
+    with TestClient(create_app(services)) as client:
+        response = client.post("/graphql", json={"query": "{ datasets { totalCount } }"})
+
+    assert response.status_code == 504
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+    assert "CATALOG_API__REQUEST_TIMEOUT_S" in response.json()["errors"][0]["message"]
