@@ -6,9 +6,11 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     GraphQLError,
     GraphQLSchema,
@@ -114,6 +116,15 @@ class GraphQLEndpoint:
         self.rules = list(specified_rules)
         if not settings.introspection:
             self.rules.append(NoSchemaIntrospectionCustomRule)
+        # Clients send the same few documents again and again: parse and validate each text once.
+        self._prepare = lru_cache(maxsize=512)(self._parse_and_validate)
+
+    def _parse_and_validate(self, query: str) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
+        try:
+            document = parse(query)
+        except GraphQLError as exc:
+            return None, (exc,)
+        return document, tuple(validate(self.schema, document, self.rules))
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -152,12 +163,8 @@ class GraphQLEndpoint:
             principal = request.app.state.verifier.principal(request.headers.get("authorization"))
         except CatalogError as exc:
             return 401, {"errors": [error(exc.message, exc.code, requestId=request_id)]}
-        try:
-            document = parse(params.query)
-        except GraphQLError as exc:
-            return not_executed, {"errors": [format_error(exc, request_id)]}
-        errors = validate(self.schema, document, self.rules)
-        if errors:
+        document, errors = self._prepare(params.query)
+        if document is None or errors:
             return not_executed, {"errors": [format_error(e, request_id) for e in errors]}
         operation = get_operation_ast(document, params.operation_name)
         if operation is None:

@@ -47,7 +47,7 @@ class Evaluation:
     engine_version: str = ENGINE_VERSION
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: a reload installs a new object, so caches keyed on it stay correct
 class LoadedPolicy:
     version: str
     rules: list[Rule]

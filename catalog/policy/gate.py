@@ -7,12 +7,13 @@ the store query, and a lookup by id runs the very same predicate: single reads a
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from functools import lru_cache
 from typing import Any
 
 from catalog.domain import Outcome
 from catalog.errors import Forbidden
 from catalog.policy.attributes import Environment, RequestAttributes, Resource, Subject
-from catalog.policy.engine import PolicyEngine
+from catalog.policy.engine import LoadedPolicy, PolicyEngine
 from catalog.policy.visibility import visibility_predicate
 from catalog.principal import Principal
 from catalog.store.query import Predicate
@@ -37,12 +38,18 @@ def subject(principal: Principal) -> Subject:
     )
 
 
+@lru_cache(maxsize=4096)
+def _visibility(policy: LoadedPolicy, principal: Principal) -> Predicate:
+    """Compiled once per policy version and principal (both immutable; a reload brings a new policy object)."""
+    return visibility_predicate(policy.rules, subject(principal))
+
+
 class PolicyGate(Gate):
     def __init__(self, engine: PolicyEngine) -> None:
         self.engine = engine
 
     def visible_datasets(self, principal: Principal) -> Predicate:
-        return visibility_predicate(self.engine.policy.rules, subject(principal))
+        return _visibility(self.engine.policy, principal)
 
     def authorize(self, principal: Principal, action: str, target: dict[str, Any]) -> None:
         resource = Resource(
