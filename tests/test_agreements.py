@@ -1,10 +1,8 @@
-"""Registering sharing agreements: validation, authorization and all-or-nothing writes, on a real SQLite store."""
+"""Importing sharing agreements, on both backends: validation, authorization and all-or-nothing writes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,23 +13,20 @@ from catalog.errors import Forbidden, InvalidInput, NotFound
 from catalog.principal import SYSTEM, Principal
 from catalog.services import Services
 from catalog.services.audit import event_id
+from catalog.store.base import GraphStore
 from catalog.store.query import TRUE
 from catalog.store.schema import Label, Rel
-from catalog.store.sqlite import SqliteStore
 
 OWNER = Principal(id="alice", agency_id="health", roles=frozenset({Role.DATA_OWNER}))
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Iterator[Services]:
-    store = SqliteStore(tmp_path / "catalog.db")
-    store.init_schema()
+def services(store: GraphStore) -> Services:
     services = Services(store, load_settings())
     services.registration.register_agency(SYSTEM, {"id": "health", "name": "Department of Health"})
     services.registration.register_agency(SYSTEM, {"id": "uni", "name": "University", "kind": "RESEARCH_PARTNER"})
     services.registration.register_dataset(SYSTEM, {"id": "deid", "title": "Extract", "owner_agency_id": "health"})
-    yield services
-    store.close()
+    return services
 
 
 def payload(services: Services, **changes: Any) -> dict[str, Any]:
@@ -59,7 +54,7 @@ def test_register_stores_the_agreement_with_its_edges_and_an_audit_event(service
     agreement = services.agreements.register(SYSTEM, payload(services))
 
     assert agreement.id.startswith("agr-")
-    assert services.agreements.get(agreement.id) == agreement
+    assert services.agreements.get(SYSTEM, agreement.id) == agreement
     assert agreement.status is AgreementStatus.ACTIVE
     rels = (Rel.PROVIDER, Rel.RECIPIENT, Rel.COVERS)
     edges = services.store.read(lambda tx: [tx.neighbors(rel, [agreement.id], "out")[agreement.id] for rel in rels])
@@ -92,7 +87,7 @@ def test_bad_input_names_the_field_and_writes_nothing(services: Services, change
     assert count(services, Label.AGREEMENT) == 0
     assert count(services, Label.AUDIT_EVENT) == events
     with pytest.raises(NotFound):
-        services.agreements.get("agr-bad")
+        services.agreements.get(SYSTEM, "agr-bad")
 
 
 def test_only_a_platform_admin_may_import_agreements(services: Services) -> None:
@@ -104,4 +99,29 @@ def test_only_a_platform_admin_may_import_agreements(services: Services) -> None
 
 def test_get_unknown_agreement_is_not_found(services: Services) -> None:
     with pytest.raises(NotFound):
-        services.agreements.get("agr-missing")
+        services.agreements.get(SYSTEM, "agr-missing")
+
+
+def test_an_agreement_is_read_only_by_its_parties_and_oversight(services: Services) -> None:
+    services.registration.register_agency(SYSTEM, {"id": "city", "name": "City Council"})
+    agreement = services.agreements.register(SYSTEM, payload(services))
+    health = Principal(id="hana", agency_id="health", roles=frozenset({Role.ANALYST}))
+    uni = Principal(id="uma", agency_id="uni", roles=frozenset({Role.ANALYST}))
+    city = Principal(id="carla", agency_id="city", roles=frozenset({Role.DATA_OWNER}))
+    auditor = Principal(id="olu", agency_id="city", roles=frozenset({Role.AUDITOR}))
+
+    assert services.agreements.get(health, agreement.id).id == agreement.id
+    assert services.agreements.get(uni, agreement.id).id == agreement.id
+    assert services.agreements.get(auditor, agreement.id).id == agreement.id
+    with pytest.raises(NotFound):
+        services.agreements.get(city, agreement.id)
+
+
+def test_an_imported_agreement_past_its_end_reads_as_expired(services: Services) -> None:
+    now = services.ctx.clock()
+    agreement = services.agreements.register(
+        SYSTEM, payload(services, valid_from=now - timedelta(days=30), valid_until=now - timedelta(days=1))
+    )
+
+    assert agreement.status is AgreementStatus.ACTIVE  # as the importer wrote it...
+    assert services.agreements.get(SYSTEM, agreement.id).status is AgreementStatus.EXPIRED  # ...as it is today

@@ -1,0 +1,278 @@
+"""Root fields for the sharing workflow: ask for a share, decide on it, keep the agreement, read the register."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import graphene
+
+from catalog import domain
+from catalog.api import inputs, types
+from catalog.api.context import call
+from catalog.api.sharing_types import (
+    AgreementStatus,
+    ShareRequest,
+    ShareRequestConnection,
+    ShareRequestStatus,
+    SharingAgreement,
+    SharingAgreementConnection,
+)
+from catalog.api.types import ctx
+from catalog.services import AgreementFilter, ShareRequestFilter
+
+
+class RequestShareInput(graphene.InputObjectType):
+    dataset_ids = graphene.List(
+        graphene.NonNull(graphene.ID), required=True, description="Datasets of one providing agency."
+    )
+    recipient_agency_id = graphene.ID(required=True, description="Your agency: the one that would receive the data.")
+    purpose = graphene.String(required=True, description="One of the configured purposes.")
+    legal_basis = graphene.InputField(inputs.LegalBasisInput, required=True)
+    access_method = graphene.InputField(types.AccessMethod, required=True)
+    fields = graphene.List(
+        graphene.NonNull(graphene.String), description="The fields you need (data minimisation); empty means all."
+    )
+    justification = graphene.String()
+    valid_from = graphene.DateTime(description="Default: now.")
+    valid_until = graphene.DateTime(required=True)
+
+
+class ShareRequestFilterInput(graphene.InputObjectType):
+    requester = graphene.ID()
+    recipient = graphene.ID(description="The recipient agency.")
+    provider = graphene.ID(description="The providing agency.")
+    dataset = graphene.ID()
+    status = graphene.InputField(ShareRequestStatus)
+
+
+class AgreementFilterInput(graphene.InputObjectType):
+    provider = graphene.ID(description="The providing agency.")
+    recipient = graphene.ID(description="The recipient agency.")
+    dataset = graphene.ID(description="A dataset the agreement covers.")
+    status = graphene.InputField(AgreementStatus, description="The status as of now (expiry included).")
+    expiring_before = graphene.DateTime(description="Only agreements whose validUntil is before this time.")
+
+
+def _page(info: graphene.ResolveInfo, first: int | None) -> int:
+    return ctx(info).services.reads.page_size(first)
+
+
+class SharingQuery(graphene.ObjectType):
+    agreement = graphene.Field(
+        SharingAgreement,
+        id=graphene.ID(required=True),
+        description="An agreement with its decisions, approvals and datasets. NOT_FOUND unless your agency is a "
+        "party to it (auditors see all).",
+    )
+    agreements = graphene.Field(
+        SharingAgreementConnection,
+        required=True,
+        filter=AgreementFilterInput(),
+        first=graphene.Int(),
+        after=graphene.String(),
+        description="Agreements your agency is a party to (auditors see all), ordered by id.",
+    )
+    agreement_register = graphene.Field(
+        SharingAgreementConnection,
+        required=True,
+        agency_id=graphene.ID(required=True),
+        first=graphene.Int(),
+        after=graphene.String(),
+        description="The agency's central log of current sharing agreements (UK ICO data sharing code): every "
+        "ACTIVE or SUSPENDED agreement it provides or receives under, as of now.",
+    )
+    share_request = graphene.Field(ShareRequest, id=graphene.ID(required=True))
+    share_requests = graphene.Field(
+        ShareRequestConnection,
+        required=True,
+        filter=ShareRequestFilterInput(),
+        first=graphene.Int(),
+        after=graphene.String(),
+        description="Your requests and those your agency receives or provides (auditors see all), oldest first.",
+    )
+
+    @staticmethod
+    async def resolve_agreement(root: Any, info: graphene.ResolveInfo, id: str) -> domain.SharingAgreement:
+        return await call(ctx(info).services.agreements.get, ctx(info).principal, id)
+
+    @staticmethod
+    async def resolve_agreements(
+        root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
+    ) -> dict[str, Any]:
+        criteria = AgreementFilter(**inputs.plain(filter)) if filter else AgreementFilter()
+        listing = await call(
+            ctx(info).services.agreements.list,
+            ctx(info).principal,
+            criteria,
+            _page(info, first),
+            types.decode_cursor(after),
+        )
+        return types.as_connection(listing)
+
+    @staticmethod
+    async def resolve_agreement_register(
+        root: Any, info: graphene.ResolveInfo, agency_id: str, first: int | None = None, after: str | None = None
+    ) -> dict[str, Any]:
+        listing = await call(
+            ctx(info).services.agreements.current_register,
+            ctx(info).principal,
+            agency_id,
+            _page(info, first),
+            types.decode_cursor(after),
+        )
+        return types.as_connection(listing)
+
+    @staticmethod
+    async def resolve_share_request(root: Any, info: graphene.ResolveInfo, id: str) -> domain.ShareRequest:
+        return await call(ctx(info).services.sharing.get, ctx(info).principal, id)
+
+    @staticmethod
+    async def resolve_share_requests(
+        root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
+    ) -> dict[str, Any]:
+        criteria = ShareRequestFilter(**inputs.plain(filter)) if filter else ShareRequestFilter()
+        listing = await call(
+            ctx(info).services.sharing.requests,
+            ctx(info).principal,
+            criteria,
+            _page(info, first),
+            types.decode_cursor(after),
+        )
+        return types.as_connection(listing)
+
+
+class RequestShare(graphene.Mutation):
+    class Meta:
+        description = (
+            "Ask another agency for a share. Recorded with one policy decision per dataset: DENIED (statusReason "
+            "and decisions say why) or PENDING_APPROVAL (requiredApprovals say whose)."
+        )
+
+    class Arguments:
+        input = RequestShareInput(required=True)
+
+    Output = graphene.NonNull(ShareRequest)
+
+    @staticmethod
+    async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.ShareRequest:
+        return await call(ctx(info).services.sharing.request, ctx(info).principal, inputs.plain(input))
+
+
+class ApproveShare(graphene.Mutation):
+    class Meta:
+        description = (
+            "Approve a pending request as its steward or second approver (the policy decides who may). When the "
+            "last required approval is in, the agreement is made. FORBIDDEN (with the recorded decisions) when "
+            "you may not; CONFLICT when it is not pending or needs no approval you can give."
+        )
+
+    class Arguments:
+        request_id = graphene.ID(required=True)
+        note = graphene.String()
+        conditions = graphene.List(graphene.NonNull(graphene.String), description="Conditions the agreement adds.")
+
+    Output = graphene.NonNull(ShareRequest)
+
+    @staticmethod
+    async def mutate(
+        root: Any, info: graphene.ResolveInfo, request_id: str, note: str | None = None, conditions: Any = None
+    ) -> domain.ShareRequest:
+        return await call(
+            ctx(info).services.sharing.approve, ctx(info).principal, request_id, note or "", conditions or []
+        )
+
+
+class RejectShare(graphene.Mutation):
+    class Meta:
+        description = "Reject a pending request, saying why. Final."
+
+    class Arguments:
+        request_id = graphene.ID(required=True)
+        reason = graphene.String(required=True)
+
+    Output = graphene.NonNull(ShareRequest)
+
+    @staticmethod
+    async def mutate(root: Any, info: graphene.ResolveInfo, request_id: str, reason: str) -> domain.ShareRequest:
+        return await call(ctx(info).services.sharing.reject, ctx(info).principal, request_id, reason)
+
+
+class _Transition(graphene.Mutation):
+    """A lifecycle change of an agreement: decided by policy and recorded; CONFLICT names the current status."""
+
+    class Meta:
+        abstract = True
+
+    Output = graphene.NonNull(SharingAgreement)
+    verb = ""
+
+    @classmethod
+    async def mutate(cls, root: Any, info: graphene.ResolveInfo, id: str, reason: str) -> domain.SharingAgreement:
+        change = getattr(ctx(info).services.agreements, cls.verb)
+        result: domain.SharingAgreement = await call(change, ctx(info).principal, id, reason)
+        return result
+
+
+class SuspendAgreement(_Transition):
+    class Meta:
+        description = "ACTIVE -> SUSPENDED: no access under it until it is resumed."
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        reason = graphene.String(required=True)
+
+    verb = "suspend"
+
+
+class ResumeAgreement(_Transition):
+    class Meta:
+        description = "SUSPENDED -> ACTIVE."
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        reason = graphene.String(required=True)
+
+    verb = "resume"
+
+
+class RevokeAgreement(_Transition):
+    class Meta:
+        description = "ACTIVE, SUSPENDED or EXPIRED -> REVOKED, for good: access under it is then an explicit deny."
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        reason = graphene.String(required=True)
+
+    verb = "revoke"
+
+
+class RenewAgreement(graphene.Mutation):
+    class Meta:
+        description = (
+            "Extend an ACTIVE or EXPIRED agreement to validUntil, as a new recorded decision. A renewal never lifts "
+            "a suspension."
+        )
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        valid_until = graphene.DateTime(required=True)
+        reason = graphene.String()
+
+    Output = graphene.NonNull(SharingAgreement)
+
+    @staticmethod
+    async def mutate(
+        root: Any, info: graphene.ResolveInfo, id: str, valid_until: datetime, reason: str | None = None
+    ) -> domain.SharingAgreement:
+        return await call(ctx(info).services.agreements.renew, ctx(info).principal, id, valid_until, reason)
+
+
+class SharingMutation(graphene.ObjectType):
+    request_share = RequestShare.Field()
+    approve_share = ApproveShare.Field()
+    reject_share = RejectShare.Field()
+    suspend_agreement = SuspendAgreement.Field()
+    resume_agreement = ResumeAgreement.Field()
+    revoke_agreement = RevokeAgreement.Field()
+    renew_agreement = RenewAgreement.Field()

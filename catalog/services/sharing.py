@@ -1,0 +1,562 @@
+"""The data-sharing workflow: a partner agency asks for a share, stewards and approvers decide on it, and the
+agreement that results is suspended, resumed, revoked or renewed.
+
+Every step is decided by the policy and recorded with its reasons, in the same transaction as the change it
+allows. Decisions are per dataset: a request or a verdict about several datasets records one Decision for each,
+so a refusal says which dataset failed and why. A request is DENIED when any of its datasets is denied.
+
+Which approvals a request needs, and which of them a verdict fills, come from the policy's obligations (see
+`policies/rules/40-sharing.yaml`). A state change first takes the node's lock (`agreements.lock`) and only then
+reads the state it checks, so racing approvals, rejections and lifecycle changes serialize: each sees the
+other's result, and no agreement is left in two states or without its decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from catalog.domain import (
+    PERSONAL_DATA_ORDER,
+    AccessMethod,
+    AccessRequest,
+    AgreementStatus,
+    Approval,
+    ApprovalVerdict,
+    Decision,
+    DenyKind,
+    Outcome,
+    PersonalData,
+    Role,
+    ShareRequest,
+    ShareRequestStatus,
+    SharingAgreement,
+    parse_model,
+)
+from catalog.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from catalog.policy.attributes import Environment, RequestAttributes
+from catalog.policy.engine import PolicyEngine
+from catalog.principal import Principal
+from catalog.services.access import record_decision, resource_of, subject_of
+from catalog.services.agreements import (
+    SharedDataset,
+    SharedDatasets,
+    StepResult,
+    effective_status,
+    rank,
+    settle,
+    share_environment,
+    write_agreement,
+)
+from catalog.services.audit import append_event, diff
+from catalog.services.context import Listing, ServiceContext
+from catalog.services.locking import lock
+from catalog.services.registration import read_fields
+from catalog.store.base import GraphTx
+from catalog.store.query import FALSE, TRUE, Contains, Eq, IdIn, In, Predicate, all_of, any_of
+from catalog.store.records import from_props, timestamp, to_props
+from catalog.store.schema import Label, Rel
+
+PENDING, APPROVED, REJECTED, DENIED = (
+    ShareRequestStatus.PENDING_APPROVAL,
+    ShareRequestStatus.APPROVED,
+    ShareRequestStatus.REJECTED,
+    ShareRequestStatus.DENIED,
+)
+STEWARD, SECOND_APPROVER = "steward", "second-approver"
+# Obligation ids with a meaning to this workflow; every other request_share obligation binds the agreement.
+NEEDS = {"steward-approval": STEWARD, "second-approval": SECOND_APPROVER}
+COUNTS_AS = {"counts-as-steward-approval": STEWARD, "counts-as-second-approval": SECOND_APPROVER}
+REQUEST_FIELDS = frozenset(
+    {
+        "dataset_ids",
+        "recipient_agency_id",
+        "purpose",
+        "legal_basis",
+        "access_method",
+        "fields",
+        "justification",
+        "valid_from",
+        "valid_until",
+    }
+)
+MAX_REASON = 20_000
+
+
+def requirement(kind: str, dataset_id: str, provider: str) -> str:
+    """A required approval as stored: `steward:<dataset id>` or `second-approver:<providing agency id>`."""
+    return f"{kind}:{dataset_id if kind == STEWARD else provider}"
+
+
+def obligation_ids(decision: Decision) -> set[str]:
+    return {text.split(":", 1)[0] for text in decision.obligations}
+
+
+@dataclass(frozen=True)
+class ShareRequestFilter:
+    requester: str | None = None
+    recipient: str | None = None
+    provider: str | None = None
+    dataset: str | None = None
+    status: ShareRequestStatus | None = None
+
+    def predicate(self) -> Predicate:
+        return all_of(
+            Eq("requester_id", self.requester) if self.requester else None,
+            Eq("recipient_agency_id", self.recipient) if self.recipient else None,
+            Eq("provider_agency_id", self.provider) if self.provider else None,
+            Contains("dataset_ids", self.dataset) if self.dataset else None,
+            Eq("status", ShareRequestStatus(self.status).value) if self.status else None,
+        )
+
+
+def readable_requests(principal: Principal) -> Predicate:
+    """Auditors and admins read every request; others their own and those their agency receives or provides."""
+    if principal.has(Role.AUDITOR, Role.PLATFORM_ADMIN):
+        return TRUE
+    if principal.anonymous:
+        return FALSE
+    agency = principal.agency_id
+    return any_of(
+        Eq("requester_id", principal.id),
+        Eq("recipient_agency_id", agency) if agency else None,
+        Eq("provider_agency_id", agency) if agency else None,
+    )
+
+
+class SharingDecisions:
+    """Policy decisions on the sharing workflow: one per dataset, recorded by the caller with its change."""
+
+    def __init__(self, ctx: ServiceContext, engine: PolicyEngine) -> None:
+        self.ctx = ctx
+        self.engine = engine
+
+    def datasets(self, tx: GraphTx, dataset_ids: list[str], now: datetime) -> SharedDatasets:
+        """The policy's view of each dataset, in a fixed number of round trips whatever their number."""
+        found = tx.get_nodes(Label.DATASET, dataset_ids)
+        missing = [id for id in dataset_ids if id not in found]
+        if missing:
+            raise NotFound("Dataset", missing[0])
+        stewards = tx.neighbors(Rel.STEWARD_OF, dataset_ids, "in")
+        fields = {id: [f.name for f in columns] for id, columns in read_fields(tx, dataset_ids).items()}
+        covering = tx.neighbors(Rel.COVERS, dataset_ids, "in")
+        agreements = tx.get_nodes(Label.AGREEMENT, sorted({a for ids in covering.values() for a in ids}))
+        result = {}
+        for id in dataset_ids:
+            recipients = [
+                str(agreements[a]["recipient_agency_id"])
+                for a in covering[id]
+                if a in agreements and effective_status(agreements[a], now) == AgreementStatus.ACTIVE
+            ]
+            resource = resource_of(found[id], stewards[id], fields[id], recipients, self.ctx.settings.classifications)
+            result[id] = SharedDataset(resource, fields[id])
+        return result
+
+    def decide(
+        self,
+        tx: GraphTx,
+        principal: Principal,
+        action: str,
+        datasets: SharedDatasets,
+        env: Callable[[str], Environment],
+        now: datetime,
+        *,
+        is_requester: bool = False,
+        agreement_id: str | None = None,
+    ) -> list[Decision]:
+        """One policy decision per dataset (not yet recorded: the caller records them with its change)."""
+        person = tx.get_node(Label.PERSON, principal.id) if not principal.anonymous else None
+        subject = replace(subject_of(principal, person, now), is_requester=is_requester)
+        decisions = []
+        for dataset_id, dataset in datasets.items():
+            attributes = RequestAttributes(subject, dataset.resource, env(dataset_id))
+            evaluation = self.engine.decide(attributes)
+            method = attributes.env.access_method
+            decisions.append(
+                Decision(
+                    id=self.ctx.new_id("dec"),
+                    at=now,
+                    principal_id=principal.id,
+                    request=AccessRequest(
+                        action=action,
+                        dataset_id=dataset_id,
+                        purpose=attributes.env.purpose or None,
+                        access_method=AccessMethod(method) if method else None,
+                        fields=attributes.env.fields,
+                    ),
+                    outcome=evaluation.outcome,
+                    deny_kind=evaluation.deny_kind,
+                    determining_rules=evaluation.determining_rules,
+                    evaluations=evaluation.evaluations,
+                    safes=evaluation.safes,
+                    obligations=evaluation.obligations,
+                    reason=evaluation.reason,
+                    policy_version=evaluation.policy_version,
+                    engine_version=evaluation.engine_version,
+                    attributes=attributes.snapshot(),
+                    agreement_id=agreement_id,
+                )
+            )
+        return decisions
+
+    @staticmethod
+    def record(tx: GraphTx, principal: Principal, decisions: list[Decision]) -> None:
+        for decision in decisions:
+            owner = str(decision.attributes["obj"]["owner"])
+            record_decision(tx, decision, principal, owner)
+
+
+class Sharing:
+    def __init__(self, ctx: ServiceContext, decisions: SharingDecisions) -> None:
+        self.ctx = ctx
+        self.decisions = decisions
+
+    # -- asking for a share ---------------------------------------------------------------------------------
+
+    def request(self, principal: Principal, payload: dict[str, Any]) -> ShareRequest:
+        """Ask for a share. The request is recorded with one decision per dataset: DENIED or PENDING_APPROVAL.
+
+        Args:
+            payload: dataset_ids, recipient_agency_id, purpose, legal_basis, access_method, fields,
+                justification, valid_from (default now) and valid_until.
+        Returns:
+            The request as stored; a DENIED one says why in `status_reason` and in its decisions.
+        """
+        if principal.anonymous:
+            raise Unauthenticated("request_share: sign in to ask for a share")
+        unknown = sorted(set(payload) - REQUEST_FIELDS)
+        if unknown:
+            raise InvalidInput(unknown[0], "is not a known field")
+        now = self.ctx.clock()
+        draft = parse_model(
+            ShareRequest,
+            {
+                "valid_from": now,
+                **payload,
+                "id": self.ctx.new_id("shr"),
+                "requester_id": principal.id,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        self._check_request(draft, now)
+
+        def work(tx: GraphTx) -> ShareRequest:
+            provider = self._provider(tx, principal, draft.dataset_ids)
+            if tx.get_node(Label.AGENCY, draft.recipient_agency_id) is None:
+                raise InvalidInput("recipient_agency_id", f"no Agency with id {draft.recipient_agency_id!r}")
+            datasets = self.decisions.datasets(tx, draft.dataset_ids, now)
+            asked = self._fields_by_dataset(draft.fields, datasets)
+
+            def env(dataset_id: str) -> Environment:
+                return share_environment("request_share", draft, now, fields=asked[dataset_id])
+
+            decisions = self.decisions.decide(tx, principal, "request_share", datasets, env, now)
+            request = _requested(draft, provider, decisions)
+            props = to_props(request)
+            tx.create_node(Label.SHARE_REQUEST, request.id, props)
+            if tx.get_node(Label.PERSON, principal.id) is not None:
+                tx.merge_edge(Rel.BY, request.id, principal.id)
+            for dataset_id in request.dataset_ids:
+                tx.merge_edge(Rel.FOR, request.id, dataset_id)
+            self.decisions.record(tx, principal, decisions)
+            append_event(
+                tx,
+                principal=principal,
+                action="request_share",
+                target_ids=[request.id, *request.dataset_ids],
+                change=diff(None, props),
+                at=now,
+            )
+            return request
+
+        return self.ctx.store.write(work)
+
+    def _check_request(self, request: ShareRequest, now: datetime) -> None:
+        purposes = self.ctx.settings.purposes
+        if request.purpose not in purposes:
+            raise InvalidInput("purpose", f"must be one of {', '.join(purposes)}")
+        if not request.dataset_ids:
+            raise InvalidInput("dataset_ids", "must name at least one dataset")
+        for name, values in (("dataset_ids", request.dataset_ids), ("fields", request.fields)):
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise InvalidInput(name, f"names {', '.join(repeated)} more than once")
+        if request.valid_until <= request.valid_from:
+            raise InvalidInput("valid_until", "must be after valid_from")
+        if request.valid_until <= now:
+            raise InvalidInput("valid_until", "must be in the future")
+
+    def _provider(self, tx: GraphTx, principal: Principal, dataset_ids: list[str]) -> str:
+        """The one agency holding every requested dataset. A dataset the requester may not see is not there."""
+        where = all_of(IdIn(tuple(dataset_ids)), self.ctx.gate.visible_datasets(principal))
+        found = dict(tx.find_nodes(Label.DATASET, where, first=len(dataset_ids)).items)
+        for i, dataset_id in enumerate(dataset_ids):
+            if dataset_id not in found:
+                raise InvalidInput(f"dataset_ids.{i}", f"no Dataset with id {dataset_id!r}")
+        owners = sorted({str(props.get("owner_agency_id")) for props in found.values()})
+        if len(owners) > 1:
+            raise InvalidInput("dataset_ids", f"must all be held by one agency (one provider), not {', '.join(owners)}")
+        return owners[0]
+
+    @staticmethod
+    def _fields_by_dataset(fields: list[str], datasets: dict[str, SharedDataset]) -> dict[str, list[str]]:
+        for i, name in enumerate(fields):
+            if not any(name in dataset.fields for dataset in datasets.values()):
+                raise InvalidInput(f"fields.{i}", f"is not a field of {', '.join(datasets)}")
+        return {id: [name for name in fields if name in dataset.fields] for id, dataset in datasets.items()}
+
+    # -- deciding on a request -------------------------------------------------------------------------------
+
+    def approve(
+        self, principal: Principal, request_id: str, note: str = "", conditions: Sequence[str] = ()
+    ) -> ShareRequest:
+        """Approve a pending request. When the last required approval is in, the agreement is created.
+
+        Raises Forbidden (after recording the refusing decisions) when the policy does not let `principal` decide
+        on it, and Conflict when the request is not pending or needs no approval `principal` can give.
+        """
+        return self._verdict(principal, request_id, ApprovalVerdict.APPROVE, note, list(conditions))
+
+    def reject(self, principal: Principal, request_id: str, reason: str) -> ShareRequest:
+        """Reject a pending request, saying why. One rejection by anyone the policy lets decide is final."""
+        if not reason.strip():
+            raise InvalidInput("reason", "is required: say why the share is rejected")
+        return self._verdict(principal, request_id, ApprovalVerdict.REJECT, reason, [])
+
+    def _verdict(
+        self, principal: Principal, request_id: str, verdict: ApprovalVerdict, note: str, conditions: list[str]
+    ) -> ShareRequest:
+        now = self.ctx.clock()
+        draft = parse_model(
+            Approval,
+            {
+                "id": self.ctx.new_id("apr"),
+                "request_id": request_id,
+                "approver_id": principal.id,
+                "verdict": verdict,
+                "note": note,
+                "conditions": conditions,
+                "at": now,
+            },
+        )
+
+        def work(tx: GraphTx) -> StepResult:
+            lock(tx, Label.SHARE_REQUEST, request_id)
+            request = self._readable_request(tx, principal, request_id)
+            given = self._approvals(tx, [request_id])[request_id]
+            _check_open(request, given, principal, verdict, now)
+            datasets = self.decisions.datasets(tx, request.dataset_ids, now)
+
+            def env(dataset_id: str) -> Environment:
+                asked = [name for name in request.fields if name in datasets[dataset_id].fields]
+                return share_environment("approve_share", request, now, fields=asked, verdict=verdict.value)
+
+            mine = principal.id == request.requester_id
+            decisions = self.decisions.decide(tx, principal, "approve_share", datasets, env, now, is_requester=mine)
+            if _refused(decisions):
+                self.decisions.record(tx, principal, decisions)
+                return StepResult(refused=decisions)
+            fills = _fills(request, given, decisions, principal) if verdict == ApprovalVerdict.APPROVE else []
+            # Taken under the request's lock, so verdicts are numbered in the order they were given.
+            numbered = {"sequence": len(given) + 1, "fills": fills, "decision_ids": [d.id for d in decisions]}
+            approval = draft.model_copy(update=numbered)
+            tx.create_node(Label.APPROVAL, approval.id, to_props(approval))
+            tx.merge_edge(Rel.HAS_APPROVAL, request.id, approval.id)
+            if tx.get_node(Label.PERSON, principal.id) is not None:
+                tx.merge_edge(Rel.GIVEN_BY, approval.id, principal.id)
+            self.decisions.record(tx, principal, decisions)
+            updated = self._conclude(tx, request, [*given, approval], datasets, now)
+            append_event(
+                tx,
+                principal=principal,
+                action=f"{verdict.value.lower()}_share",
+                target_ids=[request.id, approval.id, *([updated.agreement_id] if updated.agreement_id else [])],
+                change={
+                    "approval": to_props(approval),
+                    "status": {"before": request.status.value, "after": updated.status.value},
+                },
+                at=now,
+            )
+            return StepResult(updated)
+
+        return settle(self.ctx.store.write(work), f"{verdict.value.lower()}_share on {request_id}")
+
+    def _conclude(
+        self, tx: GraphTx, request: ShareRequest, approvals: list[Approval], datasets: SharedDatasets, now: datetime
+    ) -> ShareRequest:
+        """The request after this verdict: rejected, still pending, or approved with its agreement created."""
+        latest = approvals[-1]
+        changes: dict[str, Any] = {"version": request.version + 1, "updated_at": now}
+        if latest.verdict == ApprovalVerdict.REJECT:
+            changes.update(status=REJECTED, status_reason=latest.note)
+        elif set(request.required_approvals) <= {r for a in approvals for r in a.fills}:
+            agreement = self._agreement(tx, request, approvals, datasets, now)
+            write_agreement(tx, agreement)
+            changes.update(status=APPROVED, agreement_id=agreement.id, status_reason=latest.note or None)
+        updated = request.model_copy(update=changes)
+        tx.update_node(Label.SHARE_REQUEST, request.id, to_props(updated))
+        return updated
+
+    def _agreement(
+        self, tx: GraphTx, request: ShareRequest, approvals: list[Approval], datasets: SharedDatasets, now: datetime
+    ) -> SharingAgreement:
+        """The agreement a fully approved request yields: what was asked for, at the data's sensitivity today."""
+        scheme, personal = self.ctx.settings.classifications, [p.value for p in PERSONAL_DATA_ORDER]
+        resources = [datasets[id].resource for id in request.dataset_ids]
+        obligations = [
+            text
+            for props in tx.get_nodes(Label.DECISION, request.decision_ids).values()
+            for text in props.get("obligations", [])
+            if text.split(":", 1)[0] not in NEEDS
+        ]
+        every_field = [name for id in request.dataset_ids for name in datasets[id].fields]
+        approve = [a for a in approvals if a.verdict == ApprovalVerdict.APPROVE]
+        return SharingAgreement(
+            id=self.ctx.new_id("agr"),
+            provider_agency_id=request.provider_agency_id or "",
+            recipient_agency_id=request.recipient_agency_id,
+            dataset_ids=request.dataset_ids,
+            # Data minimisation: only what was asked for; asking for nothing in particular means today's fields.
+            approved_fields=list(dict.fromkeys(request.fields or every_field)),
+            purpose=request.purpose,
+            legal_basis=request.legal_basis,
+            access_method=request.access_method,
+            max_classification=max((r.classification for r in resources), key=lambda c: rank(scheme, c)),
+            max_personal_data=PersonalData(max((r.personal_data for r in resources), key=lambda p: rank(personal, p))),
+            allows_identified=any(r.identified for r in resources) and request.legal_basis.covers_identified,
+            conditions=list(dict.fromkeys(c for a in approve for c in a.conditions)),
+            obligations=list(dict.fromkeys(obligations)),
+            valid_from=request.valid_from,
+            valid_until=request.valid_until,
+            created_at=now,
+            updated_at=now,
+            share_request_id=request.id,
+            decision_ids=[*request.decision_ids, *(id for a in approvals for id in a.decision_ids)],
+        )
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    def get(self, principal: Principal, request_id: str) -> ShareRequest:
+        """One share request. NotFound when it does not exist or `principal` may not read it."""
+        return self.ctx.store.read(lambda tx: self._readable_request(tx, principal, request_id))
+
+    def requests(
+        self, principal: Principal, criteria: ShareRequestFilter, first: int, after: str | None = None
+    ) -> Listing[ShareRequest]:
+        """Share requests matching `criteria` that `principal` may read, filtered inside the store query."""
+        where = all_of(criteria.predicate(), readable_requests(principal))
+        page = self.ctx.store.read(
+            lambda tx: tx.find_nodes(Label.SHARE_REQUEST, where, first=first, after=after, with_total=True)
+        )
+        return Listing(
+            [from_props(ShareRequest, props) for _, props in page.items],
+            page.has_next,
+            page.end_cursor,
+            page.total,
+            [id for id, _ in page.items],
+        )
+
+    def approvals_of(self, request_ids: Sequence[str]) -> dict[str, list[Approval]]:
+        """The verdicts given on requests the caller has already been allowed to read, oldest first."""
+        return self.ctx.store.read(lambda tx: self._approvals(tx, request_ids))
+
+    def decisions_by_ids(self, ids: Sequence[str]) -> dict[str, Decision]:
+        """Decisions of a request or an agreement the caller has already been allowed to read."""
+        found = self.ctx.store.read(lambda tx: tx.get_nodes(Label.DECISION, ids))
+        return {id: from_props(Decision, props) for id, props in found.items()}
+
+    def requests_by_ids(self, principal: Principal, ids: Sequence[str]) -> dict[str, ShareRequest]:
+        where = all_of(IdIn(tuple(ids)), readable_requests(principal))
+        page = self.ctx.store.read(lambda tx: tx.find_nodes(Label.SHARE_REQUEST, where, first=len(ids)))
+        return {id: from_props(ShareRequest, props) for id, props in page.items}
+
+    # -- shared steps ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _readable_request(tx: GraphTx, principal: Principal, request_id: str) -> ShareRequest:
+        page = tx.find_nodes(Label.SHARE_REQUEST, all_of(IdIn((request_id,)), readable_requests(principal)), first=1)
+        if not page.items:
+            raise NotFound("ShareRequest", request_id)
+        return from_props(ShareRequest, page.items[0][1])
+
+    @staticmethod
+    def _approvals(tx: GraphTx, request_ids: Sequence[str]) -> dict[str, list[Approval]]:
+        result: dict[str, list[Approval]] = {id: [] for id in request_ids}
+        page = tx.find_nodes(Label.APPROVAL, In("request_id", tuple(request_ids)), first=10_000)
+        for _, props in sorted(page.items, key=lambda item: int(item[1].get("sequence", 1))):
+            result[str(props["request_id"])].append(from_props(Approval, props))
+        return result
+
+
+def _requested(draft: ShareRequest, provider: str, decisions: list[Decision]) -> ShareRequest:
+    """The request as decided: DENIED with every dataset's reason, or PENDING_APPROVAL with what it needs."""
+    changes: dict[str, Any] = {"provider_agency_id": provider, "decision_ids": [d.id for d in decisions]}
+    denied = [d for d in decisions if d.outcome == Outcome.DENY]
+    if denied:
+        reasons = " ".join(f"[{d.request.dataset_id}] {d.reason}" for d in denied)
+        return draft.model_copy(update={**changes, "status": DENIED, "status_reason": reasons[:MAX_REASON]})
+    needed = [
+        requirement(NEEDS[kind], d.request.dataset_id, provider)
+        for d in decisions
+        for kind in NEEDS
+        if kind in obligation_ids(d)
+    ]
+    return draft.model_copy(update={**changes, "status": PENDING, "required_approvals": list(dict.fromkeys(needed))})
+
+
+def _check_open(
+    request: ShareRequest, given: list[Approval], principal: Principal, verdict: ApprovalVerdict, now: datetime
+) -> None:
+    """Conflict unless `principal` can still give a verdict on this request."""
+    if request.status != PENDING:
+        raise Conflict(
+            f"share request {request.id} is {request.status.value}; only a PENDING_APPROVAL request can be "
+            f"{'approved' if verdict == ApprovalVerdict.APPROVE else 'rejected'}"
+        )
+    if any(a.approver_id == principal.id for a in given):
+        raise Conflict(f"{principal.id} has already given a verdict on share request {request.id}")
+    if verdict == ApprovalVerdict.APPROVE and timestamp(request.valid_until) <= timestamp(now):
+        raise Conflict(
+            f"share request {request.id} asked for a share until {timestamp(request.valid_until)}, which has "
+            "passed; it can only be rejected"
+        )
+
+
+def _refused(decisions: list[Decision]) -> bool:
+    """Explicit deny wins; otherwise a verdict stands if the policy lets its giver decide on some dataset."""
+    explicit = any(d.deny_kind == DenyKind.EXPLICIT for d in decisions)
+    return explicit or not any(d.outcome == Outcome.PERMIT for d in decisions)
+
+
+def _fills(request: ShareRequest, given: list[Approval], decisions: list[Decision], principal: Principal) -> list[str]:
+    """The required approvals this approval fills: the steward ones it can, else the second approver's.
+
+    One person gives one verdict, and a steward's approval never also counts as the second one, so a request
+    that needs four eyes always gets two people.
+    """
+    if not request.required_approvals:
+        return []  # the policy asked for no approval in particular: any permitted approver's verdict concludes
+    filled = {r for a in given for r in a.fills}
+    still_open = [r for r in request.required_approvals if r not in filled]
+    provider = request.provider_agency_id or ""
+    can = {
+        requirement(COUNTS_AS[kind], d.request.dataset_id, provider)
+        for d in decisions
+        if d.outcome == Outcome.PERMIT
+        for kind in obligation_ids(d) & set(COUNTS_AS)
+    }
+    fills = [r for r in still_open if r in can and r.startswith(STEWARD + ":")]
+    if not fills:
+        fills = [r for r in still_open if r in can]
+    if not fills:
+        raise Conflict(
+            f"share request {request.id} needs no approval that {principal.id} can give; "
+            f"still open: {', '.join(still_open) or 'none'}"
+        )
+    return fills
+
+
+__all__ = ["ShareRequestFilter", "Sharing", "readable_requests", "requirement"]
