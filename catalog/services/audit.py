@@ -1,36 +1,37 @@
-"""The audit trail: every change appends a hash-chained event in the same transaction as the change."""
+"""The audit trail: every change appends a hash-chained event in the same transaction as the change.
+
+How an event is hashed and how a log is verified lives in `catalog.audit_chain`, which needs no store.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
+import re
 from datetime import datetime
 from typing import Any
 
+from catalog.audit_chain import GENESIS, canonical, digest, event_hash, event_id
+from catalog.errors import Unavailable
 from catalog.principal import Principal
 from catalog.store.base import GraphTx
 from catalog.store.records import timestamp
 from catalog.store.schema import Label
 
-GENESIS = "0" * 64
+__all__ = [
+    "GENESIS",
+    "SEQUENCE",
+    "append_event",
+    "canonical",
+    "diff",
+    "digest",
+    "event_hash",
+    "event_id",
+    "without_emails",
+]
+
 SEQUENCE = "audit"
-
-
-def canonical(value: Any) -> str:
-    """Canonical JSON: sorted keys, no whitespace, UTF-8 kept. The hash chain is defined over this."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def digest(value: Any) -> str:
-    return hashlib.sha256(canonical(value).encode()).hexdigest()
-
-
-def event_id(sequence: int) -> str:
-    return f"{sequence:012d}"
-
-
-def event_hash(content: dict[str, Any], prev_hash: str) -> str:
-    return digest({"content": content, "prev_hash": prev_hash})
+# An email address is personal data wherever it turns up in a change (a person's record, a harvested dataset's
+# maintainer): the trail keeps only its digest, which still shows whether it changed.
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
 def append_event(
@@ -46,10 +47,20 @@ def append_event(
     """Append one audit event after the current head. Returns its sequence number.
 
     The sequence counter is taken first: it serializes concurrent writers, so the head read next is final.
+    Email addresses anywhere in `change` are recorded as digests.
     """
+    change = without_emails(change)
     sequence = tx.next_sequence(SEQUENCE)
-    previous = tx.get_node(Label.AUDIT_EVENT, event_id(sequence - 1)) if sequence > 1 else None
-    prev_hash = str(previous["hash"]) if previous else GENESIS
+    prev_hash = GENESIS
+    if sequence > 1:
+        previous = tx.get_node(Label.AUDIT_EVENT, event_id(sequence - 1))
+        if previous is None or not previous.get("hash"):
+            # Chaining from anything else would hide the damage behind a valid-looking link: fail closed.
+            raise Unavailable(
+                f"the audit trail is broken (event {sequence - 1} is missing), so no change can be recorded; "
+                "run `catalog audit verify`"
+            )
+        prev_hash = str(previous["hash"])
     content = {
         "sequence": sequence,
         "at": timestamp(at),
@@ -66,6 +77,17 @@ def append_event(
         {**content, "prev_hash": prev_hash, "hash": event_hash(content, prev_hash)},
     )
     return sequence
+
+
+def without_emails(value: Any) -> Any:
+    """`value` with every email address inside its strings replaced by `sha256:<digest of the address>`."""
+    if isinstance(value, str):
+        return _EMAIL.sub(lambda found: "sha256:" + digest(found.group(0)), value)
+    if isinstance(value, dict):
+        return {key: without_emails(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_emails(item) for item in value]
+    return value
 
 
 def diff(before: dict[str, Any] | None, after: dict[str, Any], *, personal: frozenset[str] = frozenset()) -> dict:

@@ -1,0 +1,145 @@
+"""`catalog audit ...`: verify, checkpoint and export the tamper-evident audit trail.
+
+verify exits 0 and prints the event count and head hash, or exits 1 naming the first broken sequence number.
+With `--export FILE` it checks an export offline, without opening the store.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from catalog.audit_chain import ChainReport, read_lines, verify_chain
+from catalog.audit_checkpoint import (
+    Checkpoint,
+    public_pem,
+    read_checkpoint,
+    signing_key,
+    trusted_key,
+    verify_signature,
+    write_checkpoint,
+)
+from catalog.config import Settings, load_settings
+from catalog.errors import InvalidInput
+from catalog.services.audit_trail import checkpoint_store, export_store, verify_store
+from catalog.store import GraphStore, open_store
+
+audit_cli = typer.Typer(help="Verify, checkpoint and export the tamper-evident audit trail.", no_args_is_help=True)
+
+CheckpointOption = Annotated[
+    Path | None, typer.Option("--checkpoint", help="A checkpoint the log must still extend (proves it only grew).")
+]
+PublicKeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--public-key",
+        help="PEM public key to check the checkpoint's signature with [default: CATALOG_AUDIT__SIGNING_KEY_FILE's].",
+    ),
+]
+
+
+@contextmanager
+def _store(settings: Settings) -> Iterator[GraphStore]:
+    store = open_store(settings)
+    try:
+        store.init_schema()
+        yield store
+    finally:
+        store.close()
+
+
+def _trusted_checkpoint(path: Path | None, public_key: Path | None, settings: Settings) -> Checkpoint | None:
+    if path is None:
+        if public_key is not None:
+            raise InvalidInput("--public-key", "only means something with --checkpoint")
+        return None
+    checkpoint = read_checkpoint(path)
+    verify_signature(checkpoint, trusted_key(public_key, settings.audit.signing_key_file))
+    return checkpoint
+
+
+def _report(report: ChainReport, checkpoint: Checkpoint | None) -> None:
+    if report.broken is not None:
+        typer.echo(
+            f"catalog: audit trail broken at sequence {report.broken.sequence}: {report.broken.problem}", err=True
+        )
+        raise typer.Exit(1)
+    typer.echo(f"audit trail intact: {report.count} events, head {report.head}")
+    if checkpoint is not None:
+        typer.echo(
+            f"extends the checkpoint of {checkpoint.size} events signed at {checkpoint.at} "
+            f"by key {checkpoint.key_id}: the log only grew since"
+        )
+
+
+@audit_cli.command("verify")
+def verify(
+    checkpoint: CheckpointOption = None,
+    export: Annotated[
+        Path | None, typer.Option("--export", help="Verify this export file offline instead of the store.")
+    ] = None,
+    public_key: PublicKeyOption = None,
+) -> None:
+    """Recompute the hash chain: exit 0 with the count and head hash, or 1 naming the first broken event."""
+    settings = load_settings()
+    trusted = _trusted_checkpoint(checkpoint, public_key, settings)
+    expected = trusted.expected() if trusted else None
+    if export is not None:
+        report = verify_chain(read_lines(export), expected=expected)
+    else:
+        with _store(settings) as store:
+            report = verify_store(store, expected)
+    _report(report, trusted)
+
+
+@audit_cli.command("checkpoint")
+def checkpoint(
+    out: Annotated[Path, typer.Option(help="Where the signed checkpoint (JSON) goes.")] = Path("audit-checkpoint.json"),
+) -> None:
+    """Verify the chain, then sign its size and head hash with the Ed25519 key (created on first use)."""
+    settings = load_settings()
+    key = signing_key(settings.audit.signing_key_file)
+    with _store(settings) as store:
+        signed = checkpoint_store(store, key)
+    write_checkpoint(signed, out)
+    typer.echo(f"checkpoint of {signed.size} events, head {signed.head}, signed by key {signed.key_id}: {out}")
+
+
+@audit_cli.command("export")
+def export(
+    out: Annotated[Path | None, typer.Option(help="Write JSON Lines here [default: standard output].")] = None,
+) -> None:
+    """Write every event as JSON Lines with its chain hashes; `verify --export` checks such a file offline."""
+    settings = load_settings()
+    with _store(settings) as store:
+        if out is None:
+            count = export_store(store, sys.stdout)
+        else:
+            try:
+                handle = out.open("w", encoding="utf-8")
+            except OSError as exc:
+                raise InvalidInput("--out", f"cannot write {out}: {exc.strerror}") from None
+            with handle:
+                count = export_store(store, handle)
+    typer.echo(f"catalog: exported {count} audit events{f' to {out}' if out else ''}", err=True)
+
+
+@audit_cli.command("public-key")
+def public_key(
+    out: Annotated[Path | None, typer.Option(help="Write the PEM here [default: standard output].")] = None,
+) -> None:
+    """Print the public half of the checkpoint signing key, for verifiers to keep (creates the key if needed)."""
+    pem = public_pem(signing_key(load_settings().audit.signing_key_file).public_key())
+    if out is None:
+        typer.echo(pem, nl=False)
+        return
+    try:
+        out.write_text(pem)
+    except OSError as exc:
+        raise InvalidInput("--out", f"cannot write {out}: {exc.strerror}") from None
+    typer.echo(f"catalog: public key written to {out}", err=True)

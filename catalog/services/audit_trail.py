@@ -1,0 +1,171 @@
+"""Reading the audit trail back: verifying the chain in the store, exporting it, checkpointing it, and the
+auditor's paginated query.
+
+Who may read what: auditors and platform administrators read every event. Any other signed-in person reads only
+the events they caused themselves (their own changes and decisions). Anonymous callers are refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, TextIO
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from catalog.audit_chain import ChainReport, ChainVerifier, ExpectedHead, event_id, write_lines
+from catalog.audit_checkpoint import Checkpoint, sign_checkpoint
+from catalog.domain import AuditEvent, Role, utcnow
+from catalog.errors import Conflict, Forbidden
+from catalog.principal import Principal
+from catalog.services.audit import SEQUENCE
+from catalog.services.context import Listing, ServiceContext
+from catalog.store.base import GraphStore, GraphTx, Props
+from catalog.store.query import TRUE, Cmp, Contains, Eq, Page, Predicate, all_of
+from catalog.store.records import timestamp
+from catalog.store.schema import Label
+
+# Events read per transaction while streaming the whole log: big enough to be quick, small enough to bound memory.
+PAGE_SIZE = 500
+
+
+class _Peeked(Exception):
+    """Carries the counter's value out of a transaction that must not commit."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(value)
+        self.value = value
+
+
+def written_count(store: GraphStore) -> int:
+    """How many events the writers' sequence counter says were appended.
+
+    The store contract can only read a counter by incrementing it, so this increments it in a write
+    transaction and rolls that back. It takes the writers' lock for an instant, which also makes the value a
+    clean cut: every event up to it has committed.
+    """
+
+    def peek(tx: GraphTx) -> None:
+        raise _Peeked(tx.next_sequence(SEQUENCE) - 1)
+
+    try:
+        store.write(peek)
+    except _Peeked as peeked:
+        return peeked.value
+    raise AssertionError("the counter peek committed")
+
+
+def stored_events(store: GraphStore, *, upto: int | None = None, page_size: int = PAGE_SIZE) -> Iterator[Props]:
+    """Every stored audit event in sequence order, one read transaction per page, up to event `upto`.
+
+    Events past `upto` were appended after the caller's cut and are left for the next run.
+    """
+    last_id = event_id(upto) if upto is not None else None
+    after: str | None = None
+    while True:
+        page = store.read(partial(_page, first=page_size, after=after))
+        for id, props in page.items:
+            if last_id is not None and id > last_id:
+                return
+            yield props
+        if not page.has_next:
+            return
+        after = page.end_cursor
+
+
+def _page(tx: GraphTx, *, first: int, after: str | None) -> Page:
+    return tx.find_nodes(Label.AUDIT_EVENT, TRUE, first=first, after=after)
+
+
+def verify_store(store: GraphStore, expected: ExpectedHead | None = None) -> ChainReport:
+    """Recompute the chain the store holds, streaming it, against the counter and an optional checkpoint."""
+    written = written_count(store)
+    verifier = ChainVerifier(expected)
+    for record in stored_events(store, upto=written):
+        if not verifier.feed(record):
+            break
+    return verifier.finish(written)
+
+
+def export_store(store: GraphStore, out: TextIO) -> int:
+    """Write every event up to now as JSON Lines with its chain hashes. Returns how many were written."""
+    return write_lines(stored_events(store, upto=written_count(store)), out)
+
+
+def checkpoint_store(store: GraphStore, key: Ed25519PrivateKey) -> Checkpoint:
+    """Verify the whole chain, then sign its size and head. A broken chain is never signed."""
+    report = verify_store(store)
+    if report.broken is not None:
+        raise Conflict(
+            f"refusing to sign a broken audit trail: sequence {report.broken.sequence}: {report.broken.problem}"
+        )
+    return sign_checkpoint(key, report.count, report.head, timestamp(utcnow()))
+
+
+# --- the auditor's query ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    target_id: str | None = None
+    principal: str | None = None
+    action: str | None = None
+    at_from: datetime | None = None
+    at_to: datetime | None = None
+
+    def predicate(self) -> Predicate:
+        return all_of(
+            Contains("target_ids", self.target_id) if self.target_id else None,
+            Eq("principal_id", self.principal) if self.principal else None,
+            Eq("action", self.action) if self.action else None,
+            Cmp("at", ">=", timestamp(self.at_from)) if self.at_from else None,
+            Cmp("at", "<", timestamp(self.at_to)) if self.at_to else None,
+        )
+
+
+def event_of(props: Props) -> AuditEvent:
+    """A stored event as the domain model, its change decoded."""
+    change: dict[str, Any] = json.loads(str(props.get("change_json") or "{}"))
+    return AuditEvent(
+        sequence=int(props["sequence"]),
+        at=props["at"],
+        principal_id=str(props["principal_id"]),
+        action=str(props["action"]),
+        target_ids=list(props.get("target_ids") or []),
+        change_digest=str(props["change_digest"]),
+        change=change,
+        decision_id=props.get("decision_id"),
+        prev_hash=str(props["prev_hash"]),
+        hash=str(props["hash"]),
+    )
+
+
+class AuditTrail:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    @staticmethod
+    def readable(principal: Principal) -> Predicate:
+        """Auditors and admins read every event; other signed-in people only the events they caused."""
+        if principal.anonymous:
+            raise Forbidden("auditTrail: sign in; the audit trail is for auditors and for people reading their own")
+        if principal.has(Role.AUDITOR, Role.PLATFORM_ADMIN):
+            return TRUE
+        return Eq("principal_id", principal.id)
+
+    def list(self, principal: Principal, criteria: AuditFilter, first: int, after: str | None) -> Listing[AuditEvent]:
+        """One page of events matching `criteria`, oldest first."""
+        where = all_of(criteria.predicate(), self.readable(principal))
+        page = self.ctx.store.read(
+            lambda tx: tx.find_nodes(Label.AUDIT_EVENT, where, first=first, after=after, with_total=True)
+        )
+        return Listing(
+            [event_of(props) for _, props in page.items],
+            page.has_next,
+            page.end_cursor,
+            page.total,
+            [id for id, _ in page.items],
+        )
