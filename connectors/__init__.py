@@ -1,0 +1,43 @@
+"""Connectors: harvest metadata in from where governments publish it (CKAN, DCAT), publish it out as DCAT-AP.
+
+Every connector has one shape (`Connector`): a pydantic config, `create(config, ctx)`, a generator of records,
+a `Report`, and `close()`. `run()` writes its records through a `Sink`: the store in-process (`ServiceSink`) or
+a running catalog's GraphQL API (`GraphQLSink`). `registry` finds connectors by name.
+"""
+
+from __future__ import annotations
+
+from connectors.base import (
+    Change,
+    Connector,
+    ConnectorConfig,
+    ConnectorContext,
+    Outcome,
+    Problem,
+    Record,
+    Report,
+    run,
+)
+from connectors.records import AgencyRecord, DatasetRecord
+from connectors.registry import ConnectorSpec, connector_class, register
+from connectors.sinks import GraphQLSink, ServiceSink, Sink
+
+__all__ = [
+    "AgencyRecord",
+    "Change",
+    "Connector",
+    "ConnectorConfig",
+    "ConnectorContext",
+    "ConnectorSpec",
+    "DatasetRecord",
+    "GraphQLSink",
+    "Outcome",
+    "Problem",
+    "Record",
+    "Report",
+    "ServiceSink",
+    "Sink",
+    "connector_class",
+    "register",
+    "run",
+]
