@@ -1,0 +1,41 @@
+"""The page routes. GraphQL keeps /graphql; pages live at /, /datasets, /decisions, /agencies, /agreements,
+/people, /signin and /static, so the two never collide."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from catalog.config import Settings
+from catalog.web import views_agreements, views_catalog, views_decisions, views_lineage
+from catalog.web.render import web_route
+from catalog.web.views_signin import CALLBACK_PATH, SignIn
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def web_routes(settings: Settings) -> list[BaseRoute]:
+    """Every page route. Dataset ids may contain `/`, so the dataset views are matched longest suffix first."""
+    signin = SignIn(settings)
+    return [
+        web_route("/", views_catalog.home),
+        web_route("/datasets", views_catalog.datasets),
+        web_route("/datasets/{id:path}/lineage.svg", views_lineage.lineage_svg),
+        web_route("/datasets/{id:path}/lineage", views_lineage.lineage),
+        web_route("/datasets/{id:path}/impact", views_lineage.impact),
+        web_route("/datasets/{id:path}/access-check", views_decisions.check_access, methods=("POST",)),
+        web_route("/datasets/{id:path}", views_catalog.dataset),
+        web_route("/decisions", views_decisions.decisions),
+        web_route("/decisions/{id:path}", views_decisions.decision),
+        web_route("/agencies/{id:path}", views_agreements.agency),
+        web_route("/agreements/{id:path}", views_agreements.agreement),
+        web_route("/people/{id:path}", views_catalog.person),
+        web_route("/signin", signin.form, name="signin"),
+        web_route("/signin", signin.with_token, methods=("POST",), name="signin_with_token"),
+        web_route("/signin/oidc", signin.start_oidc, name="signin_oidc"),
+        web_route(CALLBACK_PATH, signin.callback, name="signin_callback"),
+        web_route("/signout", signin.out, methods=("POST",), name="signout"),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]

@@ -1,0 +1,56 @@
+"""In-process pages on a fresh store on each backend, loaded with the demo landscape, and a browser-like client
+that signs in through the sign-in form (CSRF token and all)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from catalog.api.app import create_app
+from catalog.api.auth import issue_token
+from catalog.config import load_settings
+from catalog.demo import load_demo
+from catalog.principal import SYSTEM
+from catalog.services import Services
+from catalog.store.base import GraphStore
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+@pytest.fixture
+def demo_services(store: GraphStore) -> Services:
+    """The demo landscape on the test's store. Small pages, so paging shows with nine datasets."""
+    services = Services(store, load_settings(store="sqlite:///unused.db", api={"default_page_size": 4}))
+    load_demo(services)
+    return services
+
+
+@pytest.fixture
+def browser(demo_services: Services) -> Iterator[TestClient]:
+    """A client that keeps cookies like a browser, on the app `catalog serve` runs."""
+    with TestClient(create_app(demo_services), raise_server_exceptions=False, follow_redirects=False) as client:
+        yield client
+
+
+@pytest.fixture
+def sign_in(browser: TestClient, demo_services: Services) -> Callable[[str], Any]:
+    """Sign in as a demo person through the token form; returns the response to the POST."""
+
+    def as_person(person_id: str) -> Any:
+        token = issue_token(demo_services.reads.person(SYSTEM, person_id), demo_services.ctx.settings.auth)
+        form = browser.get("/signin")
+        response = browser.post("/signin", data={"csrf_token": csrf_of(form.text), "token": token, "next": "/"})
+        assert response.status_code == 303, response.text
+        return response
+
+    return as_person

@@ -1,0 +1,106 @@
+"""The session cookie and CSRF protection: every POST needs the session's token, the cookie is HTTP-only and
+SameSite, Secure over https, and a token that stops verifying ends the session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from catalog.api.app import create_app
+from catalog.api.auth import TokenVerifier
+from catalog.config import AuthSettings
+from catalog.principal import SYSTEM
+from catalog.services import DecisionFilter, Services
+from catalog.web.session import COOKIE, safe_next
+from tests.web.conftest import csrf_of
+
+
+def post_routes(client: TestClient) -> list[str]:
+    return [r.path for r in client.app.routes if isinstance(r, Route) and "POST" in (r.methods or set())]  # type: ignore[attr-defined]
+
+
+def test_every_page_post_is_refused_without_the_sessions_csrf_token(browser: TestClient, sign_in: Any) -> None:
+    sign_in("auditor")
+    pages = [p.replace("{id:path}", "health.admissions") for p in post_routes(browser) if not p.startswith("/graphql")]
+    pages = [p for p in pages if not p.startswith("/api/")]
+
+    missing = {p: browser.post(p, data={"purpose": "RESEARCH"}).status_code for p in pages}
+    wrong = {p: browser.post(p, data={"csrf_token": "forged"}).status_code for p in pages}
+    still_signed_in = browser.get("/")
+
+    assert set(pages) >= {"/signin", "/signout", "/datasets/health.admissions/access-check"}
+    assert set(missing.values()) == {403} and set(wrong.values()) == {403}
+    assert "Signed in as" in still_signed_in.text, "a refused sign-out did not sign out"
+
+
+def test_a_refused_post_writes_nothing(browser: TestClient, sign_in: Any, demo_services: Services) -> None:
+    sign_in("rui.uni")
+
+    response = browser.post(
+        "/datasets/health.admissions-deid/access-check", data={"csrf_token": "forged", "purpose": "RESEARCH"}
+    )
+
+    assert response.status_code == 403
+    assert "security token" in response.text
+    assert demo_services.access.list(SYSTEM, DecisionFilter(requester="rui.uni"), 10, None).items == []
+
+
+def test_session_cookie_is_http_only_and_same_site(browser: TestClient, sign_in: Any) -> None:
+    response = sign_in("auditor")
+
+    cookie = response.headers["set-cookie"].lower()
+    assert cookie.startswith(f"{COOKIE}=")
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    assert "secure" not in cookie, "plain http on a laptop: a Secure cookie would never come back"
+
+
+def test_session_cookie_is_secure_when_served_over_https(demo_services: Services) -> None:
+    with TestClient(create_app(demo_services), base_url="https://catalog.example", follow_redirects=False) as client:
+        response = client.get("/signin")
+
+    assert "; secure" in response.headers["set-cookie"].lower()
+
+
+def test_signing_out_ends_the_session(browser: TestClient, sign_in: Any) -> None:
+    sign_in("auditor")
+    home = browser.get("/")
+
+    browser.post("/signout", data={"csrf_token": csrf_of(home.text)})
+    after = browser.get("/datasets/health.admissions")
+
+    assert after.status_code == 404
+    assert "Signed in as" not in after.text
+
+
+def test_a_bad_token_is_refused_on_the_form_and_no_session_starts(browser: TestClient) -> None:
+    form = browser.get("/signin")
+
+    response = browser.post("/signin", data={"csrf_token": csrf_of(form.text), "token": "not-a-jwt"})
+
+    assert response.status_code == 401
+    assert "Sign-in failed: invalid token" in response.text
+    assert "Signed in as" not in browser.get("/").text
+
+
+def test_a_session_whose_token_no_longer_verifies_is_ended(browser: TestClient, sign_in: Any) -> None:
+    sign_in("auditor")
+    # The signing secret is rotated: tokens issued before no longer verify, as after a key compromise.
+    browser.app.state.verifier = TokenVerifier(AuthSettings(jwt_secret="rotated-" + "x" * 40))  # type: ignore[attr-defined]
+
+    first = browser.get("/")
+    second = browser.get("/")
+
+    assert "You were signed out: invalid token" in first.text
+    assert "Signed in as" not in first.text and "Signed in as" not in second.text
+    assert "You were signed out" not in second.text, "the notice is shown once"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("/datasets/x", "/datasets/x"), ("//evil.example/", "/"), ("https://evil.example/", "/"), (None, "/")],
+)
+def test_after_sign_in_only_paths_on_this_site_are_followed(target: str | None, expected: str) -> None:
+    assert safe_next(target) == expected
