@@ -9,6 +9,10 @@ from typing import Annotated
 
 import typer
 
+from catalog.cli_audit import audit_cli
+from catalog.cli_bench import bench
+from catalog.cli_ingest import export_cli, ingest_cli
+from catalog.cli_lineage import ingest_openlineage
 from catalog.config import Settings, load_settings
 from catalog.errors import CatalogError, ConfigError, InvalidInput
 from catalog.services import Services
@@ -28,6 +32,11 @@ cli.add_typer(token_cli, name="token")
 cli.add_typer(schema_cli, name="schema")
 policy_cli = typer.Typer(help="Check, test and try out the policy in CATALOG_POLICY_DIR.", no_args_is_help=True)
 cli.add_typer(policy_cli, name="policy")
+cli.add_typer(ingest_cli, name="ingest")
+ingest_cli.command("openlineage")(ingest_openlineage)
+cli.add_typer(export_cli, name="export")
+cli.add_typer(audit_cli, name="audit")
+cli.command("bench")(bench)
 PolicyDir = Annotated[Path | None, typer.Option("--dir", help="Policy folder [default: CATALOG_POLICY_DIR]")]
 
 

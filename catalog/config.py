@@ -70,6 +70,33 @@ class ApiSettings(BaseModel):
     )
 
 
+class AuditSettings(BaseModel):
+    signing_key_file: Path = Field(
+        default_factory=lambda: default_data_dir() / "audit-signing-key.pem",
+        description="Ed25519 key that signs audit checkpoints; generated there (mode 0600) on first use.",
+    )
+
+
+class WebSettings(BaseModel):
+    session_secret: str | None = Field(
+        None, description="Key that signs the web session cookie; derived from CATALOG_AUTH__JWT_SECRET when unset."
+    )
+    session_max_age_s: int = Field(8 * 3600, gt=0, description="Seconds a web session lasts after sign-in.")
+    https_only: bool = Field(
+        False, description="Mark the session cookie Secure on every response, not only those served over https."
+    )
+    token_sign_in: bool = Field(True, description="Offer the paste-a-token sign-in form (dev mode).")
+    oidc_client_id: str | None = Field(
+        None, description="OIDC client id; with it the pages offer sign-in at CATALOG_AUTH__ISSUER."
+    )
+    oidc_client_secret: str | None = Field(None, description="OIDC client secret; unset for a public client.")
+    oidc_redirect_url: str | None = Field(
+        None, description="The callback URL registered with the issuer; default: this server's /signin/callback."
+    )
+    oidc_scopes: str = Field("openid profile email", description="Scopes asked for in the authorization request.")
+    oidc_timeout_s: float = Field(10.0, gt=0, description="Seconds to wait for the issuer's discovery and token calls.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CATALOG_", env_nested_delimiter="__", env_file=".env", extra="ignore")
 
@@ -81,6 +108,8 @@ class Settings(BaseSettings):
     neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings)  # type: ignore[arg-type]
     auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]
     api: ApiSettings = Field(default_factory=ApiSettings)  # type: ignore[arg-type]
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
     host: str = Field("127.0.0.1", description="Address `catalog serve` listens on.")
     port: int = Field(8000, ge=0, le=65535, description="Port `catalog serve` listens on.")
     classifications: list[str] = Field(

@@ -111,6 +111,11 @@ class ShareRequestStatus(StrEnum):
     DENIED = "DENIED"
 
 
+class ApprovalVerdict(StrEnum):
+    APPROVE = "APPROVE"
+    REJECT = "REJECT"
+
+
 class Outcome(StrEnum):
     PERMIT = "PERMIT"
     DENY = "DENY"
@@ -186,6 +191,32 @@ class DatasetField(Model):
     pii: PiiTag = PiiTag.NONE
 
 
+class Licence(Model):
+    """The licence a dataset is published under, as its source named it."""
+
+    id: Annotated[str, StringConstraints(max_length=200)] = ""
+    title: Annotated[str, StringConstraints(max_length=500)] = ""
+    url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class Distribution(Model):
+    """One way to get a dataset (a file, an API, a page): a CKAN resource or a DCAT distribution."""
+
+    title: Annotated[str, StringConstraints(max_length=500)] = ""
+    description: Text = ""
+    access_url: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    download_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    format: Annotated[str, StringConstraints(max_length=100)] = ""
+    media_type: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class Extra(Model):
+    """A source-specific property with no place of its own in the catalog (a CKAN extra)."""
+
+    key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    value: Text = ""
+
+
 class Dataset(Model):
     id: Identifier
     title: Name
@@ -206,9 +237,19 @@ class Dataset(Model):
     version: int = Field(default=1, ge=1)
     fields: list[DatasetField] = Field(default_factory=list)
     source_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    # Filled by connectors: where the record was harvested from, and what the source said about it.
+    harvest_source: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    source_modified: datetime | None = None
+    licence: Licence | None = None
+    distributions: list[Distribution] = Field(default_factory=list)
+    extras: list[Extra] = Field(default_factory=list)
     placeholder: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Computed from lineage by services/propagation.py, never taken from input (see COMPUTED_DATASET_FIELDS).
+    effective_classification: str | None = None
+    effective_personal_data: PersonalData | None = None
+    restricted_by: str | None = None
 
     @field_validator("fields")
     @classmethod
@@ -218,6 +259,16 @@ class Dataset(Model):
         if duplicates:
             raise ValueError(f"field names must be unique; repeated: {', '.join(duplicates)}")
         return value
+
+
+COMPUTED_DATASET_FIELDS = frozenset({"effective_classification", "effective_personal_data", "restricted_by"})
+
+
+class ColumnLineage(Model):
+    """An output column derived from input columns. Columns are named `dataset id#field name`."""
+
+    output: Annotated[str, StringConstraints(min_length=3, max_length=520)]
+    inputs: list[Annotated[str, StringConstraints(min_length=3, max_length=520)]] = Field(min_length=1)
 
 
 class Process(Model):
@@ -233,6 +284,7 @@ class Process(Model):
     attested_by: Identifier | None = None
     attestation_note: Text | None = None
     recorded_at: datetime = Field(default_factory=utcnow)
+    column_lineage: list[ColumnLineage] = Field(default_factory=list)
 
 
 class SharingAgreement(Model):
@@ -254,6 +306,10 @@ class SharingAgreement(Model):
     status: AgreementStatus = AgreementStatus.ACTIVE
     status_reason: Text | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    share_request_id: Identifier | None = None
+    decision_ids: list[Identifier] = Field(default_factory=list)
+    version: int = Field(default=1, ge=1)
+    updated_at: datetime | None = None
 
 
 class ShareRequest(Model):
@@ -272,6 +328,26 @@ class ShareRequest(Model):
     required_approvals: list[str] = Field(default_factory=list)
     agreement_id: Identifier | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    provider_agency_id: Identifier | None = None
+    decision_ids: list[Identifier] = Field(default_factory=list)
+    status_reason: Text | None = None
+    version: int = Field(default=1, ge=1)
+    updated_at: datetime | None = None
+
+
+class Approval(Model):
+    """One approver's verdict on a share request, and the approvals it fills (see ShareRequest.required_approvals)."""
+
+    id: Identifier
+    request_id: Identifier
+    approver_id: Identifier
+    verdict: ApprovalVerdict
+    fills: list[str] = Field(default_factory=list)
+    note: Text = ""
+    conditions: list[Annotated[str, StringConstraints(min_length=1, max_length=2000)]] = Field(default_factory=list)
+    decision_ids: list[Identifier] = Field(default_factory=list)
+    at: datetime
+    sequence: int = Field(default=1, ge=1, description="Its place among the request's verdicts, 1 for the first.")
 
 
 class ConditionResult(Model):
@@ -318,6 +394,36 @@ class Decision(Model):
     engine_version: str
     attributes: dict[str, Any] = Field(default_factory=dict)
     agreement_id: Identifier | None = None
+
+
+class DeliveryAttempt(Model):
+    """One try at delivering a correction notice to an agency's webhook."""
+
+    id: Identifier
+    notice_id: Identifier
+    agency_id: Identifier
+    url: str
+    attempt: int = Field(ge=1)
+    at: datetime
+    delivered: bool
+    status_code: int | None = None
+    error: str | None = None
+
+
+class CorrectionNotice(Model):
+    """A correction to a dataset, with everyone downstream who must hear of it."""
+
+    id: Identifier
+    dataset_id: Identifier
+    description: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    severity: Severity
+    issued_by: str
+    at: datetime
+    affected_dataset_ids: list[Identifier] = Field(default_factory=list)
+    steward_ids: list[Identifier] = Field(default_factory=list)
+    recipient_agency_ids: list[Identifier] = Field(default_factory=list)
+    # Every agency told: the recipients plus the owners of affected downstream datasets.
+    agency_ids: list[Identifier] = Field(default_factory=list)
 
 
 class AuditEvent(Model):

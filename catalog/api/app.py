@@ -10,13 +10,16 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from catalog.api.auth import TokenVerifier
+from catalog.api.dcat import catalog_jsonld, catalog_ttl
 from catalog.api.graphql_http import GraphQLEndpoint
 from catalog.api.health import healthz, readyz
 from catalog.api.metrics import ApiMetrics, metrics_endpoint
+from catalog.api.openlineage import lineage_endpoint
 from catalog.api.request_id import RequestIdMiddleware
 from catalog.api.schema import schema
 from catalog.policy.watch import watching
 from catalog.services import Services
+from catalog.web import web_middleware, web_routes
 
 
 def create_app(services: Services) -> Starlette:
@@ -36,8 +39,12 @@ def create_app(services: Services) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            Route("/dcat/catalog.ttl", catalog_ttl, methods=["GET"]),
+            Route("/dcat/catalog.jsonld", catalog_jsonld, methods=["GET"]),
+            Route("/api/v1/lineage", lineage_endpoint, methods=["POST"]),
+            *web_routes(settings),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[Middleware(RequestIdMiddleware), *web_middleware(settings)],
         lifespan=lifespan,
     )
     app.state.services = services

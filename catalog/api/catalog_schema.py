@@ -1,4 +1,4 @@
-"""Root fields for the catalog itself: agencies, people, datasets and lineage."""
+"""Root fields for the catalog itself: agencies, people and datasets (lineage is in lineage_schema)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from catalog.api import inputs, types
 from catalog.api.context import call
 from catalog.api.types import ctx
 from catalog.services import DatasetFilter
-from catalog.services.lineage import LineageView
 
 
 class CatalogQuery(graphene.ObjectType):
@@ -30,13 +29,6 @@ class CatalogQuery(graphene.ObjectType):
         filter=inputs.DatasetFilterInput(),
         first=graphene.Int(),
         after=graphene.String(),
-    )
-    lineage = graphene.Field(
-        types.LineageGraph,
-        required=True,
-        dataset_id=graphene.ID(required=True),
-        direction=graphene.Argument(types.LineageDirection, default_value="BOTH"),
-        depth=graphene.Int(default_value=3),
     )
 
     @staticmethod
@@ -75,13 +67,6 @@ class CatalogQuery(graphene.ObjectType):
             ctx(info).services.reads.datasets, ctx(info).principal, criteria, first, types.decode_cursor(after)
         )
         return types.as_connection(listing)
-
-    @staticmethod
-    async def resolve_lineage(
-        root: Any, info: graphene.ResolveInfo, dataset_id: str, direction: Any = "BOTH", depth: int = 3
-    ) -> LineageView:
-        way = getattr(direction, "value", direction)
-        return await call(ctx(info).services.lineage.view, ctx(info).principal, dataset_id, way, depth)
 
 
 class RegisterAgency(graphene.Mutation):
@@ -162,17 +147,6 @@ class AssignSteward(graphene.Mutation):
         return await call(services.reads.dataset, principal, dataset_id)
 
 
-class RecordLineage(graphene.Mutation):
-    class Arguments:
-        input = inputs.RecordLineageInput(required=True)
-
-    Output = graphene.NonNull(types.Process)
-
-    @staticmethod
-    async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Process:
-        return await call(ctx(info).services.lineage.record, ctx(info).principal, inputs.plain(input))
-
-
 class CatalogMutation(graphene.ObjectType):
     register_agency = RegisterAgency.Field()
     register_person = RegisterPerson.Field()
@@ -180,4 +154,3 @@ class CatalogMutation(graphene.ObjectType):
     register_dataset = RegisterDataset.Field()
     update_dataset = UpdateDataset.Field()
     assign_steward = AssignSteward.Field()
-    record_lineage = RecordLineage.Field()

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from catalog.principal import Principal
 from catalog.services import Services
+from catalog.services.history import History
 
 T = TypeVar("T")
 
@@ -50,5 +51,6 @@ class RequestContext:
             "fields": lambda: _loader(reads.fields_of, default=[]),
             "stewards": lambda: _loader(reads.stewards_of, default=[]),
             "members": lambda: _loader(reads.members_of, default=[]),
+            "history": lambda: _loader(lambda ids: History(self.services.ctx).of_datasets(principal, ids), default=[]),
         }
         return factories[name]()

@@ -44,6 +44,26 @@ class FieldInput(graphene.InputObjectType):
     pii = graphene.InputField(types.PiiTag)
 
 
+class LicenceInput(graphene.InputObjectType):
+    id = graphene.String()
+    title = graphene.String()
+    url = graphene.String()
+
+
+class DistributionInput(graphene.InputObjectType):
+    title = graphene.String()
+    description = graphene.String()
+    access_url = graphene.String(required=True)
+    download_url = graphene.String()
+    format = graphene.String()
+    media_type = graphene.String()
+
+
+class DatasetExtraInput(graphene.InputObjectType):
+    key = graphene.String(required=True)
+    value = graphene.String()
+
+
 class RegisterAgencyInput(graphene.InputObjectType):
     id = graphene.ID(required=True)
     name = graphene.String(required=True)
@@ -79,6 +99,11 @@ class DatasetDescription:
     status = graphene.InputField(types.DatasetStatus)
     fields = graphene.List(graphene.NonNull(FieldInput))
     source_url = graphene.String()
+    harvest_source = graphene.String()
+    source_modified = graphene.DateTime()
+    licence = graphene.InputField(LicenceInput)
+    distributions = graphene.List(graphene.NonNull(DistributionInput))
+    extras = graphene.List(graphene.NonNull(DatasetExtraInput))
 
 
 class RegisterDatasetInput(DatasetDescription, graphene.InputObjectType):

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import graphene
 
+from catalog.api.audit_schema import AuditQuery
 from catalog.api.catalog_schema import CatalogMutation, CatalogQuery
 from catalog.api.decision_schema import DecisionMutation, DecisionQuery
+from catalog.api.lineage_schema import LineageMutation, LineageQuery
+from catalog.api.sharing_schema import SharingMutation, SharingQuery
 
 
-class Query(CatalogQuery, DecisionQuery, graphene.ObjectType):
+class Query(AuditQuery, CatalogQuery, DecisionQuery, LineageQuery, SharingQuery, graphene.ObjectType):
     pass
 
 
-class Mutation(CatalogMutation, DecisionMutation, graphene.ObjectType):
+class Mutation(CatalogMutation, DecisionMutation, LineageMutation, SharingMutation, graphene.ObjectType):
     pass
 
 

@@ -141,6 +141,32 @@ class Field(graphene.ObjectType):
     pii = graphene.Field(PiiTag, required=True)
 
 
+class Licence(graphene.ObjectType):
+    id = graphene.String(required=True)
+    title = graphene.String(required=True)
+    url = graphene.String()
+
+
+class Distribution(graphene.ObjectType):
+    class Meta:
+        description = "One way to get a dataset: a file, an API or a page (a CKAN resource, a DCAT distribution)."
+
+    title = graphene.String(required=True)
+    description = graphene.String(required=True)
+    access_url = graphene.String(required=True)
+    download_url = graphene.String()
+    format = graphene.String(required=True)
+    media_type = graphene.String(required=True)
+
+
+class DatasetExtra(graphene.ObjectType):
+    class Meta:
+        description = "A source-specific property carried over by a connector (a CKAN extra)."
+
+    key = graphene.String(required=True)
+    value = graphene.String(required=True)
+
+
 class Dataset(graphene.ObjectType):
     id = graphene.ID(required=True)
     title = graphene.String(required=True)
@@ -161,11 +187,46 @@ class Dataset(graphene.ObjectType):
     status = graphene.Field(DatasetStatus, required=True)
     version = graphene.Int(required=True)
     source_url = graphene.String()
+    harvest_source = graphene.String(description="Where a connector harvested this dataset from.")
+    source_modified = graphene.DateTime(description="When the source last changed this dataset's metadata.")
+    licence = graphene.Field(Licence)
+    distributions = graphene.List(graphene.NonNull(Distribution), required=True)
+    extras = graphene.List(graphene.NonNull(DatasetExtra), required=True)
     placeholder = graphene.Boolean(required=True)
     created_at = graphene.DateTime(required=True)
     updated_at = graphene.DateTime(required=True)
+    effective_classification = graphene.String(
+        required=True,
+        description="The most restrictive classification of this dataset and everything upstream of it, except "
+        "upstream of an attested de-identify or aggregate process. Policy decides on this value.",
+    )
+    effective_personal_data = graphene.Field(
+        PersonalData, required=True, description="The most restrictive personal-data category, likewise."
+    )
+    restricted_by = graphene.String(
+        description="Where the effective values come from when not from the dataset itself: "
+        "'<upstream dataset> via <process> -> <dataset> -> <process>'."
+    )
     fields = graphene.List(graphene.NonNull(Field), required=True)
     stewards = graphene.List(graphene.NonNull(Person), required=True)
+    history = graphene.List(
+        graphene.NonNull("catalog.api.audit_types.DatasetHistoryEntry"),
+        required=True,
+        description="Every change to this dataset's metadata, oldest first, read from the audit trail.",
+    )
+
+    @staticmethod
+    def resolve_effective_classification(dataset: domain.Dataset, info: graphene.ResolveInfo) -> str:
+        return dataset.effective_classification or dataset.classification
+
+    @staticmethod
+    def resolve_effective_personal_data(dataset: domain.Dataset, info: graphene.ResolveInfo) -> domain.PersonalData:
+        return dataset.effective_personal_data or dataset.personal_data
+
+    @staticmethod
+    async def resolve_history(dataset: domain.Dataset, info: graphene.ResolveInfo) -> list[Any]:
+        entries: list[Any] = await ctx(info).loader("history").load(dataset.id)
+        return entries
 
     @staticmethod
     async def resolve_owner(dataset: domain.Dataset, info: graphene.ResolveInfo) -> domain.Agency | None:
@@ -212,6 +273,7 @@ class Process(graphene.ObjectType):
 class LineageNodeKind(graphene.Enum):
     DATASET = "DATASET"
     PROCESS = "PROCESS"
+    FIELD = "FIELD"
 
 
 class LineageNode(graphene.ObjectType):
@@ -224,10 +286,16 @@ class LineageNode(graphene.ObjectType):
     redacted = graphene.Boolean(required=True)
     dataset = graphene.Field(Dataset)
     process = graphene.Field(Process)
+    field = graphene.Field(Field, description="For a FIELD node: the column (null when its dataset is redacted).")
+    dataset_id = graphene.ID(description="For a FIELD node: the (possibly redacted) id of its dataset.")
 
 
 class LineageEdge(graphene.ObjectType):
-    type = graphene.String(required=True, description="USED (process to input) or GENERATED_BY (output to process).")
+    type = graphene.String(
+        required=True,
+        description="USED (process to input), GENERATED_BY (output to process), and with fields HAS_FIELD "
+        "(dataset to field) and DERIVED_FROM (output field to input field).",
+    )
     source = graphene.ID(required=True)
     target = graphene.ID(required=True)
 

@@ -15,6 +15,7 @@ KNOWN_ATTRIBUTES: dict[str, str] = {
     "r.sub.anonymous": "whether the requester is not signed in",
     "r.sub.training_current": "whether the requester's data-ethics training is current",
     "r.sub.training_expires": "when the requester's training expires ('' when never trained)",
+    "r.sub.is_requester": "whether the subject made the share request being decided (approvals)",
     "r.obj.id": "the dataset id",
     "r.obj.owner": "the owning agency id",
     "r.obj.status": "ACTIVE, DEPRECATED or WITHDRAWN",
@@ -38,6 +39,9 @@ KNOWN_ATTRIBUTES: dict[str, str] = {
     "r.env.fields": "the requested field names (empty means the agreement's approved fields)",
     "r.env.fields_within_approved": "whether every requested field is among the agreement's approved fields",
     "r.env.now": "the decision time (UTC ISO 8601)",
+    "r.env.recipient": "the agency a share is requested for ('' outside the sharing workflow)",
+    "r.env.share_basis_covers_identified": "whether the legal basis stated for a share covers identified records",
+    "r.env.verdict": "APPROVE or REJECT when deciding on a share request ('' otherwise)",
     "r.env.agreement.id": "the agreement considered ('' when none covers the dataset and recipient)",
     "r.env.agreement.status": "its status, or NONE",
     "r.env.agreement.active": "ACTIVE and inside its validity window",
@@ -62,6 +66,7 @@ class Subject:
     anonymous: bool = False
     training_current: bool = False
     training_expires: str = ""
+    is_requester: bool = False
 
 
 @dataclass(slots=True)
@@ -111,6 +116,9 @@ class Environment:
     fields_within_approved: bool = True
     now: str = ""
     agreement: AgreementView = field(default_factory=AgreementView)
+    recipient: str = ""
+    share_basis_covers_identified: bool = False
+    verdict: str = ""
 
 
 @dataclass(slots=True)

@@ -7,16 +7,19 @@ the store query, and a lookup by id runs the very same predicate: single reads a
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from catalog.domain import Outcome
+from catalog.domain import Outcome, utcnow
 from catalog.errors import Forbidden
 from catalog.policy.attributes import Environment, RequestAttributes, Resource, Subject
 from catalog.policy.engine import LoadedPolicy, PolicyEngine
-from catalog.policy.visibility import visibility_predicate
+from catalog.policy.visibility import bind_now, visibility_predicate
 from catalog.principal import Principal
 from catalog.store.query import Predicate
+from catalog.store.records import timestamp
 
 
 class Gate(ABC):
@@ -45,11 +48,12 @@ def _visibility(policy: LoadedPolicy, principal: Principal) -> Predicate:
 
 
 class PolicyGate(Gate):
-    def __init__(self, engine: PolicyEngine) -> None:
+    def __init__(self, engine: PolicyEngine, clock: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine
+        self.clock = clock
 
     def visible_datasets(self, principal: Principal) -> Predicate:
-        return _visibility(self.engine.policy, principal)
+        return bind_now(_visibility(self.engine.policy, principal), timestamp(self.clock()))
 
     def authorize(self, principal: Principal, action: str, target: dict[str, Any]) -> None:
         resource = Resource(

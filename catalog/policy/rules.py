@@ -34,6 +34,7 @@ ACTIONS = frozenset(
         "record_lineage",
         "attest_process",
         "register_agreement",
+        "renew_agreement",
         "issue_correction",
     }
 )

@@ -13,7 +13,7 @@ from typing import Any
 from catalog.policy.attributes import Environment, RequestAttributes, Resource, Subject
 from catalog.policy.expressions import Condition, resolve
 from catalog.policy.rules import Rule
-from catalog.store.query import FALSE, TRUE, And, Eq, IdIn, In, Not, Predicate, Related, all_of, any_of
+from catalog.store.query import FALSE, TRUE, And, Cmp, Eq, IdIn, In, Not, Or, Predicate, Related, all_of, any_of
 from catalog.store.schema import Rel
 
 ACTION = "read_metadata"
@@ -25,6 +25,10 @@ _STORED = {
     "r.obj.status": "status",
     "r.obj.personal_data": "effective_personal_data",
 }
+
+
+# Stands for the decision time in a compiled predicate; `bind_now` puts the real time in before it is used.
+NOW = "\x00now"
 
 
 class Untranslatable(ValueError):
@@ -61,7 +65,9 @@ def _membership(list_path: str, value: Any) -> Predicate:
     if list_path == "r.obj.stewards":
         return Related(Rel.STEWARD_OF, "in", IdIn((str(value),)))
     if list_path == "r.obj.recipients":
-        return Related(Rel.COVERS, "in", And((Eq("status", "ACTIVE"), Eq("recipient_agency_id", str(value)))))
+        # An agreement counts while it is ACTIVE and inside its validity window, as in access decisions.
+        active = (Eq("status", "ACTIVE"), Eq("recipient_agency_id", str(value)), Cmp("valid_until", ">", NOW))
+        return Related(Rel.COVERS, "in", And(active))
     raise Untranslatable(f"{list_path} cannot be searched in a store query")
 
 
@@ -125,6 +131,22 @@ def visibility_predicate(rules: list[Rule], sub: Subject) -> Predicate:
         predicate = all_of(*(translate(c.tree, subject) for c in rule.conditions), _scope(rule))
         (allows if rule.effect == "allow" else denies).append(predicate)
     return all_of(any_of(*allows), *(Not(d) for d in denies if d != FALSE))
+
+
+def bind_now(predicate: Predicate, now: str) -> Predicate:
+    """The predicate with the decision time in place of NOW."""
+    match predicate:
+        case Cmp(prop=prop, op=op, value=value) if value == NOW:
+            return Cmp(prop, op, now)
+        case And(parts=parts):
+            return And(tuple(bind_now(p, now) for p in parts))
+        case Or(parts=parts):
+            return Or(tuple(bind_now(p, now) for p in parts))
+        case Not(part=part):
+            return Not(bind_now(part, now))
+        case Related(rel=rel, direction=direction, where=where) if where is not None:
+            return Related(rel, direction, bind_now(where, now))
+    return predicate
 
 
 def _scope(rule: Rule) -> Predicate | None:

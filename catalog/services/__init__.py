@@ -10,14 +10,17 @@ from catalog.domain import utcnow
 from catalog.policy.engine import PolicyEngine
 from catalog.policy.gate import Gate, PolicyGate
 from catalog.services.access import Access, DecisionFilter
-from catalog.services.agreements import Agreements
+from catalog.services.agreements import AgreementFilter, Agreements
 from catalog.services.context import Listing, ServiceContext
+from catalog.services.corrections import Corrections, WebhookDeliverer
 from catalog.services.lineage import Lineage
+from catalog.services.provenance import Provenance
 from catalog.services.reads import DatasetFilter, Reads
 from catalog.services.registration import Registration
+from catalog.services.sharing import ShareRequestFilter, Sharing, SharingDecisions
 from catalog.store.base import GraphStore
 
-__all__ = ["DatasetFilter", "DecisionFilter", "Listing", "Services"]
+__all__ = ["AgreementFilter", "DatasetFilter", "DecisionFilter", "Listing", "Services", "ShareRequestFilter"]
 
 
 class Services:
@@ -33,10 +36,15 @@ class Services:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.engine = engine or PolicyEngine(settings.policy_dir)
-        self.ctx = ServiceContext(store, gate or PolicyGate(self.engine), settings, clock)
+        self.ctx = ServiceContext(store, gate or PolicyGate(self.engine, clock), settings, clock)
         self.store = store
         self.registration = Registration(self.ctx)
         self.reads = Reads(self.ctx)
         self.lineage = Lineage(self.ctx, self.reads)
-        self.agreements = Agreements(self.ctx)
+        self.provenance = Provenance(self.lineage, self.reads)
+        self.deliverer = WebhookDeliverer(store, clock)
+        self.corrections = Corrections(self.ctx, self.deliverer, self.lineage.redact, self.lineage.visible)
+        sharing_decisions = SharingDecisions(self.ctx, self.engine)
+        self.agreements = Agreements(self.ctx, sharing_decisions)
+        self.sharing = Sharing(self.ctx, sharing_decisions)
         self.access = Access(self.ctx, self.engine)

@@ -19,7 +19,6 @@ from catalog.domain import (
     Identifiability,
     LegalBasis,
     Outcome,
-    PersonalData,
     Role,
     Training,
     parse_model,
@@ -28,6 +27,7 @@ from catalog.errors import InvalidInput, NotFound
 from catalog.policy.attributes import AgreementView, Environment, RequestAttributes, Resource, Subject
 from catalog.policy.engine import Evaluation, PolicyEngine
 from catalog.principal import Principal
+from catalog.services.agreements import agreement_view, effective_status
 from catalog.services.audit import append_event
 from catalog.services.context import Listing, ServiceContext
 from catalog.store.base import GraphTx, Props
@@ -89,6 +89,8 @@ class AccessContext:
     attributes: RequestAttributes
     dataset_owner: str
     agreement_id: str | None
+    # The requester's agency holds or held an agreement for the dataset, so it knows the dataset exists.
+    known_to_requester: bool = False
 
 
 class Access:
@@ -118,9 +120,11 @@ class Access:
         unknown = [f for f in request.fields if f not in fields]
         if unknown:
             raise InvalidInput("fields", f"dataset {request.dataset_id} has no field(s) {', '.join(unknown)}")
-        recipients = [str(a["recipient_agency_id"]) for a in agreements if a.get("status") == "ACTIVE"]
+        recipients = [
+            str(a["recipient_agency_id"]) for a in agreements if effective_status(a, now) == AgreementStatus.ACTIVE
+        ]
         sub = subject_of(principal, person, now)
-        chosen = _choose_agreement(agreements, sub.agency, request.purpose, now)
+        chosen = _choose_agreement(agreements, sub.agency, request, now)
         view = _agreement_view(chosen, request.purpose, now, self.ctx.settings.classifications)
         # Asking for no fields in particular means asking for what the agreement approves.
         requested = set(request.fields)
@@ -134,7 +138,21 @@ class Access:
             agreement=view,
         )
         obj = resource_of(dataset, stewards, fields, recipients, self.ctx.settings.classifications)
-        return AccessContext(RequestAttributes(sub, obj, env), obj.owner, view.id or None)
+        known = any(a.get("recipient_agency_id") == sub.agency for a in agreements) if sub.agency else False
+        return AccessContext(RequestAttributes(sub, obj, env), obj.owner, view.id or None, known)
+
+    def _require_visible(self, context: AccessContext) -> None:
+        """A dataset the requester may not see, and has never been party to an agreement for, is NOT_FOUND,
+        exactly as dataset(id) answers: a decision's reasons would otherwise reveal its classification and
+        purposes. A former recipient (agreement revoked or expired) still gets the decision and its reasons."""
+        if context.known_to_requester:
+            return
+        attributes = context.attributes
+        probe = RequestAttributes(
+            attributes.sub, attributes.obj, Environment(action="read_metadata", now=attributes.env.now)
+        )
+        if self.engine.decide(probe).outcome != Outcome.PERMIT:
+            raise NotFound("Dataset", attributes.obj.id)
 
     def _decision(
         self,
@@ -168,6 +186,7 @@ class Access:
 
         def work(tx: GraphTx) -> Decision:
             context = self.gather(tx, principal, request, now)
+            self._require_visible(context)
             return self._decision(principal, request, context, self.engine.decide(context.attributes), now)
 
         return self.ctx.store.read(work)
@@ -178,6 +197,7 @@ class Access:
 
         def work(tx: GraphTx) -> Decision:
             context = self.gather(tx, principal, request, now)
+            self._require_visible(context)
             decision = self._decision(principal, request, context, self.engine.decide(context.attributes), now)
             record_decision(tx, decision, principal, context.dataset_owner)
             return decision
@@ -271,23 +291,23 @@ def record_decision(tx: GraphTx, decision: Decision, principal: Principal, owner
     )
 
 
-def _window(agreement: Props, now: datetime) -> tuple[bool, bool]:
-    """(inside its validity window, past its end)."""
-    stamp = timestamp(now)
-    return str(agreement["valid_from"]) <= stamp < str(agreement["valid_until"]), stamp >= str(agreement["valid_until"])
-
-
-def _choose_agreement(agreements: list[Props], agency: str, purpose: str | None, now: datetime) -> Props | None:
-    """The agreement that speaks to this request: the recipient's, preferring active, then same purpose, newest."""
+def _choose_agreement(agreements: list[Props], agency: str, request: AccessRequest, now: datetime) -> Props | None:
+    """The agreement that speaks to this request: the recipient's, preferring one that is ACTIVE now and covers
+    the purpose, the access method and the fields asked for; failing that the closest, so a refusal can name
+    what is wrong with it (expired, revoked, another purpose).
+    """
     mine = [a for a in agreements if a.get("recipient_agency_id") == agency]
     if not mine:
         return None
+    method = request.access_method.value if request.access_method else None
 
-    def preference(a: Props) -> tuple[bool, bool, str]:
-        inside, _ = _window(a, now)
+    def preference(a: Props) -> tuple[bool, bool, bool, bool, str]:
+        approved = set(a.get("approved_fields", []))
         return (
-            a.get("status") == AgreementStatus.ACTIVE and inside,
-            a.get("purpose") == purpose,
+            effective_status(a, now) == AgreementStatus.ACTIVE and str(a["valid_from"]) <= timestamp(now),
+            a.get("purpose") == request.purpose,
+            not approved or set(request.fields) <= approved,
+            a.get("access_method") == method,
             str(a.get("valid_until", "")),
         )
 
@@ -297,25 +317,7 @@ def _choose_agreement(agreements: list[Props], agency: str, purpose: str | None,
 def _agreement_view(
     agreement: Props | None, purpose: str | None, now: datetime, scheme: Sequence[str]
 ) -> AgreementView:
-    if agreement is None:
-        return AgreementView()
-    inside, past = _window(agreement, now)
-    status = str(agreement.get("status", "NONE"))
-    return AgreementView(
-        id=str(agreement["id"]),
-        status=status,
-        active=status == AgreementStatus.ACTIVE and inside,
-        expired=past or status == AgreementStatus.EXPIRED,
-        valid_until=str(agreement["valid_until"]),
-        recipient=str(agreement.get("recipient_agency_id", "")),
-        purpose=str(agreement.get("purpose", "")),
-        covers_purpose=purpose is not None and agreement.get("purpose") == purpose,
-        access_method=str(agreement.get("access_method", "")),
-        max_classification_rank=_rank(scheme, agreement.get("max_classification")),
-        max_personal_data_rank=_rank([p.value for p in PersonalData], agreement.get("max_personal_data", "NONE")),
-        allows_identified=bool(agreement.get("allows_identified", False)),
-        approved_fields=list(agreement.get("approved_fields", [])),
-    )
+    return agreement_view(agreement, purpose, now, scheme)
 
 
 __all__ = ["Access", "DecisionFilter", "Outcome", "record_decision"]

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.domain import Agency, Dataset, DatasetField, Person, Training, parse_model
+from catalog.domain import COMPUTED_DATASET_FIELDS, Agency, Dataset, DatasetField, Person, Training, parse_model
 from catalog.errors import InvalidInput, NotFound
 from catalog.principal import Principal
 from catalog.services.audit import append_event, diff
 from catalog.services.context import ServiceContext
 from catalog.services.links import link
+from catalog.services.locking import lock
+from catalog.services.propagation import effective_fields, own_effective, propagate
 from catalog.store.base import GraphTx, Props
 from catalog.store.query import In
 from catalog.store.records import encode_nested, from_props, to_props
 from catalog.store.schema import Label, Rel
 
 PERSONAL_PROPS = frozenset({"name", "email"})
+# Harvested extras can carry people's names (CKAN author, maintainer): the trail keeps only their digest.
+DATASET_PERSONAL_PROPS = frozenset({"extras_json"})
 # A change to any of these alters who may lawfully receive the data, so it must say why.
 REASON_REQUIRED = frozenset({"classification", "legal_basis", "permitted_purposes"})
 
@@ -25,11 +29,13 @@ def field_id(dataset_id: str, name: str) -> str:
 
 
 def dataset_props(dataset: Dataset) -> Props:
-    props = to_props(dataset, exclude={"fields"})
-    # Until lineage propagates restrictions, a dataset's effective values are its own.
-    props.setdefault("effective_classification", dataset.classification)
-    props.setdefault("effective_personal_data", dataset.personal_data.value)
-    return props
+    # Effective values are computed from lineage (services/propagation.py), never written from a description.
+    return to_props(dataset, exclude={"fields", *COMPUTED_DATASET_FIELDS})
+
+
+def _refuse_computed(payload: dict[str, Any]) -> None:
+    for name in sorted(COMPUTED_DATASET_FIELDS & set(payload)):
+        raise InvalidInput(name, "is computed from lineage and cannot be set")
 
 
 class Registration:
@@ -112,13 +118,17 @@ class Registration:
 
     def register_dataset(self, principal: Principal, payload: dict[str, Any]) -> Dataset:
         now = self.ctx.clock()
+        _refuse_computed(payload)
         payload = {"id": self.ctx.new_id("ds"), **payload, "created_at": now, "updated_at": now, "version": 1}
         dataset = parse_model(Dataset, payload)
+        # A new dataset has no lineage yet, so its effective values are its own.
+        effective = own_effective(dataset.classification, dataset.personal_data.value)
+        dataset = dataset.model_copy(update=effective_fields(effective))
         self._check_vocabulary(dataset)
         self.ctx.gate.authorize(principal, "register_dataset", {"agency_id": dataset.owner_agency_id})
 
         def work(tx: GraphTx) -> Dataset:
-            props = dataset_props(dataset)
+            props = {**dataset_props(dataset), **effective}
             tx.create_node(Label.DATASET, dataset.id, props)
             link(tx, Rel.OWNED_BY, dataset.id, dataset.owner_agency_id, field="owner_agency_id")
             _write_fields(tx, dataset.id, dataset.fields)
@@ -127,7 +137,9 @@ class Registration:
                 principal=principal,
                 action="register_dataset",
                 target_ids=[dataset.id],
-                change=diff(None, {**props, "fields": [f.name for f in dataset.fields]}),
+                change=diff(
+                    None, {**props, "fields": [f.name for f in dataset.fields]}, personal=DATASET_PERSONAL_PROPS
+                ),
                 at=now,
             )
             return dataset
@@ -139,9 +151,11 @@ class Registration:
     ) -> Dataset:
         if "id" in changes or "owner_agency_id" in changes:
             raise InvalidInput(next(k for k in ("id", "owner_agency_id") if k in changes), "cannot be changed")
+        _refuse_computed(changes)
         now = self.ctx.clock()
 
         def work(tx: GraphTx) -> Dataset:
+            lock(tx, Label.DATASET, dataset_id)  # concurrent updates must not read the same version
             props = _require(tx, Label.DATASET, dataset_id)
             stewards = tx.neighbors(Rel.STEWARD_OF, [dataset_id], "in")[dataset_id]
             self.ctx.gate.authorize(
@@ -152,8 +166,6 @@ class Registration:
             updated = parse_model(Dataset, merged)
             self._check_vocabulary(updated)
             before, after = dataset_props(current), dataset_props(updated)
-            after["effective_classification"] = updated.classification
-            after["effective_personal_data"] = updated.personal_data.value
             sensitive = sorted(
                 k.removesuffix("_json") for k in diff(before, after) if k.removesuffix("_json") in REASON_REQUIRED
             )
@@ -162,21 +174,24 @@ class Registration:
             tx.update_node(Label.DATASET, dataset_id, {**{k: None for k in before if k not in after}, **after})
             if "fields" in changes:
                 _replace_fields(tx, dataset_id, updated.fields)
-            change = diff(before, after)
+            change = diff(before, after, personal=DATASET_PERSONAL_PROPS)
             if "fields" in changes:
+                # Names, types and PII tags: a re-tagged column is a change an auditor must see.
                 change["fields"] = {
-                    "before": [f.name for f in current.fields],
-                    "after": [f.name for f in updated.fields],
+                    "before": [f.model_dump(mode="json", exclude={"description"}) for f in current.fields],
+                    "after": [f.model_dump(mode="json", exclude={"description"}) for f in updated.fields],
                 }
+            # Its own classification or personal data may have changed: so may everything derived from it.
+            propagated = propagate(tx, [dataset_id], self.ctx.settings.classifications)
             append_event(
                 tx,
                 principal=principal,
                 action="update_dataset",
                 target_ids=[dataset_id],
-                change={"changes": change, "reason": reason},
+                change={"changes": change, "reason": reason, **({"propagated": propagated} if propagated else {})},
                 at=now,
             )
-            return updated
+            return updated.model_copy(update=effective_fields(_require(tx, Label.DATASET, dataset_id)))
 
         return self.ctx.store.write(work)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from catalog.store.query import Direction, LineageGraph, Page, Predicate
@@ -18,6 +19,24 @@ from catalog.store.schema import Label, Rel
 Props = dict[str, Any]
 T = TypeVar("T")
 LineageDirection = Literal["UPSTREAM", "DOWNSTREAM", "BOTH"]
+
+
+@dataclass
+class ImpactAgreement:
+    """A sharing agreement covering a dataset an impact walk reached."""
+
+    id: str
+    status: str
+    recipient_agency_id: str | None
+    dataset_ids: list[str] = field(default_factory=list)  # the reached datasets it covers, sorted
+
+
+@dataclass
+class Impact:
+    """What an impact walk reached: downstream datasets by depth (the start at 0) and the agreements covering them."""
+
+    datasets: dict[str, int] = field(default_factory=dict)
+    agreements: dict[str, ImpactAgreement] = field(default_factory=dict)
 
 
 class GraphTx(ABC):
@@ -84,6 +103,24 @@ class GraphTx(ABC):
 
         UPSTREAM follows (dataset)-[:GENERATED_BY]->(process)-[:USED]->(dataset); DOWNSTREAM the reverse.
         The start dataset is included at depth 0. Cycles terminate. Raises NotFound if `start` is missing.
+        """
+
+    @abstractmethod
+    def impact(self, start: str, depth: int) -> Impact:
+        """Every dataset downstream of dataset `start` within `depth` dataset hops, and every sharing agreement
+        covering any of them (the start included) with its recipient, in one query.
+
+        Depths are the shortest. Cycles terminate. A negative depth counts as 0. Raises NotFound if `start` is
+        missing.
+        """
+
+    @abstractmethod
+    def path(self, source: str, target: str, max_depth: int) -> list[str] | None:
+        """The shortest derivation path from dataset `source` down to dataset `target`, within `max_depth` hops.
+
+        Returns ids alternating dataset, process, dataset, ... from `source` to `target` (`[source]` when they
+        are the same); of several shortest paths, the one whose id list sorts first. None when `target` is not
+        derived from `source` within reach. Raises NotFound naming a missing dataset.
         """
 
     @abstractmethod

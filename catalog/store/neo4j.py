@@ -31,7 +31,7 @@ from neo4j.exceptions import (
 )
 
 from catalog.errors import AlreadyExists, CatalogError, ConfigError, NotFound, Unavailable
-from catalog.store.base import GraphStore, GraphTx, LineageDirection, Props, T
+from catalog.store.base import GraphStore, GraphTx, Impact, ImpactAgreement, LineageDirection, Props, T
 from catalog.store.query import (
     And,
     Cmp,
@@ -413,6 +413,45 @@ def _lineage_query(direction: LineageDirection, depth: int) -> str:
     return " UNION ALL ".join(_lineage_branch(way, depth) for way in ways)
 
 
+def _quantifier(depth: int) -> str:
+    """Two edges per dataset hop; a validated int from our code, never from input text."""
+    assert isinstance(depth, int) and depth > 0, depth
+    return f"{{0,{2 * depth}}}" if depth <= _MAX_BOUNDED_DEPTH else "{0,}"
+
+
+def _impact_query(depth: int) -> str:
+    """Downstream datasets at their shortest depth, each with the agreements covering it and their recipients."""
+    if depth == 0:
+        reach = "MATCH (d:Dataset {id: $start}) WITH d, 0 AS level "
+    else:
+        reach = (
+            f"MATCH (s:Dataset {{id: $start}}) "
+            f"MATCH path = ANY SHORTEST (s)<-[:GENERATED_BY|USED]-{_quantifier(depth)}(d:Dataset) "
+            f"WITH d, length(path) / 2 AS level "
+        )
+    # One record for the whole answer: the driver's cost per record dwarfs the query's for a thousand rows.
+    return (
+        reach + "OPTIONAL MATCH (a:SharingAgreement)-[:COVERS]->(d) "
+        "OPTIONAL MATCH (a)-[:RECIPIENT]->(r:Agency) "
+        "WITH d, level, collect([a.id, a.status, r.id]) AS agreements "
+        "RETURN collect([d.id, level, agreements]) AS reached"
+    )
+
+
+def _path_query(depth: int) -> str:
+    """Every shortest downstream path from source to target; the one whose id list sorts first."""
+    if depth == 0:
+        return (
+            "MATCH (a:Dataset {id: $source}), (b:Dataset {id: $target}) "
+            "RETURN CASE WHEN a = b THEN [a.id] END AS ids"
+        )
+    return (
+        "MATCH (a:Dataset {id: $source}), (b:Dataset {id: $target}) "
+        f"OPTIONAL MATCH p = ALL SHORTEST (a)<-[:GENERATED_BY|USED]-{_quantifier(depth)}(b) "
+        "WITH [n IN nodes(p) | n.id] AS ids ORDER BY ids LIMIT 1 RETURN ids"
+    )
+
+
 def _add_lineage_row(graph: LineageGraph, way: str, dataset: str, level: int, hops: list[list[Any]]) -> None:
     graph.datasets[dataset] = min(level, graph.datasets.get(dataset, level))
     for process, other in hops:
@@ -568,6 +607,36 @@ class Neo4jTx(GraphTx):
         for row in rows:
             _add_lineage_row(graph, row["way"], row["dataset"], row["level"], row["hops"])
         return graph
+
+    def impact(self, start: str, depth: int) -> Impact:
+        assert isinstance(depth, int), depth
+        reached = self._q(_impact_query(max(depth, 0)), start=start)[0]["reached"]
+        if not reached:  # the start itself is always reached when it exists
+            raise NotFound(Label.DATASET.value, start)
+        found = Impact()
+        for dataset, level, agreements in reached:
+            found.datasets[dataset] = level
+            for agreement, status, recipient in agreements:
+                if agreement is None:  # the OPTIONAL MATCH found no agreement covering this dataset
+                    continue
+                entry = found.agreements.setdefault(
+                    agreement, ImpactAgreement(agreement, str(status or ""), recipient)
+                )
+                entry.dataset_ids.append(dataset)
+        for entry in found.agreements.values():
+            entry.dataset_ids = sorted(set(entry.dataset_ids))
+        return found
+
+    def path(self, source: str, target: str, max_depth: int) -> list[str] | None:
+        assert isinstance(max_depth, int), max_depth
+        rows = self._q(_path_query(max(max_depth, 0)), source=source, target=target)
+        if not rows:
+            for id in (source, target):
+                if not self._exists(Label.DATASET, id):
+                    raise NotFound(Label.DATASET.value, id)
+            return None
+        ids = rows[0]["ids"]
+        return list(ids) if ids else None
 
     def next_sequence(self, name: str) -> int:
         return int(self._q(_NEXT_SEQUENCE, name=name)[0]["value"])

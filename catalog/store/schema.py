@@ -16,6 +16,8 @@ class Label(StrEnum):
     DECISION = "Decision"
     AUDIT_EVENT = "AuditEvent"
     NOTICE = "CorrectionNotice"
+    APPROVAL = "Approval"
+    DELIVERY = "DeliveryAttempt"
 
 
 class Rel(StrEnum):
@@ -36,6 +38,9 @@ class Rel(StrEnum):
     REQUESTED_BY = "REQUESTED_BY"
     UNDER = "UNDER"
     NOTICE_OF = "NOTICE_OF"
+    HAS_APPROVAL = "HAS_APPROVAL"
+    GIVEN_BY = "GIVEN_BY"
+    ATTEMPT_OF = "ATTEMPT_OF"
 
 
 # (source label, target label) of every relationship type; edges are checked against it.
@@ -57,6 +62,9 @@ ENDPOINTS: dict[Rel, tuple[Label, Label]] = {
     Rel.REQUESTED_BY: (Label.DECISION, Label.PERSON),
     Rel.UNDER: (Label.DECISION, Label.AGREEMENT),
     Rel.NOTICE_OF: (Label.NOTICE, Label.DATASET),
+    Rel.HAS_APPROVAL: (Label.SHARE_REQUEST, Label.APPROVAL),
+    Rel.GIVEN_BY: (Label.APPROVAL, Label.PERSON),
+    Rel.ATTEMPT_OF: (Label.DELIVERY, Label.NOTICE),
 }
 
 # Properties each label may be filtered or ordered on. Backends index these; predicates naming any other
@@ -81,12 +89,16 @@ QUERYABLE: dict[Label, frozenset[str]] = {
     Label.AGREEMENT: frozenset(
         {"provider_agency_id", "recipient_agency_id", "status", "purpose", "valid_until", "dataset_ids"}
     ),
-    Label.SHARE_REQUEST: frozenset({"requester_id", "recipient_agency_id", "status", "dataset_ids"}),
+    Label.SHARE_REQUEST: frozenset(
+        {"requester_id", "recipient_agency_id", "provider_agency_id", "status", "dataset_ids"}
+    ),
     Label.DECISION: frozenset(
         {"principal_id", "dataset_id", "outcome", "deny_kind", "rule_ids", "agency_id", "owner_agency_id", "at"}
     ),
     Label.AUDIT_EVENT: frozenset({"principal_id", "action", "target_ids", "at", "sequence"}),
     Label.NOTICE: frozenset({"dataset_id", "agency_ids", "at"}),
+    Label.APPROVAL: frozenset({"request_id", "approver_id"}),
+    Label.DELIVERY: frozenset({"notice_id", "agency_id"}),
 }
 
 # Properties covered by the full-text index (Neo4j full-text index, SQLite FTS5).

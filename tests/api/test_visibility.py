@@ -23,7 +23,9 @@ def listed(gql: Gql, as_: str | None) -> list[str]:
     ("person", "expected"),
     [
         (None, ["clinics", "population"]),  # anonymous: PUBLIC only
-        ("analyst.social", ["cases", "clinics", "population", "waiting"]),  # OFFICIAL and below + own agency
+        # OFFICIAL and below + own agency. Not "waiting": OFFICIAL itself, but derived from PROTECTED admissions
+        # through an unattested aggregation, so its effective classification is PROTECTED.
+        ("analyst.social", ["cases", "clinics", "population"]),
         ("steward.health", ["admissions", "clinics", "population", "waiting"]),  # + own agency and stewarded
         ("auditor", ALL),
         ("admin", ALL),

@@ -10,7 +10,7 @@ import pytest
 from catalog.config import load_settings
 from catalog.demo import load_demo
 from catalog.domain import Outcome
-from catalog.errors import CatalogError, Unavailable
+from catalog.errors import CatalogError, NotFound, Unavailable
 from catalog.policy.attributes import RequestAttributes
 from catalog.policy.engine import Evaluation, PolicyEngine
 from catalog.principal import SYSTEM, Principal
@@ -95,8 +95,9 @@ class BreaksStoreAfterDeciding(PolicyEngine):
 
     def decide(self, request: RequestAttributes) -> Evaluation:
         evaluation = super().decide(request)
-        self.outcomes.append(evaluation.outcome)
-        self.store.close()
+        if request.env.action == "access":  # not the visibility check that comes first
+            self.outcomes.append(evaluation.outcome)
+            self.store.close()
         return evaluation
 
 
@@ -123,3 +124,14 @@ def reopened(store: GraphStore) -> GraphStore:
         return SqliteStore(store.path)
     assert isinstance(store, Neo4jStore)
     return Neo4jStore(store.uri)
+
+
+def test_asking_about_a_dataset_you_cannot_see_is_not_found_and_reveals_nothing(services: Services) -> None:
+    before = decisions(services.store)
+
+    with pytest.raises(NotFound) as err:
+        services.access.check(as_person(services, "uma.uni"), {"dataset_id": "health.admissions",
+                                                               "purpose": "RESEARCH"})
+
+    assert err.value.message == "Dataset 'health.admissions' not found"
+    assert decisions(services.store) == before

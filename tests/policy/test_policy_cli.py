@@ -12,8 +12,15 @@ from tests.conftest import REPO
 
 def catalog(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CATALOG_")}
-    return subprocess.run([sys.executable, "-m", "catalog.cli", *args], cwd=REPO, env={**clean, **(env or {})},
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "catalog.cli", *args],
+        cwd=REPO,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_check_and_test_pass_on_the_shipped_policy() -> None:
@@ -30,7 +37,8 @@ def test_check_names_file_line_and_rule_of_a_broken_policy(tmp_path: Path) -> No
 
     shutil.copytree(REPO / "policies", tmp_path / "p")
     (tmp_path / "p" / "rules" / "99-bad.yaml").write_text(
-        "rules:\n  - id: typo\n    effect: allow\n    actions: [acess]\n    description: Misspelt.\n")
+        "rules:\n  - id: typo\n    effect: allow\n    actions: [acess]\n    description: Misspelt.\n"
+    )
 
     result = catalog("policy", "check", "--dir", str(tmp_path / "p"))
 
@@ -45,8 +53,19 @@ def test_explain_prints_the_decision_and_the_five_safes(tmp_path: Path) -> None:
     env = {"CATALOG_STORE": f"sqlite:///{tmp_path / 'c.db'}"}
     assert catalog("demo", env=env).returncode == 0
 
-    result = catalog("policy", "explain", "--as", "rui.uni", "--dataset", "health.admissions-deid",
-                     "--purpose", "RESEARCH", "--method", "SECURE_ENCLAVE", env=env)
+    result = catalog(
+        "policy",
+        "explain",
+        "--as",
+        "rui.uni",
+        "--dataset",
+        "health.admissions-deid",
+        "--purpose",
+        "RESEARCH",
+        "--method",
+        "SECURE_ENCLAVE",
+        env=env,
+    )
 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()

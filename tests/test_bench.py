@@ -1,0 +1,39 @@
+"""`catalog bench` quick profile: runs on both backends and writes its figures as JSON (no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, skip_or_fail
+
+
+@pytest.mark.neo4j
+def test_quick_profile_runs_on_both_backends_and_writes_json(tmp_path: Path) -> None:
+    from catalog.neo4j_embedded import tooling_problem
+
+    problem = tooling_problem()
+    if problem:
+        skip_or_fail(f"the Neo4j half of the benchmark needs Java 17 and Maven: {problem}")
+    out = tmp_path / "S.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CATALOG_")}
+
+    result = subprocess.run([sys.executable, "-m", "catalog.cli", "bench", "--size", "S", "--out", str(out)],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(out.read_text())
+    names = {(f["name"], f["backend"]) for f in report["figures"]}
+    for backend in ("sqlite", "neo4j"):
+        for name in ("bulk load", "dataset(id) over HTTP", "analyst datasets(first: 50)",
+                     "checkAccess (decide + record)", "GraphQL impact (levels), depth 10"):
+            assert (name, backend) in names, (name, backend)
+    assert ("policy decision, 100 rules", "-") in names
+    with_baseline = [f for f in report["figures"] if f["baseline"]]
+    assert with_baseline and all(f["baseline_p50_ms"] > 0 and f["ratio"] > 0 for f in with_baseline)
+    assert "policy decision, 1000 rules" in result.stdout  # the table a person reads
