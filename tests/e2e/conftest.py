@@ -188,6 +188,10 @@ def start_server(store_env: StoreUnderTest, tmp_path: Path) -> Iterator[StartSer
     yield start
     for server in started:
         server.stop()
+    if started:
+        # Whatever the test did over HTTP, the store's audit trail must still verify end to end.
+        verified = run_catalog(catalog_env(store_env.env), "audit", "verify")
+        assert verified.returncode == 0, f"audit trail broken after this test:\n{verified.stdout}{verified.stderr}"
 
 
 @pytest.fixture
