@@ -23,15 +23,27 @@ def test_quick_profile_runs_on_both_backends_and_writes_json(tmp_path: Path) -> 
     out = tmp_path / "S.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CATALOG_")}
 
-    result = subprocess.run([sys.executable, "-m", "catalog.cli", "bench", "--size", "S", "--out", str(out)],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "catalog.cli", "bench", "--size", "S", "--out", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
 
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(out.read_text())
     names = {(f["name"], f["backend"]) for f in report["figures"]}
     for backend in ("sqlite", "neo4j"):
-        for name in ("bulk load", "dataset(id) over HTTP", "analyst datasets(first: 50)",
-                     "checkAccess (decide + record)", "GraphQL impact (levels), depth 10"):
+        for name in (
+            "bulk load",
+            "dataset(id) over HTTP",
+            "analyst datasets(first: 50)",
+            "checkAccess (decide + record)",
+            "GraphQL impact (levels), depth 10",
+        ):
             assert (name, backend) in names, (name, backend)
     assert ("policy decision, 100 rules", "-") in names
     with_baseline = [f for f in report["figures"] if f["baseline"]]

@@ -43,5 +43,6 @@ class AuditQuery(graphene.ObjectType):
             criteria,
             services.reads.page_size(first),
             types.decode_cursor(after),
+            with_total=types.asks_total(info),
         )
         return types.as_connection(listing)

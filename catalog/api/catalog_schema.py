@@ -47,7 +47,9 @@ class CatalogQuery(graphene.ObjectType):
     async def resolve_agencies(
         root: Any, info: graphene.ResolveInfo, first: int | None = None, after: str | None = None
     ) -> dict[str, Any]:
-        listing = await call(ctx(info).services.reads.agencies, first, types.decode_cursor(after))
+        listing = await call(
+            ctx(info).services.reads.agencies, first, types.decode_cursor(after), with_total=types.asks_total(info)
+        )
         return types.as_connection(listing)
 
     @staticmethod
@@ -64,7 +66,12 @@ class CatalogQuery(graphene.ObjectType):
     ) -> dict[str, Any]:
         criteria = DatasetFilter(**inputs.plain(filter)) if filter else DatasetFilter()
         listing = await call(
-            ctx(info).services.reads.datasets, ctx(info).principal, criteria, first, types.decode_cursor(after)
+            ctx(info).services.reads.datasets,
+            ctx(info).principal,
+            criteria,
+            first,
+            types.decode_cursor(after),
+            with_total=types.asks_total(info),
         )
         return types.as_connection(listing)
 

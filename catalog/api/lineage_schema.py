@@ -280,6 +280,7 @@ class LineageQuery(graphene.ObjectType):
             agency_id,
             services.reads.page_size(first),
             types.decode_cursor(after),
+            with_total=types.asks_total(info),
         )
         return types.as_connection(listing)
 

@@ -107,6 +107,7 @@ class SharingQuery(graphene.ObjectType):
             criteria,
             _page(info, first),
             types.decode_cursor(after),
+            with_total=types.asks_total(info),
         )
         return types.as_connection(listing)
 
@@ -120,6 +121,7 @@ class SharingQuery(graphene.ObjectType):
             agency_id,
             _page(info, first),
             types.decode_cursor(after),
+            with_total=types.asks_total(info),
         )
         return types.as_connection(listing)
 
@@ -138,6 +140,7 @@ class SharingQuery(graphene.ObjectType):
             criteria,
             _page(info, first),
             types.decode_cursor(after),
+            with_total=types.asks_total(info),
         )
         return types.as_connection(listing)
 

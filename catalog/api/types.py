@@ -7,6 +7,7 @@ import binascii
 from typing import Any
 
 import graphene
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
 from catalog import domain
 from catalog.api.context import RequestContext
@@ -71,6 +72,25 @@ def connection_type(node: type[graphene.ObjectType], name: str) -> type[graphene
             "total_count": graphene.Int(description="How many items match, across all pages."),
         },
     )
+
+
+def asks_total(info: graphene.ResolveInfo) -> bool:
+    """Whether the query selects `totalCount` on this connection field: counting every match costs a scan of
+    all of them, so lists count only when asked."""
+
+    def selects(selection_set: SelectionSetNode | None) -> bool:
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode) and selection.name.value == "totalCount":
+                return True
+            if isinstance(selection, InlineFragmentNode) and selects(selection.selection_set):
+                return True
+            if isinstance(selection, FragmentSpreadNode):
+                fragment = info.fragments.get(selection.name.value)
+                if fragment is not None and selects(fragment.selection_set):
+                    return True
+        return False
+
+    return any(selects(node.selection_set) for node in info.field_nodes)
 
 
 def as_connection(listing: Listing[Any]) -> dict[str, Any]:

@@ -44,10 +44,12 @@ public final class Launcher {
                 .setConfig(HttpsConnector.enabled, false)
                 .setConfig(GraphDatabaseSettings.auth_enabled, false)
                 .setConfig(GraphDatabaseSettings.logs_directory, home.resolve("logs"))
-                // Sized for a 2-core CI box running tests next to other processes.
-                .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(128))
-                .setConfig(GraphDatabaseSettings.memory_transaction_global_max_size, ByteUnit.mebiBytes(256))
-                .setConfig(GraphDatabaseSettings.memory_transaction_max_size, ByteUnit.mebiBytes(128))
+                // Sized for a 2-core CI box running tests next to other processes; benchmarks on large
+                // landscapes raise them with -Dcatalog.pagecache.mb=... and -Dcatalog.tx.mb=... in the JVM options.
+                .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(megabytes("catalog.pagecache.mb", 128)))
+                .setConfig(GraphDatabaseSettings.memory_transaction_global_max_size,
+                        ByteUnit.mebiBytes(2 * megabytes("catalog.tx.mb", 128)))
+                .setConfig(GraphDatabaseSettings.memory_transaction_max_size, ByteUnit.mebiBytes(megabytes("catalog.tx.mb", 128)))
                 // Throwaway data: don't write 250 MB of zeroed transaction log up front.
                 .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
                 // No internet here; don't try to phone home.
@@ -66,6 +68,21 @@ public final class Launcher {
         System.out.println("NEO4J READY bolt://127.0.0.1:" + port);
         System.out.flush();
         stopped.await();
+    }
+
+    /** A size in MiB from a -D system property, or the default; a malformed value stops the launcher. */
+    private static long megabytes(String property, long fallback) {
+        String value = System.getProperty(property);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            System.err.println("NEO4J FAILED -D" + property + " must be a whole number of MiB, got " + value);
+            System.exit(2);
+            return fallback;
+        }
     }
 
     /** Stdin is a pipe from the Python parent: EOF means the parent is gone, so don't outlive it. */

@@ -91,6 +91,8 @@ class AccessContext:
     agreement_id: str | None
     # The requester's agency holds or held an agreement for the dataset, so it knows the dataset exists.
     known_to_requester: bool = False
+    # The requester is a person in the catalog (not anonymous, not a service principal).
+    requester_in_catalog: bool = False
 
 
 class Access:
@@ -108,15 +110,26 @@ class Access:
 
     def gather(self, tx: GraphTx, principal: Principal, request: AccessRequest, now: datetime) -> AccessContext:
         """Every attribute the policy needs, read from the graph in the caller's transaction."""
-        dataset = tx.get_node(Label.DATASET, request.dataset_id)
+        # Two round trips: the dataset's edges, then the dataset, the requester and the agreements together.
+        steward_ids, field_ids, agreement_ids = (
+            found[request.dataset_id]
+            for found in tx.neighbors_many(
+                [request.dataset_id], [(Rel.STEWARD_OF, "in"), (Rel.HAS_FIELD, "out"), (Rel.COVERS, "in")]
+            )
+        )
+        nodes = tx.get_many(
+            {
+                Label.DATASET: [request.dataset_id],
+                Label.PERSON: [] if principal.anonymous else [principal.id],
+                Label.AGREEMENT: agreement_ids,
+            }
+        )
+        dataset = nodes[Label.DATASET].get(request.dataset_id)
         if dataset is None:
             raise NotFound("Dataset", request.dataset_id)
-        stewards = tx.neighbors(Rel.STEWARD_OF, [request.dataset_id], "in")[request.dataset_id]
-        field_ids = tx.neighbors(Rel.HAS_FIELD, [request.dataset_id], "out")[request.dataset_id]
         fields = [fid.split("#", 1)[1] for fid in field_ids]
-        agreement_ids = tx.neighbors(Rel.COVERS, [request.dataset_id], "in")[request.dataset_id]
-        agreements = list(tx.get_nodes(Label.AGREEMENT, agreement_ids).values())
-        person = tx.get_node(Label.PERSON, principal.id) if not principal.anonymous else None
+        agreements = list(nodes[Label.AGREEMENT].values())
+        person = nodes[Label.PERSON].get(principal.id)
         unknown = [f for f in request.fields if f not in fields]
         if unknown:
             raise InvalidInput("fields", f"dataset {request.dataset_id} has no field(s) {', '.join(unknown)}")
@@ -137,9 +150,9 @@ class Access:
             now=timestamp(now),
             agreement=view,
         )
-        obj = resource_of(dataset, stewards, fields, recipients, self.ctx.settings.classifications)
+        obj = resource_of(dataset, steward_ids, fields, recipients, self.ctx.settings.classifications)
         known = any(a.get("recipient_agency_id") == sub.agency for a in agreements) if sub.agency else False
-        return AccessContext(RequestAttributes(sub, obj, env), obj.owner, view.id or None, known)
+        return AccessContext(RequestAttributes(sub, obj, env), obj.owner, view.id or None, known, person is not None)
 
     def _require_visible(self, context: AccessContext) -> None:
         """A dataset the requester may not see, and has never been party to an agreement for, is NOT_FOUND,
@@ -199,7 +212,7 @@ class Access:
             context = self.gather(tx, principal, request, now)
             self._require_visible(context)
             decision = self._decision(principal, request, context, self.engine.decide(context.attributes), now)
-            record_decision(tx, decision, principal, context.dataset_owner)
+            record_decision(tx, decision, principal, context.dataset_owner, context.requester_in_catalog)
             return decision
 
         return self.ctx.store.write(work)
@@ -224,10 +237,12 @@ class Access:
             raise NotFound("Decision", decision_id)
         return from_props(Decision, page.items[0][1])
 
-    def list(self, principal: Principal, criteria: DecisionFilter, first: int, after: str | None) -> Listing[Decision]:
+    def list(
+        self, principal: Principal, criteria: DecisionFilter, first: int, after: str | None, *, with_total: bool = True
+    ) -> Listing[Decision]:
         where = all_of(criteria.predicate(), self._readable(principal))
         page = self.ctx.store.read(
-            lambda tx: tx.find_nodes(Label.DECISION, where, first=first, after=after, with_total=True)
+            lambda tx: tx.find_nodes(Label.DECISION, where, first=first, after=after, with_total=with_total)
         )
         return Listing(
             [from_props(Decision, p) for _, p in page.items],
@@ -260,8 +275,14 @@ class DecisionFilter:
         )
 
 
-def record_decision(tx: GraphTx, decision: Decision, principal: Principal, owner: str) -> None:
-    """Store a decision linked to its dataset, requester and agreement, with its audit event."""
+def record_decision(
+    tx: GraphTx, decision: Decision, principal: Principal, owner: str, requester_in_catalog: bool | None = None
+) -> None:
+    """Store a decision linked to its dataset, requester and agreement, with its audit event.
+
+    `requester_in_catalog` says whether the principal is a person node (a REQUESTED_BY edge is drawn); None
+    means not known yet, so it is looked up.
+    """
     rule_ids = sorted({e.rule_id for e in decision.evaluations})
     props = {
         **to_props(decision),
@@ -271,11 +292,14 @@ def record_decision(tx: GraphTx, decision: Decision, principal: Principal, owner
         "rule_ids": rule_ids,
     }
     tx.create_node(Label.DECISION, decision.id, props)
-    tx.merge_edge(Rel.ABOUT, decision.id, decision.request.dataset_id)
-    if not principal.anonymous and tx.get_node(Label.PERSON, principal.id) is not None:
-        tx.merge_edge(Rel.REQUESTED_BY, decision.id, principal.id)
+    if requester_in_catalog is None:
+        requester_in_catalog = not principal.anonymous and tx.get_node(Label.PERSON, principal.id) is not None
+    edges = [(Rel.ABOUT, decision.id, decision.request.dataset_id)]
+    if requester_in_catalog:
+        edges.append((Rel.REQUESTED_BY, decision.id, principal.id))
     if decision.agreement_id:
-        tx.merge_edge(Rel.UNDER, decision.id, decision.agreement_id)
+        edges.append((Rel.UNDER, decision.id, decision.agreement_id))
+    tx.merge_edges(edges)
     append_event(
         tx,
         principal=principal,

@@ -296,23 +296,31 @@ class Agreements:
         return {id: as_read(props, now) for id, props in page.items}
 
     def list(
-        self, principal: Principal, criteria: AgreementFilter, first: int, after: str | None = None
+        self,
+        principal: Principal,
+        criteria: AgreementFilter,
+        first: int,
+        after: str | None = None,
+        *,
+        with_total: bool = True,
     ) -> Listing[SharingAgreement]:
         """Agreements matching `criteria` as of now, filtered inside the store query, ordered by id."""
         now = self.ctx.clock()
-        return self._page(all_of(criteria.predicate(now), readable(principal)), now, first, after)
+        return self._page(all_of(criteria.predicate(now), readable(principal)), now, first, after, with_total)
 
     def current_register(
-        self, principal: Principal, agency_id: str, first: int, after: str | None = None
+        self, principal: Principal, agency_id: str, first: int, after: str | None = None, *, with_total: bool = True
     ) -> Listing[SharingAgreement]:
         """The agency's central log of current sharing agreements: ACTIVE or SUSPENDED, as provider or recipient."""
         now = self.ctx.clock()
         party = any_of(Eq("provider_agency_id", agency_id), Eq("recipient_agency_id", agency_id))
-        return self._page(all_of(party, current_predicate(now), readable(principal)), now, first, after)
+        return self._page(all_of(party, current_predicate(now), readable(principal)), now, first, after, with_total)
 
-    def _page(self, where: Predicate, now: datetime, first: int, after: str | None) -> Listing[SharingAgreement]:
+    def _page(
+        self, where: Predicate, now: datetime, first: int, after: str | None, with_total: bool
+    ) -> Listing[SharingAgreement]:
         page = self.ctx.store.read(
-            lambda tx: tx.find_nodes(Label.AGREEMENT, where, first=first, after=after, with_total=True)
+            lambda tx: tx.find_nodes(Label.AGREEMENT, where, first=first, after=after, with_total=with_total)
         )
         return Listing(
             [as_read(props, now) for _, props in page.items],

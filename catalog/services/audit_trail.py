@@ -156,11 +156,13 @@ class AuditTrail:
             return TRUE
         return Eq("principal_id", principal.id)
 
-    def list(self, principal: Principal, criteria: AuditFilter, first: int, after: str | None) -> Listing[AuditEvent]:
+    def list(
+        self, principal: Principal, criteria: AuditFilter, first: int, after: str | None, *, with_total: bool = True
+    ) -> Listing[AuditEvent]:
         """One page of events matching `criteria`, oldest first."""
         where = all_of(criteria.predicate(), self.readable(principal))
         page = self.ctx.store.read(
-            lambda tx: tx.find_nodes(Label.AUDIT_EVENT, where, first=first, after=after, with_total=True)
+            lambda tx: tx.find_nodes(Label.AUDIT_EVENT, where, first=first, after=after, with_total=with_total)
         )
         return Listing(
             [event_of(props) for _, props in page.items],

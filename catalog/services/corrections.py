@@ -235,7 +235,7 @@ class Corrections:
         return self._views(principal, [notice])[0]
 
     def notices(
-        self, principal: Principal, agency_id: str | None, first: int, after: str | None
+        self, principal: Principal, agency_id: str | None, first: int, after: str | None, *, with_total: bool = True
     ) -> Listing[NoticeView]:
         """Notices addressed to an agency, oldest first. Its own staff, auditors and admins may read them;
         without `agency_id`, auditors and admins see every notice and others their own agency's."""
@@ -250,7 +250,7 @@ class Corrections:
         elif not oversight:
             where = Contains("agency_ids", principal.agency_id or "")
         page = self.ctx.store.read(
-            lambda tx: tx.find_nodes(Label.NOTICE, where, first=first, after=after, with_total=True)
+            lambda tx: tx.find_nodes(Label.NOTICE, where, first=first, after=after, with_total=with_total)
         )
         notices = [from_props(CorrectionNotice, p) for _, p in page.items]
         return Listing(

@@ -54,10 +54,12 @@ class Reads:
             raise NotFound("Agency", id)
         return from_props(Agency, props)
 
-    def agencies(self, first: int | None = None, after: str | None = None) -> Listing[Agency]:
+    def agencies(
+        self, first: int | None = None, after: str | None = None, *, with_total: bool = True
+    ) -> Listing[Agency]:
         size = self.page_size(first)
         page = self.ctx.store.read(
-            lambda tx: tx.find_nodes(Label.AGENCY, TRUE, first=size, after=after, with_total=True)
+            lambda tx: tx.find_nodes(Label.AGENCY, TRUE, first=size, after=after, with_total=with_total)
         )
         return Listing(
             [from_props(Agency, p) for _, p in page.items],
@@ -100,13 +102,19 @@ class Reads:
         return {id: from_props(Dataset, p) for id, p in page.items}
 
     def datasets(
-        self, principal: Principal, filter: DatasetFilter, first: int | None = None, after: str | None = None
+        self,
+        principal: Principal,
+        filter: DatasetFilter,
+        first: int | None = None,
+        after: str | None = None,
+        *,
+        with_total: bool = True,
     ) -> Listing[Dataset]:
         size = self.page_size(first)
         where = all_of(filter.predicate(), self.ctx.gate.visible_datasets(principal))
 
         def work(tx: GraphTx) -> Listing[Dataset]:
-            page = tx.find_nodes(Label.DATASET, where, first=size, after=after, with_total=True)
+            page = tx.find_nodes(Label.DATASET, where, first=size, after=after, with_total=with_total)
             return Listing(
                 [from_props(Dataset, p) for _, p in page.items],
                 page.has_next,

@@ -444,12 +444,18 @@ class Sharing:
         return self.ctx.store.read(lambda tx: self._readable_request(tx, principal, request_id))
 
     def requests(
-        self, principal: Principal, criteria: ShareRequestFilter, first: int, after: str | None = None
+        self,
+        principal: Principal,
+        criteria: ShareRequestFilter,
+        first: int,
+        after: str | None = None,
+        *,
+        with_total: bool = True,
     ) -> Listing[ShareRequest]:
         """Share requests matching `criteria` that `principal` may read, filtered inside the store query."""
         where = all_of(criteria.predicate(), readable_requests(principal))
         page = self.ctx.store.read(
-            lambda tx: tx.find_nodes(Label.SHARE_REQUEST, where, first=first, after=after, with_total=True)
+            lambda tx: tx.find_nodes(Label.SHARE_REQUEST, where, first=first, after=after, with_total=with_total)
         )
         return Listing(
             [from_props(ShareRequest, props) for _, props in page.items],

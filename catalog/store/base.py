@@ -9,7 +9,7 @@ reading an absent property is the caller's business (the record codec supplies d
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -62,6 +62,10 @@ class GraphTx(ABC):
     def get_nodes(self, label: Label, ids: Sequence[str]) -> dict[str, Props]:
         """Many nodes in one round trip. Missing ids are absent from the result."""
 
+    def get_many(self, wanted: Mapping[Label, Sequence[str]]) -> dict[Label, dict[str, Props]]:
+        """Nodes of several labels in one round trip: for each label asked for, its found nodes by id."""
+        return {label: self.get_nodes(label, ids) for label, ids in wanted.items()}
+
     @abstractmethod
     def delete_node(self, label: Label, id: str) -> None:
         """Delete the node and its edges. Raises NotFound when it does not exist."""
@@ -72,6 +76,15 @@ class GraphTx(ABC):
 
         The endpoint labels come from `schema.ENDPOINTS`. Raises NotFound naming the missing endpoint.
         """
+
+    def merge_edges(self, edges: Sequence[tuple[Rel, str, str]]) -> None:
+        """`merge_edge` for several edges (of any types, without properties) in one round trip.
+
+        Raises NotFound naming a missing endpoint; then none of them is written (the caller's transaction
+        rolls back).
+        """
+        for rel, source, target in edges:
+            self.merge_edge(rel, source, target)
 
     @abstractmethod
     def delete_edges(self, rel: Rel, *, source: str | None = None, target: str | None = None) -> int:
@@ -84,6 +97,10 @@ class GraphTx(ABC):
         direction "out": ids are sources, result lists targets; "in": ids are targets, result lists sources.
         Every requested id is a key (with an empty list when it has no such edges).
         """
+
+    def neighbors_many(self, ids: Sequence[str], rels: Sequence[tuple[Rel, Direction]]) -> list[dict[str, list[str]]]:
+        """`neighbors` for several (rel, direction) pairs in one round trip, in the order asked."""
+        return [self.neighbors(rel, ids, direction) for rel, direction in rels]
 
     @abstractmethod
     def find_nodes(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -442,8 +442,7 @@ def _path_query(depth: int) -> str:
     """Every shortest downstream path from source to target; the one whose id list sorts first."""
     if depth == 0:
         return (
-            "MATCH (a:Dataset {id: $source}), (b:Dataset {id: $target}) "
-            "RETURN CASE WHEN a = b THEN [a.id] END AS ids"
+            "MATCH (a:Dataset {id: $source}), (b:Dataset {id: $target}) RETURN CASE WHEN a = b THEN [a.id] END AS ids"
         )
     return (
         "MATCH (a:Dataset {id: $source}), (b:Dataset {id: $target}) "
@@ -535,6 +534,19 @@ class Neo4jTx(GraphTx):
         rows = self._q(_get_query(label), ids=list(dict.fromkeys(ids)))
         return {row["id"]: _public(row["props"]) for row in rows}
 
+    def get_many(self, wanted: Mapping[Label, Sequence[str]]) -> dict[Label, dict[str, Props]]:
+        found: dict[Label, dict[str, Props]] = {label: {} for label in wanted}
+        asked = [(label, list(dict.fromkeys(ids))) for label, ids in wanted.items() if ids]
+        if not asked:
+            return found
+        query = " UNION ALL ".join(
+            f"MATCH (n:{_label(label)}) WHERE n.id IN $ids{i} RETURN {i} AS k, n.id AS id, properties(n) AS props"
+            for i, (label, _) in enumerate(asked)
+        )
+        for row in self._q(query, **{f"ids{i}": ids for i, (_, ids) in enumerate(asked)}):
+            found[asked[row["k"]][0]][row["id"]] = _public(row["props"])
+        return found
+
     def delete_node(self, label: Label, id: str) -> None:
         if self._q(_delete_query(label), id=id)[0]["deleted"] == 0:
             raise NotFound(label.value, id)
@@ -550,6 +562,33 @@ class Neo4jTx(GraphTx):
                 raise NotFound(label.value, id)
         raise AssertionError(f"{rel} edge {source}->{target} was not merged though both endpoints exist")
 
+    def merge_edges(self, edges: Sequence[tuple[Rel, str, str]]) -> None:
+        by_rel: dict[Rel, list[list[str]]] = {}
+        for rel, source, target in edges:
+            by_rel.setdefault(rel, []).append([source, target])
+        if not by_rel:
+            return
+        parts, params = [], {}
+        for i, (rel, pairs) in enumerate(by_rel.items()):
+            source_label, target_label = ENDPOINTS[rel]
+            parts.append(
+                f"CALL {{ UNWIND $e{i} AS e MATCH (a:{_label(source_label)} {{id: e[0]}}) "
+                f"MATCH (b:{_label(target_label)} {{id: e[1]}}) MERGE (a)-[:{_rel(rel)}]->(b) "
+                f"RETURN count(*) AS c{i} }}"
+            )
+            params[f"e{i}"] = pairs
+        counts = " , ".join(f"c{i}" for i in range(len(by_rel)))
+        row = self._q(" ".join(parts) + f" RETURN [{counts}] AS merged", **params)[0]
+        if all(n == len(pairs) for n, pairs in zip(row["merged"], by_rel.values(), strict=True)):
+            return
+        # Only on failure: name the first missing endpoint, as merge_edge does.
+        for rel, source, target in edges:
+            source_label, target_label = ENDPOINTS[rel]
+            for label, id in ((source_label, source), (target_label, target)):
+                if not self._exists(label, id):
+                    raise NotFound(label.value, id)
+        raise AssertionError("merge_edges wrote fewer edges than asked though every endpoint exists")
+
     def delete_edges(self, rel: Rel, *, source: str | None = None, target: str | None = None) -> int:
         assert source is not None or target is not None, "delete_edges needs a source or a target"
         query = _delete_edges_query(rel, source is not None, target is not None)
@@ -564,6 +603,21 @@ class Neo4jTx(GraphTx):
         for others in result.values():
             others.sort()
         return result
+
+    def neighbors_many(self, ids: Sequence[str], rels: Sequence[tuple[Rel, Direction]]) -> list[dict[str, list[str]]]:
+        results: list[dict[str, list[str]]] = [{id: [] for id in ids} for _ in rels]
+        if not ids or not rels:
+            return results
+        query = " UNION ALL ".join(
+            _neighbors_query(rel, direction).replace("RETURN id,", f"RETURN {i} AS k, id,")
+            for i, (rel, direction) in enumerate(rels)
+        )
+        for row in self._q(query, ids=list(dict.fromkeys(ids))):
+            results[row["k"]][row["id"]].append(row["other"])
+        for result in results:
+            for others in result.values():
+                others.sort()
+        return results
 
     def find_nodes(
         self,
@@ -581,7 +635,9 @@ class Neo4jTx(GraphTx):
         total = None
         if with_total:
             total = int(self._q(f"{base} RETURN count(n) AS total", **compiler.params)[0]["total"])
-        cursor = " AND n.id > $after" if after is not None else ""
+        # A bound on n.id lets the planner walk the id index in order and stop after `first` matches, instead of
+        # filtering every node and sorting: an analyst's first page reads ~first/selectivity nodes, not all of them.
+        cursor = " AND n.id > $after" if after is not None else " AND n.id IS NOT NULL"
         rows = self._q(
             f"{base}{cursor} RETURN n.id AS id, properties(n) AS props ORDER BY n.id LIMIT $limit",
             **compiler.params,
@@ -619,9 +675,7 @@ class Neo4jTx(GraphTx):
             for agreement, status, recipient in agreements:
                 if agreement is None:  # the OPTIONAL MATCH found no agreement covering this dataset
                     continue
-                entry = found.agreements.setdefault(
-                    agreement, ImpactAgreement(agreement, str(status or ""), recipient)
-                )
+                entry = found.agreements.setdefault(agreement, ImpactAgreement(agreement, str(status or ""), recipient))
                 entry.dataset_ids.append(dataset)
         for entry in found.agreements.values():
             entry.dataset_ids = sorted(set(entry.dataset_ids))

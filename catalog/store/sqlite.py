@@ -6,7 +6,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -243,6 +243,17 @@ class SqliteTx(GraphTx):
         )
         return {id: {**json.loads(props), "id": id} for id, props in rows}
 
+    def get_many(self, wanted: Mapping[Label, Sequence[str]]) -> dict[Label, dict[str, Props]]:
+        found: dict[Label, dict[str, Props]] = {label: {} for label in wanted}
+        asked = [(label, ids) for label, ids in wanted.items() if ids]
+        if not asked:
+            return found
+        select = "SELECT label, id, props FROM nodes WHERE label = ? AND id IN (SELECT value FROM json_each(?))"
+        params = [value for label, ids in asked for value in (label.value, json.dumps(list(ids)))]
+        for label, id, props in self._q(" UNION ALL ".join([select] * len(asked)), params):
+            found[Label(label)][id] = {**json.loads(props), "id": id}
+        return found
+
     def delete_node(self, label: Label, id: str) -> None:
         if self._q("DELETE FROM nodes WHERE label = ? AND id = ?", (label.value, id)).rowcount == 0:
             raise NotFound(label.value, id)
@@ -290,6 +301,22 @@ class SqliteTx(GraphTx):
         for key, other in rows:
             result[key].append(other)
         return result
+
+    def neighbors_many(self, ids: Sequence[str], rels: Sequence[tuple[Rel, Direction]]) -> list[dict[str, list[str]]]:
+        results: list[dict[str, list[str]]] = [{id: [] for id in ids} for _ in rels]
+        if not ids or not rels:
+            return results
+        selects, params = [], []
+        for i, (rel, direction) in enumerate(rels):
+            near, far = ("source", "target") if direction == "out" else ("target", "source")
+            selects.append(
+                f"SELECT {i} AS k, {near} AS near, {far} AS far FROM edges "
+                f"WHERE rel = ? AND {near} IN (SELECT value FROM json_each(?))"
+            )
+            params += [rel.value, json.dumps(list(ids))]
+        for k, near, far in self._q(" UNION ALL ".join(selects) + " ORDER BY k, near, far", params):
+            results[k][near].append(far)
+        return results
 
     def find_nodes(
         self,
@@ -391,9 +418,7 @@ class SqliteTx(GraphTx):
         for dataset, level, agreement, status, recipient in rows:
             found.datasets[dataset] = level
             if agreement is not None:
-                entry = found.agreements.setdefault(
-                    agreement, ImpactAgreement(agreement, str(status or ""), recipient)
-                )
+                entry = found.agreements.setdefault(agreement, ImpactAgreement(agreement, str(status or ""), recipient))
                 entry.dataset_ids.append(dataset)
         for entry in found.agreements.values():
             entry.dataset_ids = sorted(set(entry.dataset_ids))

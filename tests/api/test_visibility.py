@@ -100,3 +100,20 @@ def test_related_objects_load_in_a_constant_number_of_round_trips(gql: Gql, serv
 
     assert len(body["data"]["datasets"]["edges"]) == 45
     assert trips <= 8, f"{trips} store round trips for one page: related objects are not batched"
+
+
+def test_lists_count_every_match_only_when_totalcount_is_asked(gql: Gql, services: Services) -> None:
+    page_only = "{ datasets(first: 2) { edges { node { id } } } }"
+    by_fragment = "{ datasets(first: 2) { ...Counted } } fragment Counted on DatasetConnection { totalCount }"
+    inline = "{ datasets(first: 2) { ... on DatasetConnection { totalCount } edges { node { id } } } }"
+
+    before = services.store.round_trips
+    assert len(gql(page_only, as_="auditor")["data"]["datasets"]["edges"]) == 2
+    page_trips = services.store.round_trips - before
+    before = services.store.round_trips
+    counted = gql(by_fragment, as_="auditor")["data"]["datasets"]
+    counted_trips = services.store.round_trips - before
+
+    assert counted == {"totalCount": len(ALL)}
+    assert gql(inline, as_="auditor")["data"]["datasets"]["totalCount"] == len(ALL)
+    assert counted_trips == page_trips + 1, "totalCount is one extra count query, and only when it is selected"

@@ -130,8 +130,9 @@ def test_asking_about_a_dataset_you_cannot_see_is_not_found_and_reveals_nothing(
     before = decisions(services.store)
 
     with pytest.raises(NotFound) as err:
-        services.access.check(as_person(services, "uma.uni"), {"dataset_id": "health.admissions",
-                                                               "purpose": "RESEARCH"})
+        services.access.check(
+            as_person(services, "uma.uni"), {"dataset_id": "health.admissions", "purpose": "RESEARCH"}
+        )
 
     assert err.value.message == "Dataset 'health.admissions' not found"
     assert decisions(services.store) == before

@@ -180,3 +180,70 @@ def _all() -> object:
     from catalog.store.query import TRUE
 
     return TRUE
+
+
+def _agency_with_members(tx: GraphTx) -> None:
+    tx.create_node(Label.AGENCY, "health", {"name": "Health"})
+    tx.create_node(Label.DATASET, "ds", {"title": "DS", "owner_agency_id": "health"})
+    for pid in ("p2", "p1"):
+        tx.create_node(Label.PERSON, pid, {"name": pid, "agency_id": "health"})
+
+
+def test_get_many_reads_several_labels_in_one_round_trip(store: GraphStore) -> None:
+    store.write(_agency_with_members)
+
+    before = store.round_trips
+    found = store.read(
+        lambda tx: tx.get_many({Label.PERSON: ["p1", "ghost", "p1"], Label.AGENCY: ["health"], Label.DATASET: []})
+    )
+
+    assert store.round_trips - before == 1
+    assert found == {
+        Label.PERSON: {"p1": {"id": "p1", "name": "p1", "agency_id": "health"}},
+        Label.AGENCY: {"health": {"id": "health", "name": "Health"}},
+        Label.DATASET: {},
+    }
+
+
+def test_merge_edges_writes_edges_of_several_types_idempotently(store: GraphStore) -> None:
+    store.write(_agency_with_members)
+    edges = [
+        (Rel.MEMBER_OF, "p1", "health"),
+        (Rel.MEMBER_OF, "p2", "health"),
+        (Rel.STEWARD_OF, "p1", "ds"),
+        (Rel.OWNED_BY, "ds", "health"),
+    ]
+
+    store.write(lambda tx: tx.merge_edges(edges))
+    store.write(lambda tx: tx.merge_edges(edges[:2]))
+
+    got = store.read(
+        lambda tx: tx.neighbors_many(
+            ["health", "ds"], [(Rel.MEMBER_OF, "in"), (Rel.STEWARD_OF, "in"), (Rel.OWNED_BY, "in")]
+        )
+    )
+    assert got == [
+        {"health": ["p1", "p2"], "ds": []},
+        {"health": [], "ds": ["p1"]},
+        {"health": ["ds"], "ds": []},
+    ]
+
+
+def test_merge_edges_to_a_missing_endpoint_names_it_and_writes_none(store: GraphStore) -> None:
+    store.write(_agency_with_members)
+
+    with pytest.raises(NotFound) as err:
+        store.write(lambda tx: tx.merge_edges([(Rel.MEMBER_OF, "p1", "health"), (Rel.STEWARD_OF, "ghost", "ds")]))
+
+    assert (err.value.kind, err.value.id) == ("Person", "ghost")
+    assert store.read(lambda tx: tx.neighbors(Rel.MEMBER_OF, ["health"], "in")) == {"health": []}
+
+
+def test_neighbors_many_is_one_round_trip(store: GraphStore) -> None:
+    store.write(_agency_with_members)
+
+    before = store.round_trips
+    store.read(lambda tx: tx.neighbors_many(["health"], [(Rel.MEMBER_OF, "in"), (Rel.OWNED_BY, "in")]))
+    trips = store.round_trips - before
+
+    assert trips == 1
