@@ -12,76 +12,25 @@ from datetime import datetime
 from typing import Any
 
 from catalog.domain import (
-    PERSONAL_DATA_ORDER,
     AccessRequest,
     AgreementStatus,
     Decision,
-    Identifiability,
-    LegalBasis,
     Outcome,
     Role,
-    Training,
     parse_model,
 )
 from catalog.errors import InvalidInput, NotFound
-from catalog.policy.attributes import AgreementView, Environment, RequestAttributes, Resource, Subject
-from catalog.policy.engine import Evaluation, PolicyEngine
+from catalog.policy.attributes import AgreementView, Environment, RequestAttributes
+from catalog.policy.engine import PolicyEngine
 from catalog.principal import Principal
 from catalog.services.agreements import agreement_view, effective_status
 from catalog.services.audit import append_event
 from catalog.services.context import Listing, ServiceContext
+from catalog.services.policy_inputs import decision_of, read_facts, subject_of
 from catalog.store.base import GraphTx, Props
 from catalog.store.query import FALSE, TRUE, Cmp, Contains, Eq, IdIn, Predicate, all_of, any_of
 from catalog.store.records import from_props, timestamp, to_props
 from catalog.store.schema import Label, Rel
-
-IDENTIFIED = {Identifiability.IDENTIFIED.value, Identifiability.PSEUDONYMISED.value}
-
-
-def subject_of(principal: Principal, person: Props | None, now: datetime) -> Subject:
-    training = None
-    if person and person.get("training_json"):
-        training = Training.model_validate_json(str(person["training_json"]))
-    return Subject(
-        id=principal.id,
-        agency=principal.agency_id or "",
-        roles=sorted(role.value for role in principal.roles),
-        anonymous=principal.anonymous,
-        training_current=training is not None and training.is_current(now),
-        training_expires=timestamp(training.expires_at) if training else "",
-    )
-
-
-def _rank(scheme: Sequence[str], value: Any) -> int:
-    return scheme.index(value) if value in scheme else len(scheme)
-
-
-def resource_of(
-    props: Props, stewards: list[str], fields: list[str], recipients: list[str], scheme: Sequence[str]
-) -> Resource:
-    legal = LegalBasis.model_validate_json(props["legal_basis_json"]) if props.get("legal_basis_json") else None
-    classification = str(props.get("effective_classification") or props.get("classification", ""))
-    personal = str(props.get("effective_personal_data") or props.get("personal_data", "NONE"))
-    identifiability = str(props.get("identifiability", "NOT_APPLICABLE"))
-    return Resource(
-        id=str(props["id"]),
-        owner=str(props.get("owner_agency_id", "")),
-        status=str(props.get("status", "ACTIVE")),
-        classification=classification,
-        classification_rank=_rank(scheme, classification),
-        own_classification=str(props.get("classification", "")),
-        personal_data=personal,
-        personal_data_rank=_rank([p.value for p in PERSONAL_DATA_ORDER], personal),
-        identifiability=identifiability,
-        identified=identifiability in IDENTIFIED,
-        permitted_purposes=list(props.get("permitted_purposes", [])),
-        has_legal_basis=legal is not None,
-        legal_basis_covers_identified=bool(legal and legal.covers_identified),
-        stewards=sorted(stewards),
-        fields=fields,
-        recipients=sorted(set(recipients)),
-        restricted_by=str(props.get("restricted_by", "")),
-    )
 
 
 @dataclass
@@ -110,32 +59,14 @@ class Access:
 
     def gather(self, tx: GraphTx, principal: Principal, request: AccessRequest, now: datetime) -> AccessContext:
         """Every attribute the policy needs, read from the graph in the caller's transaction."""
-        # Two round trips: the dataset's edges, then the dataset, the requester and the agreements together.
-        steward_ids, field_ids, agreement_ids = (
-            found[request.dataset_id]
-            for found in tx.neighbors_many(
-                [request.dataset_id], [(Rel.STEWARD_OF, "in"), (Rel.HAS_FIELD, "out"), (Rel.COVERS, "in")]
-            )
-        )
-        nodes = tx.get_many(
-            {
-                Label.DATASET: [request.dataset_id],
-                Label.PERSON: [] if principal.anonymous else [principal.id],
-                Label.AGREEMENT: agreement_ids,
-            }
-        )
-        dataset = nodes[Label.DATASET].get(request.dataset_id)
+        facts, person = read_facts(tx, [request.dataset_id], principal)
+        dataset = facts.get(request.dataset_id)
         if dataset is None:
             raise NotFound("Dataset", request.dataset_id)
-        fields = [fid.split("#", 1)[1] for fid in field_ids]
-        agreements = list(nodes[Label.AGREEMENT].values())
-        person = nodes[Label.PERSON].get(principal.id)
+        fields, agreements = dataset.fields, dataset.agreements
         unknown = [f for f in request.fields if f not in fields]
         if unknown:
             raise InvalidInput("fields", f"dataset {request.dataset_id} has no field(s) {', '.join(unknown)}")
-        recipients = [
-            str(a["recipient_agency_id"]) for a in agreements if effective_status(a, now) == AgreementStatus.ACTIVE
-        ]
         sub = subject_of(principal, person, now)
         chosen = _choose_agreement(agreements, sub.agency, request, now)
         view = _agreement_view(chosen, request.purpose, now, self.ctx.settings.classifications)
@@ -150,7 +81,7 @@ class Access:
             now=timestamp(now),
             agreement=view,
         )
-        obj = resource_of(dataset, steward_ids, fields, recipients, self.ctx.settings.classifications)
+        obj = dataset.resource(now, self.ctx.settings.classifications)
         known = any(a.get("recipient_agency_id") == sub.agency for a in agreements) if sub.agency else False
         return AccessContext(RequestAttributes(sub, obj, env), obj.owner, view.id or None, known, person is not None)
 
@@ -167,30 +98,14 @@ class Access:
         if self.engine.decide(probe).outcome != Outcome.PERMIT:
             raise NotFound("Dataset", attributes.obj.id)
 
-    def _decision(
-        self,
-        principal: Principal,
-        request: AccessRequest,
-        context: AccessContext,
-        evaluation: Evaluation,
-        now: datetime,
-    ) -> Decision:
-        return Decision(
-            id=self.ctx.new_id("dec"),
-            at=now,
-            principal_id=principal.id,
-            request=request,
-            outcome=evaluation.outcome,
-            deny_kind=evaluation.deny_kind,
-            determining_rules=evaluation.determining_rules,
-            evaluations=evaluation.evaluations,
-            safes=evaluation.safes,
-            obligations=evaluation.obligations,
-            reason=evaluation.reason,
-            policy_version=evaluation.policy_version,
-            engine_version=evaluation.engine_version,
-            attributes=context.attributes.snapshot(),
-            agreement_id=context.agreement_id,
+    def _decide(
+        self, tx: GraphTx, principal: Principal, request: AccessRequest, now: datetime
+    ) -> tuple[AccessContext, Decision]:
+        context = self.gather(tx, principal, request, now)
+        self._require_visible(context)
+        evaluation = self.engine.decide(context.attributes)
+        return context, decision_of(
+            self.ctx, principal, request, context.attributes, evaluation, now, context.agreement_id
         )
 
     def explain(self, principal: Principal, payload: dict[str, Any]) -> Decision:
@@ -198,9 +113,7 @@ class Access:
         request, now = self._request(payload), self.ctx.clock()
 
         def work(tx: GraphTx) -> Decision:
-            context = self.gather(tx, principal, request, now)
-            self._require_visible(context)
-            return self._decision(principal, request, context, self.engine.decide(context.attributes), now)
+            return self._decide(tx, principal, request, now)[1]
 
         return self.ctx.store.read(work)
 
@@ -209,9 +122,7 @@ class Access:
         request, now = self._request(payload), self.ctx.clock()
 
         def work(tx: GraphTx) -> Decision:
-            context = self.gather(tx, principal, request, now)
-            self._require_visible(context)
-            decision = self._decision(principal, request, context, self.engine.decide(context.attributes), now)
+            context, decision = self._decide(tx, principal, request, now)
             record_decision(tx, decision, principal, context.dataset_owner, context.requester_in_catalog)
             return decision
 

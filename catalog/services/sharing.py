@@ -22,7 +22,6 @@ from catalog.domain import (
     PERSONAL_DATA_ORDER,
     AccessMethod,
     AccessRequest,
-    AgreementStatus,
     Approval,
     ApprovalVerdict,
     Decision,
@@ -38,13 +37,12 @@ from catalog.domain import (
 from catalog.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from catalog.policy.attributes import Environment, RequestAttributes
 from catalog.policy.engine import PolicyEngine
-from catalog.principal import Principal
-from catalog.services.access import record_decision, resource_of, subject_of
+from catalog.principal import ANONYMOUS, Principal
+from catalog.services.access import record_decision
 from catalog.services.agreements import (
     SharedDataset,
     SharedDatasets,
     StepResult,
-    effective_status,
     rank,
     settle,
     share_environment,
@@ -53,7 +51,7 @@ from catalog.services.agreements import (
 from catalog.services.audit import append_event, diff
 from catalog.services.context import Listing, ServiceContext
 from catalog.services.locking import lock
-from catalog.services.registration import read_fields
+from catalog.services.policy_inputs import decision_of, read_facts, subject_of
 from catalog.store.base import GraphTx
 from catalog.store.query import FALSE, TRUE, Contains, Eq, IdIn, In, Predicate, all_of, any_of
 from catalog.store.records import from_props, timestamp, to_props
@@ -135,24 +133,12 @@ class SharingDecisions:
 
     def datasets(self, tx: GraphTx, dataset_ids: list[str], now: datetime) -> SharedDatasets:
         """The policy's view of each dataset, in a fixed number of round trips whatever their number."""
-        found = tx.get_nodes(Label.DATASET, dataset_ids)
-        missing = [id for id in dataset_ids if id not in found]
+        facts, _ = read_facts(tx, dataset_ids, ANONYMOUS)
+        missing = [id for id in dataset_ids if id not in facts]
         if missing:
             raise NotFound("Dataset", missing[0])
-        stewards = tx.neighbors(Rel.STEWARD_OF, dataset_ids, "in")
-        fields = {id: [f.name for f in columns] for id, columns in read_fields(tx, dataset_ids).items()}
-        covering = tx.neighbors(Rel.COVERS, dataset_ids, "in")
-        agreements = tx.get_nodes(Label.AGREEMENT, sorted({a for ids in covering.values() for a in ids}))
-        result = {}
-        for id in dataset_ids:
-            recipients = [
-                str(agreements[a]["recipient_agency_id"])
-                for a in covering[id]
-                if a in agreements and effective_status(agreements[a], now) == AgreementStatus.ACTIVE
-            ]
-            resource = resource_of(found[id], stewards[id], fields[id], recipients, self.ctx.settings.classifications)
-            result[id] = SharedDataset(resource, fields[id])
-        return result
+        scheme = self.ctx.settings.classifications
+        return {id: SharedDataset(facts[id].resource(now, scheme), facts[id].fields) for id in dataset_ids}
 
     def decide(
         self,
@@ -174,31 +160,14 @@ class SharingDecisions:
             attributes = RequestAttributes(subject, dataset.resource, env(dataset_id))
             evaluation = self.engine.decide(attributes)
             method = attributes.env.access_method
-            decisions.append(
-                Decision(
-                    id=self.ctx.new_id("dec"),
-                    at=now,
-                    principal_id=principal.id,
-                    request=AccessRequest(
-                        action=action,
-                        dataset_id=dataset_id,
-                        purpose=attributes.env.purpose or None,
-                        access_method=AccessMethod(method) if method else None,
-                        fields=attributes.env.fields,
-                    ),
-                    outcome=evaluation.outcome,
-                    deny_kind=evaluation.deny_kind,
-                    determining_rules=evaluation.determining_rules,
-                    evaluations=evaluation.evaluations,
-                    safes=evaluation.safes,
-                    obligations=evaluation.obligations,
-                    reason=evaluation.reason,
-                    policy_version=evaluation.policy_version,
-                    engine_version=evaluation.engine_version,
-                    attributes=attributes.snapshot(),
-                    agreement_id=agreement_id,
-                )
+            request = AccessRequest(
+                action=action,
+                dataset_id=dataset_id,
+                purpose=attributes.env.purpose or None,
+                access_method=AccessMethod(method) if method else None,
+                fields=attributes.env.fields,
             )
+            decisions.append(decision_of(self.ctx, principal, request, attributes, evaluation, now, agreement_id))
         return decisions
 
     @staticmethod
