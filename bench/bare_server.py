@@ -7,6 +7,7 @@ Run as `python -m bench.bare_server --store URL --port P`.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -29,7 +30,11 @@ def main() -> None:
 
     async def dataset(request: Request) -> JSONResponse:
         dataset_id = request.path_params["id"]
-        props = await run_in_threadpool(store.read, lambda tx: tx.get_node(Label.DATASET, dataset_id))
+        def read() -> dict[str, Any] | None:
+            return store.read(lambda tx: tx.get_node(Label.DATASET, dataset_id))
+
+        # The same rule as the catalog's own lookups: inline on an in-process store, else in a worker thread.
+        props = read() if store.in_process else await run_in_threadpool(read)
         if props is None:
             return JSONResponse({"error": "not found"}, status_code=404)
         return JSONResponse({"id": props["id"], "title": props.get("title"),

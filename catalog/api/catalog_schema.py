@@ -41,7 +41,7 @@ class CatalogQuery(graphene.ObjectType):
 
     @staticmethod
     async def resolve_agency(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Agency:
-        return await call(ctx(info).services.reads.agency, id)
+        return await ctx(info).lookup(ctx(info).services.reads.agency, id)
 
     @staticmethod
     async def resolve_agencies(
@@ -54,11 +54,11 @@ class CatalogQuery(graphene.ObjectType):
 
     @staticmethod
     async def resolve_person(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Person:
-        return await call(ctx(info).services.reads.person, ctx(info).principal, id)
+        return await ctx(info).lookup(ctx(info).services.reads.person, ctx(info).principal, id)
 
     @staticmethod
     async def resolve_dataset(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Dataset:
-        return await call(ctx(info).services.reads.dataset, ctx(info).principal, id)
+        return await ctx(info).lookup(ctx(info).services.reads.dataset, ctx(info).principal, id)
 
     @staticmethod
     async def resolve_datasets(

@@ -14,7 +14,6 @@ from graphene.utils.dataloader import DataLoader
 
 from catalog import domain
 from catalog.api import types
-from catalog.api.context import call
 from catalog.api.decision_types import Decision
 from catalog.api.types import AccessMethod, Agency, Dataset, LegalBasis, Person, ctx
 
@@ -31,19 +30,8 @@ RequiredApprovalKind = graphene.Enum(
 def loader(
     info: graphene.ResolveInfo, name: str, fetch: Callable[[list[str]], dict[str, Any]], default: Any = None
 ) -> DataLoader:
-    """This request's batch loader `name`, kept with the request's own loaders so each is built once.
-
-    (RequestContext.loader knows only the catalog's fixed loaders, so the sharing ones are added beside them.)
-    """
-    loaders: dict[str, DataLoader] = ctx(info)._loaders
-    if name not in loaders:
-
-        async def batch(keys: list[str]) -> list[Any]:
-            found = await call(fetch, list(dict.fromkeys(keys)))
-            return [found.get(key, default) for key in keys]
-
-        loaders[name] = DataLoader(batch_load_fn=batch)
-    return loaders[name]
+    """This request's batch loader `name`, kept with the request's own loaders so each is built once."""
+    return ctx(info).batch_loader(name, fetch, default)
 
 
 async def _decisions(info: graphene.ResolveInfo, ids: Sequence[str]) -> list[domain.Decision]:

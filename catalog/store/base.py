@@ -149,6 +149,9 @@ class GraphStore(ABC):
     """A catalog store: runs units of work in transactions."""
 
     backend: str = "abstract"
+    # True when the store runs inside this process, so a small read is a few microseconds of CPU rather than a
+    # wait on a socket: callers on an event loop may run bounded reads inline instead of in a worker thread.
+    in_process: bool = False
 
     def __init__(self) -> None:
         # Counts queries sent to the database, so tests can bound round trips (no N+1).

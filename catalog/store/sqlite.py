@@ -461,6 +461,7 @@ class SqliteStore(GraphStore):
     """SQLite file store. One connection per thread; writers serialize on BEGIN IMMEDIATE."""
 
     backend = "sqlite"
+    in_process = True
 
     def __init__(self, path: str | Path) -> None:
         super().__init__()

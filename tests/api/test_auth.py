@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.testclient import TestClient
 
-from catalog.api.auth import TokenVerifier, issue_token
+from catalog.api.auth import VERIFIED_TTL_S, TokenVerifier, issue_token
 from catalog.config import AuthSettings
 from catalog.domain import Person, Role, utcnow
 from catalog.errors import ConfigError, Unauthenticated
@@ -58,6 +58,36 @@ def test_expired_token_says_so() -> None:
 
     with pytest.raises(Unauthenticated, match="token expired"):
         TokenVerifier(settings).principal(f"Bearer {token}")
+
+
+def test_a_verified_token_still_expires_on_time() -> None:
+    """Verified tokens are remembered, but a remembered token past its `exp` is refused all the same."""
+    settings = AuthSettings()
+    token = issue_token(ALICE, settings, ttl_s=30)
+    expires = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"])["exp"]
+    now = [expires - 10.0]
+    verifier = TokenVerifier(settings, clock=lambda: now[0])
+    assert verifier.principal(f"Bearer {token}").id == "alice"
+
+    now[0] = expires + 1.0
+
+    with pytest.raises(Unauthenticated, match="token expired"):
+        verifier.principal(f"Bearer {token}")
+
+
+def test_a_remembered_token_is_verified_again_after_the_cache_window() -> None:
+    """Past VERIFIED_TTL_S the signature is checked again, so a rotated secret takes effect."""
+    settings = AuthSettings()
+    token = issue_token(ALICE, settings)
+    now = [utcnow().timestamp()]
+    verifier = TokenVerifier(settings, clock=lambda: now[0])
+    verifier.principal(f"Bearer {token}")
+    verifier.settings = AuthSettings(jwt_secret="rotated-secret-that-is-also-long-enough")
+
+    assert verifier.principal(f"Bearer {token}").id == "alice"  # within the window: remembered
+    now[0] += VERIFIED_TTL_S + 1
+    with pytest.raises(Unauthenticated, match="Signature verification failed"):
+        verifier.principal(f"Bearer {token}")
 
 
 def test_token_signed_with_another_secret_is_refused() -> None:
