@@ -202,7 +202,6 @@ def record_decision(
         "owner_agency_id": owner,
         "rule_ids": rule_ids,
     }
-    tx.create_node(Label.DECISION, decision.id, props)
     if requester_in_catalog is None:
         requester_in_catalog = not principal.anonymous and tx.get_node(Label.PERSON, principal.id) is not None
     edges = [(Rel.ABOUT, decision.id, decision.request.dataset_id)]
@@ -210,8 +209,7 @@ def record_decision(
         edges.append((Rel.REQUESTED_BY, decision.id, principal.id))
     if decision.agreement_id:
         edges.append((Rel.UNDER, decision.id, decision.agreement_id))
-    tx.merge_edges(edges)
-    append_event(
+    append_event(  # the decision, its edges and its audit event go to the store together
         tx,
         principal=principal,
         action=f"decide_{decision.request.action}",
@@ -223,6 +221,8 @@ def record_decision(
             "rules": decision.determining_rules,
             "policy_version": decision.policy_version,
         },
+        alongside=[(Label.DECISION, decision.id, props)],
+        edges=edges,
     )
 
 

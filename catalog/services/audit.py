@@ -6,15 +6,16 @@ How an event is hashed and how a log is verified lives in `catalog.audit_chain`,
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from catalog.audit_chain import GENESIS, canonical, digest, event_hash, event_id
 from catalog.errors import Unavailable
 from catalog.principal import Principal
-from catalog.store.base import GraphTx
+from catalog.store.base import GraphTx, Props
 from catalog.store.records import timestamp
-from catalog.store.schema import Label
+from catalog.store.schema import Label, Rel
 
 __all__ = [
     "GENESIS",
@@ -43,11 +44,14 @@ def append_event(
     change: dict[str, Any],
     at: datetime,
     decision_id: str | None = None,
+    alongside: Sequence[tuple[Label, str, Props]] = (),
+    edges: Sequence[tuple[Rel, str, str]] = (),
 ) -> int:
     """Append one audit event after the current head. Returns its sequence number.
 
     The sequence counter is taken first: it serializes concurrent writers, so the head read next is final.
-    Email addresses anywhere in `change` are recorded as digests.
+    Email addresses anywhere in `change` are recorded as digests. The `alongside` nodes and the `edges` (what
+    the event records, such as a decision) are created with the event, in the same round trip.
     """
     change = without_emails(change)
     sequence = tx.next_sequence(SEQUENCE)
@@ -71,11 +75,8 @@ def append_event(
         "change_json": canonical(change),
         "decision_id": decision_id,
     }
-    tx.create_node(
-        Label.AUDIT_EVENT,
-        event_id(sequence),
-        {**content, "prev_hash": prev_hash, "hash": event_hash(content, prev_hash)},
-    )
+    event = {**content, "prev_hash": prev_hash, "hash": event_hash(content, prev_hash)}
+    tx.create_nodes([*alongside, (Label.AUDIT_EVENT, event_id(sequence), event)], edges)
     return sequence
 
 

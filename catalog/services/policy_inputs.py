@@ -98,19 +98,15 @@ def read_facts(
 ) -> tuple[dict[str, DatasetFacts], Props | None]:
     """The datasets that exist among `dataset_ids`, and the principal's person node (None if it has none).
 
-    Two round trips whatever the number of datasets: their edges, then every node those name.
+    One round trip whatever the number of datasets: the datasets, their stewards, fields and covering agreements,
+    and the person.
     """
     ids = list(dict.fromkeys(dataset_ids))
-    stewards, field_ids, covering = tx.neighbors_many(
-        ids, [(Rel.STEWARD_OF, "in"), (Rel.HAS_FIELD, "out"), (Rel.COVERS, "in")]
-    )
-    nodes = tx.get_many(
-        {
-            Label.DATASET: ids,
-            Label.PERSON: [] if principal.anonymous else [principal.id],
-            Label.AGREEMENT: sorted({a for found in covering.values() for a in found}),
-            Label.FIELD: [f for found in field_ids.values() for f in found],
-        }
+    nodes, (stewards, field_ids, covering) = tx.get_with_neighbors(
+        Label.DATASET,
+        ids,
+        [(Rel.STEWARD_OF, "in"), (Rel.HAS_FIELD, "out"), (Rel.COVERS, "in")],
+        also={Label.PERSON: [] if principal.anonymous else [principal.id]},
     )
     fields, agreements = nodes[Label.FIELD], nodes[Label.AGREEMENT]
     facts = {}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from catalog.store.query import Direction, LineageGraph, Page, Predicate
-from catalog.store.schema import Label, Rel
+from catalog.store.schema import ENDPOINTS, Label, Rel
 
 Props = dict[str, Any]
 T = TypeVar("T")
@@ -86,6 +86,19 @@ class GraphTx(ABC):
         for rel, source, target in edges:
             self.merge_edge(rel, source, target)
 
+    def create_nodes(
+        self, nodes: Sequence[tuple[Label, str, Props]], edges: Sequence[tuple[Rel, str, str]] = ()
+    ) -> None:
+        """`create_node` for each node, then `merge_edges` for `edges` (which may join them): in one round trip on
+        a network store (an in-process one has none to save).
+
+        Raises AlreadyExists or NotFound as those do; then none of it is written (the caller's transaction rolls
+        back).
+        """
+        for label, id, props in nodes:
+            self.create_node(label, id, props)
+        self.merge_edges(edges)
+
     @abstractmethod
     def delete_edges(self, rel: Rel, *, source: str | None = None, target: str | None = None) -> int:
         """Delete edges of type `rel` from `source` and/or to `target`. Returns how many were deleted."""
@@ -101,6 +114,30 @@ class GraphTx(ABC):
     def neighbors_many(self, ids: Sequence[str], rels: Sequence[tuple[Rel, Direction]]) -> list[dict[str, list[str]]]:
         """`neighbors` for several (rel, direction) pairs in one round trip, in the order asked."""
         return [self.neighbors(rel, ids, direction) for rel, direction in rels]
+
+    def get_with_neighbors(
+        self,
+        label: Label,
+        ids: Sequence[str],
+        rels: Sequence[tuple[Rel, Direction]],
+        also: Mapping[Label, Sequence[str]] | None = None,
+    ) -> tuple[dict[Label, dict[str, Props]], list[dict[str, list[str]]]]:
+        """Nodes of `label` by id, their neighbors through each (rel, direction), and the `also` nodes, in one
+        round trip.
+
+        Returns the nodes found, by label (those asked for, every neighbor, and `also`), and per (rel, direction)
+        what `neighbors_many` returns: for each asked id, its neighbors' ids, sorted.
+        """
+        found = self.neighbors_many(ids, rels)
+        wanted: dict[Label, list[str]] = {label: list(ids)}
+        for (rel, direction), neighbors in zip(rels, found, strict=True):
+            source_label, target_label = ENDPOINTS[rel]
+            wanted.setdefault(target_label if direction == "out" else source_label, []).extend(
+                id for others in neighbors.values() for id in others
+            )
+        for other, other_ids in (also or {}).items():
+            wanted.setdefault(other, []).extend(other_ids)
+        return self.get_many({each: list(dict.fromkeys(each_ids)) for each, each_ids in wanted.items()}), found
 
     @abstractmethod
     def find_nodes(

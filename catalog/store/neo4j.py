@@ -350,6 +350,35 @@ def _merge_edge_query(rel: Rel) -> str:
     )
 
 
+def _merge_edges_part(rel: Rel, i: int) -> str:
+    """A subquery merging the edges in parameter $e<i> (pairs of ids), counting them as c<i>."""
+    source_label, target_label = ENDPOINTS[rel]
+    return (
+        f"CALL {{ UNWIND $e{i} AS e MATCH (a:{_label(source_label)} {{id: e[0]}}) "
+        f"MATCH (b:{_label(target_label)} {{id: e[1]}}) MERGE (a)-[:{_rel(rel)}]->(b) "
+        f"RETURN count(*) AS c{i} }}"
+    )
+
+
+def _create_nodes_query(labels: list[Label], rels: list[Rel]) -> tuple[str, dict[str, Any]]:
+    """Create the nodes in $n<i> (one parameter per label), then merge the edges in $e<i>: no row comes back
+    when any id is taken, and then nothing was created."""
+    taken = [
+        f"CALL {{ UNWIND $n{i} AS row MATCH (x:{_label(label)} {{id: row.id}}) RETURN count(x) AS taken{i} }}"
+        for i, label in enumerate(labels)
+    ]
+    check = [f"WITH * WHERE {' + '.join(f'taken{i}' for i in range(len(labels)))} = 0"] if labels else []
+    create = [
+        f"CALL {{ UNWIND $n{i} AS row CREATE (n:{_label(label)} {{id: row.id}}) SET n += row.props "
+        f"RETURN count(*) AS made{i} }}"
+        for i, label in enumerate(labels)
+    ]
+    merge = [_merge_edges_part(rel, i) for i, rel in enumerate(rels)]
+    counts = ", ".join(f"c{i}" for i in range(len(rels)))
+    query = " ".join([*taken, *check, *create, *merge, f"RETURN [{counts}] AS merged"])
+    return query, {}
+
+
 def _delete_edges_query(rel: Rel, by_source: bool, by_target: bool) -> str:
     source_label, target_label = ENDPOINTS[rel]
     source = f"(a:{_label(source_label)} {{id: $source}})" if by_source else f"(a:{_label(source_label)})"
@@ -568,26 +597,51 @@ class Neo4jTx(GraphTx):
             by_rel.setdefault(rel, []).append([source, target])
         if not by_rel:
             return
-        parts, params = [], {}
-        for i, (rel, pairs) in enumerate(by_rel.items()):
-            source_label, target_label = ENDPOINTS[rel]
-            parts.append(
-                f"CALL {{ UNWIND $e{i} AS e MATCH (a:{_label(source_label)} {{id: e[0]}}) "
-                f"MATCH (b:{_label(target_label)} {{id: e[1]}}) MERGE (a)-[:{_rel(rel)}]->(b) "
-                f"RETURN count(*) AS c{i} }}"
-            )
-            params[f"e{i}"] = pairs
+        parts = [_merge_edges_part(rel, i) for i, rel in enumerate(by_rel)]
+        params = {f"e{i}": pairs for i, pairs in enumerate(by_rel.values())}
         counts = " , ".join(f"c{i}" for i in range(len(by_rel)))
         row = self._q(" ".join(parts) + f" RETURN [{counts}] AS merged", **params)[0]
-        if all(n == len(pairs) for n, pairs in zip(row["merged"], by_rel.values(), strict=True)):
+        if any(n != len(pairs) for n, pairs in zip(row["merged"], by_rel.values(), strict=True)):
+            self._missing_endpoint(edges)  # only on failure: name the first missing endpoint
+
+    def create_nodes(
+        self, nodes: Sequence[tuple[Label, str, Props]], edges: Sequence[tuple[Rel, str, str]] = ()
+    ) -> None:
+        by_label: dict[Label, list[dict[str, Any]]] = {}
+        for label, id, props in nodes:
+            by_label.setdefault(label, []).append({"id": id, "props": _storable(label, props)})
+        by_rel: dict[Rel, list[list[str]]] = {}
+        for rel, source, target in edges:
+            by_rel.setdefault(rel, []).append([source, target])
+        if not by_label and not by_rel:
             return
-        # Only on failure: name the first missing endpoint, as merge_edge does.
+        query, params = _create_nodes_query(list(by_label), list(by_rel))
+        for i, created in enumerate(by_label.values()):
+            params[f"n{i}"] = created
+        for i, pairs in enumerate(by_rel.values()):
+            params[f"e{i}"] = pairs
+        try:
+            rows = self._q(query, **params)
+        except ConstraintError:
+            # Another transaction created one of them after this statement's own check; we cannot tell which.
+            label, id, _ = nodes[0]
+            raise AlreadyExists(label.value, id) from None
+        if not rows:  # the statement's check found an id taken, and created nothing
+            for label, id, _ in nodes:
+                if self._exists(label, id):
+                    raise AlreadyExists(label.value, id)
+            raise AssertionError("create_nodes created nothing though no id was taken")
+        if any(n != len(pairs) for n, pairs in zip(rows[0]["merged"], by_rel.values(), strict=True)):
+            self._missing_endpoint(edges)
+
+    def _missing_endpoint(self, edges: Sequence[tuple[Rel, str, str]]) -> None:
+        """Raise NotFound naming the first missing endpoint of `edges`, sources first (as SQLite reports)."""
         for rel, source, target in edges:
             source_label, target_label = ENDPOINTS[rel]
             for label, id in ((source_label, source), (target_label, target)):
                 if not self._exists(label, id):
                     raise NotFound(label.value, id)
-        raise AssertionError("merge_edges wrote fewer edges than asked though every endpoint exists")
+        raise AssertionError("fewer edges were written than asked though every endpoint exists")
 
     def delete_edges(self, rel: Rel, *, source: str | None = None, target: str | None = None) -> int:
         assert source is not None or target is not None, "delete_edges needs a source or a target"
@@ -618,6 +672,51 @@ class Neo4jTx(GraphTx):
             for others in result.values():
                 others.sort()
         return results
+
+    def get_with_neighbors(
+        self,
+        label: Label,
+        ids: Sequence[str],
+        rels: Sequence[tuple[Rel, Direction]],
+        also: Mapping[Label, Sequence[str]] | None = None,
+    ) -> tuple[dict[Label, dict[str, Props]], list[dict[str, list[str]]]]:
+        asked = list(dict.fromkeys(ids))
+        extra = [(other, list(dict.fromkeys(other_ids))) for other, other_ids in (also or {}).items()]
+        neighbors: list[dict[str, list[str]]] = [{id: [] for id in asked} for _ in rels]
+        far = [ENDPOINTS[rel][1] if direction == "out" else ENDPOINTS[rel][0] for rel, direction in rels]
+        found: dict[Label, dict[str, Props]] = {each: {} for each in [label, *far, *(other for other, _ in extra)]}
+        # Each branch returns (k, id, near, props): k = -1 the nodes asked for, k >= 0 the neighbors through
+        # rels[k] of the asked node `near`, k <= -2 the `also` nodes of extra[-k - 2].
+        branches, params = [], {}
+        if asked:
+            params["ids"] = asked
+            branches.append(
+                f"MATCH (n:{_label(label)}) WHERE n.id IN $ids RETURN -1 AS k, n.id AS id, null AS near, "
+                "properties(n) AS props"
+            )
+            branches += [
+                _neighbors_query(rel, direction).replace(
+                    "RETURN id, far.id AS other", f"RETURN {i} AS k, far.id AS id, id AS near, properties(far) AS props"
+                )
+                for i, (rel, direction) in enumerate(rels)
+            ]
+        for j, (other, other_ids) in enumerate(extra):
+            params[f"also{j}"] = other_ids
+            branches.append(
+                f"MATCH (n:{_label(other)}) WHERE n.id IN $also{j} RETURN {-2 - j} AS k, n.id AS id, null AS near, "
+                "properties(n) AS props"
+            )
+        if not branches:
+            return found, neighbors
+        for row in self._q(" UNION ALL ".join(branches), **params):
+            k, id = row["k"], row["id"]
+            if k >= 0:
+                neighbors[k][row["near"]].append(id)
+            found[label if k == -1 else far[k] if k >= 0 else extra[-2 - k][0]][id] = _public(row["props"])
+        for result in neighbors:
+            for others in result.values():
+                others.sort()
+        return found, neighbors
 
     def find_nodes(
         self,

@@ -318,6 +318,41 @@ class SqliteTx(GraphTx):
             results[k][near].append(far)
         return results
 
+    def get_with_neighbors(
+        self,
+        label: Label,
+        ids: Sequence[str],
+        rels: Sequence[tuple[Rel, Direction]],
+        also: Mapping[Label, Sequence[str]] | None = None,
+    ) -> tuple[dict[Label, dict[str, Props]], list[dict[str, list[str]]]]:
+        extra = list((also or {}).items())
+        neighbors: list[dict[str, list[str]]] = [{id: [] for id in ids} for _ in rels]
+        far_labels = [ENDPOINTS[rel][1] if direction == "out" else ENDPOINTS[rel][0] for rel, direction in rels]
+        found: dict[Label, dict[str, Props]] = {each: {} for each in [label, *far_labels, *(o for o, _ in extra)]}
+        # Rows are (k, near, label, id, props): k = -1 the nodes asked for, k >= 0 the neighbors through rels[k]
+        # of the asked node `near`, k = -2 the `also` nodes.
+        asked = json.dumps(list(dict.fromkeys(ids)))
+        selects = [
+            "SELECT -1, NULL, label, id, props FROM nodes WHERE label = ? AND id IN (SELECT value FROM json_each(?))"
+        ]
+        params: list[Any] = [label.value, asked]
+        for i, ((rel, direction), far_label) in enumerate(zip(rels, far_labels, strict=True)):
+            near, far = ("source", "target") if direction == "out" else ("target", "source")
+            selects.append(
+                f"SELECT {i}, e.{near}, n.label, n.id, n.props FROM edges e "
+                f"JOIN nodes n ON n.label = ? AND n.id = e.{far} "
+                f"WHERE e.rel = ? AND e.{near} IN (SELECT value FROM json_each(?))"
+            )
+            params += [far_label.value, rel.value, asked]
+        for other, other_ids in extra:
+            selects.append(selects[0].replace("-1", "-2", 1))
+            params += [other.value, json.dumps(list(other_ids))]
+        for k, near, node_label, id, props in self._q(" UNION ALL ".join(selects) + " ORDER BY 1, 2, 4", params):
+            if k >= 0:
+                neighbors[k][near].append(id)
+            found[Label(node_label)][id] = {**json.loads(props), "id": id}
+        return found, neighbors
+
     def find_nodes(
         self,
         label: Label,

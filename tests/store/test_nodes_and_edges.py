@@ -247,3 +247,94 @@ def test_neighbors_many_is_one_round_trip(store: GraphStore) -> None:
     trips = store.round_trips - before
 
     assert trips == 1
+
+
+def test_create_nodes_writes_nodes_and_their_edges_in_one_round_trip(store: GraphStore) -> None:
+    store.write(_agency_with_members)
+
+    before = store.round_trips
+    store.write(
+        lambda tx: tx.create_nodes(
+            [(Label.DATASET, "ds2", {"title": "Two"}), (Label.PERSON, "p3", {"name": "p3"})],
+            [(Rel.OWNED_BY, "ds2", "health"), (Rel.STEWARD_OF, "p3", "ds2"), (Rel.MEMBER_OF, "p3", "health")],
+        )
+    )
+    trips = store.round_trips - before
+
+    assert trips == 1 or store.in_process  # an in-process store has no round trips to save
+    assert store.read(lambda tx: tx.get_node(Label.DATASET, "ds2")) == {"id": "ds2", "title": "Two"}
+    assert store.read(lambda tx: tx.neighbors_many(["ds2"], [(Rel.STEWARD_OF, "in"), (Rel.OWNED_BY, "out")])) == [
+        {"ds2": ["p3"]},
+        {"ds2": ["health"]},
+    ]
+
+
+def test_create_nodes_with_a_taken_id_names_it_and_writes_nothing(store: GraphStore) -> None:
+    store.write(_agency_with_members)
+
+    with pytest.raises(AlreadyExists) as err:
+        store.write(
+            lambda tx: tx.create_nodes(
+                [(Label.DATASET, "fresh", {"title": "Fresh"}), (Label.PERSON, "p2", {"name": "again"})],
+                [(Rel.OWNED_BY, "fresh", "health")],
+            )
+        )
+
+    assert (err.value.kind, err.value.id) == ("Person", "p2")
+    assert store.read(lambda tx: tx.get_nodes(Label.DATASET, ["fresh"])) == {}
+    assert store.read(lambda tx: tx.get_node(Label.PERSON, "p2")) == {"id": "p2", "name": "p2", "agency_id": "health"}
+
+
+def test_create_nodes_with_an_edge_to_a_missing_node_names_it_and_writes_nothing(store: GraphStore) -> None:
+    store.write(_agency_with_members)
+
+    with pytest.raises(NotFound) as err:
+        store.write(
+            lambda tx: tx.create_nodes(
+                [(Label.DATASET, "fresh", {"title": "Fresh"})], [(Rel.OWNED_BY, "fresh", "nowhere")]
+            )
+        )
+
+    assert (err.value.kind, err.value.id) == ("Agency", "nowhere")
+    assert store.read(lambda tx: tx.get_nodes(Label.DATASET, ["fresh"])) == {}
+
+
+def test_get_with_neighbors_reads_nodes_neighbors_and_extras_in_one_round_trip(store: GraphStore) -> None:
+    store.write(_agency_with_members)
+    store.write(
+        lambda tx: tx.merge_edges(
+            [(Rel.STEWARD_OF, "p2", "ds"), (Rel.STEWARD_OF, "p1", "ds"), (Rel.OWNED_BY, "ds", "health")]
+        )
+    )
+    store.write(lambda tx: tx.create_node(Label.DATASET, "lonely", {"title": "Lonely"}))
+
+    before = store.round_trips
+    nodes, neighbors = store.read(
+        lambda tx: tx.get_with_neighbors(
+            Label.DATASET,
+            ["ds", "lonely", "ghost"],
+            [(Rel.STEWARD_OF, "in"), (Rel.OWNED_BY, "out"), (Rel.HAS_FIELD, "out")],
+            also={Label.AGENCY: ["health"], Label.APPROVAL: ["none"]},
+        )
+    )
+    trips = store.round_trips - before
+
+    assert trips == 1
+    assert neighbors == [
+        {"ds": ["p1", "p2"], "lonely": [], "ghost": []},
+        {"ds": ["health"], "lonely": [], "ghost": []},
+        {"ds": [], "lonely": [], "ghost": []},
+    ]
+    assert nodes == {
+        Label.DATASET: {
+            "ds": {"id": "ds", "title": "DS", "owner_agency_id": "health"},
+            "lonely": {"id": "lonely", "title": "Lonely"},
+        },
+        Label.PERSON: {
+            "p1": {"id": "p1", "name": "p1", "agency_id": "health"},
+            "p2": {"id": "p2", "name": "p2", "agency_id": "health"},
+        },
+        Label.AGENCY: {"health": {"id": "health", "name": "Health"}},
+        Label.FIELD: {},
+        Label.APPROVAL: {},
+    }
