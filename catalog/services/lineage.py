@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,7 +31,7 @@ from catalog.services.propagation import own_effective, propagate
 from catalog.services.reads import Reads
 from catalog.services.registration import dataset_props, field_id
 from catalog.store.base import GraphTx, Props
-from catalog.store.query import TRUE, IdIn, all_of
+from catalog.store.query import TRUE, IdIn, LineageGraph, all_of
 from catalog.store.records import from_props, to_props
 from catalog.store.schema import Label, Rel
 
@@ -386,10 +387,18 @@ class Lineage:
         edges of column-level lineage between them.
         """
         self._check_depth(depth)
-        self.reads.dataset(principal, dataset_id)  # NotFound unless the root itself is visible
-        graph = self.ctx.store.read(lambda tx: tx.lineage(dataset_id, direction, depth))
-        visible = self.reads.datasets_by_ids(principal, list(graph.datasets))
-        processes = self.ctx.store.read(lambda tx: tx.get_nodes(Label.PROCESS, list(graph.processes)))
+        visibility = self.ctx.gate.visible_datasets(principal)
+
+        def read(tx: GraphTx) -> tuple[LineageGraph, dict[str, Props], dict[str, Props]]:
+            graph = tx.lineage(dataset_id, direction, depth)  # NotFound when the root is missing
+            ids = tuple(graph.datasets)
+            seen = tx.find_nodes(Label.DATASET, all_of(IdIn(ids), visibility), first=len(ids))
+            return graph, dict(seen.items), tx.get_nodes(Label.PROCESS, list(graph.processes))
+
+        graph, seen, processes = self.ctx.store.read(read)
+        if dataset_id not in seen:
+            raise NotFound("Dataset", dataset_id)  # a root the principal may not see is as good as missing
+        visible = {id: from_props(Dataset, props) for id, props in seen.items()}
         alias = {id: self.redact(id) for id in graph.datasets if id not in visible}
 
         def shown(id: str) -> str:
@@ -397,6 +406,13 @@ class Lineage:
 
         view = LineageView(root=dataset_id)
         view.edges = sorted((rel, shown(source), shown(target)) for rel, source, target in graph.edges)
+        inputs: dict[str, list[str]] = defaultdict(list)
+        outputs: dict[str, list[str]] = defaultdict(list)
+        for rel, source, target in graph.edges:
+            if rel == "USED":
+                inputs[source].append(shown(target))
+            elif rel == "GENERATED_BY":
+                outputs[target].append(shown(source))
         for id, level in sorted(graph.datasets.items(), key=lambda item: (item[1], item[0])):
             view.nodes.append(
                 LineageNode(id=shown(id), kind="DATASET", depth=level, redacted=id in alias, dataset=visible.get(id))
@@ -405,9 +421,7 @@ class Lineage:
             props = processes.get(id)
             if props is None:
                 raise NotFound("Process", id)
-            inputs = sorted(shown(t) for rel, s, t in graph.edges if rel == "USED" and s == id)
-            outputs = sorted(shown(s) for rel, s, t in graph.edges if rel == "GENERATED_BY" and t == id)
-            process = from_props(Process, props, inputs=inputs, outputs=outputs)
+            process = from_props(Process, props, inputs=sorted(inputs[id]), outputs=sorted(outputs[id]))
             view.nodes.append(LineageNode(id=id, kind="PROCESS", depth=level, process=process))
         if include_fields:
             self._add_fields(view, graph.datasets, alias)

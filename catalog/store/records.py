@@ -71,12 +71,13 @@ def encode_nested(value: BaseModel | list[Any] | dict[str, Any]) -> str:
 def from_props(model: type[M], props: Props, **extra: Any) -> M:
     """Rebuild a model from stored properties (plus `extra` values kept elsewhere, such as fields)."""
     values: dict[str, Any] = {}
+    fields = model.model_fields  # a descriptor in pydantic 2.11+: read it once, not once per property
     for key, value in props.items():
         if key.startswith("_"):
             continue
         if key.endswith(JSON_SUFFIX) and isinstance(value, str):
             values[key.removesuffix(JSON_SUFFIX)] = json.loads(value)
-        elif key in model.model_fields:
+        elif key in fields:
             values[key] = value
     values.update(extra)
     return model.model_validate(values)
