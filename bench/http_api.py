@@ -1,30 +1,43 @@
 """The API over real HTTP: `catalog serve` (one uvicorn worker) against the bare Starlette endpoint.
 
-Both servers run as separate processes on loopback, serving the same store. The load generator is this
-process: a fixed number of requests at a fixed concurrency, every one timed, bounded in count and time.
+Both servers run as separate processes on loopback, serving the same store, one after the other. The load comes
+from bench/load.py (wrk when installed). While the catalog serves, a sampler reads its resident set size.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from bench.measure import Figure, figure
+from bench.load import HttpRequest, run_load
+from bench.measure import Figure, RssSampler, reading
 
 REPO = Path(__file__).resolve().parent.parent
 DATASET_QUERY = "query D($id: ID!) { dataset(id: $id) { id title classification owner { name } } }"
-LIST_QUERY = "{ datasets(first: 50) { edges { node { id title classification } } } }"
+LIST_QUERY = (
+    "query L($filter: DatasetFilterInput) { datasets(first: 50, filter: $filter) "
+    "{ edges { node { id title classification owner { name } } } pageInfo { hasNextPage endCursor } } }"
+)
+RSS_TARGET_MB = 300
+
+
+@dataclass(frozen=True)
+class HttpLoad:
+    """How hard and how long to drive each endpoint."""
+
+    duration_s: float = 5.0
+    requests: int = 2000  # the httpx fallback stops on count
+    connections: int = 8
 
 
 def free_port() -> int:
@@ -64,63 +77,79 @@ def catalog_env(store_url: str) -> dict[str, str]:
     return env
 
 
-async def _drive(send: Callable[[httpx.AsyncClient, int], Any], requests: int, concurrency: int,
-                 base_url: str, headers: dict[str, str]) -> tuple[list[float], float]:
-    samples: list[float] = []
-    counter = iter(range(requests))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=30) as client:
-        async def worker() -> None:
-            for i in counter:
-                t0 = time.perf_counter()
-                response = await send(client, i)
-                samples.append(time.perf_counter() - t0)
-                if response.status_code != 200 or "errors" in response.text[:20]:
-                    raise RuntimeError(f"request failed: {response.status_code} {response.text[:300]}")
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return samples, time.perf_counter() - started
+def list_filters(own_agency: str, other_agency: str) -> list[dict[str, str]]:
+    """What an analyst filters by: a classification they may see, their own agency, and another agency."""
+    return [{"classification": "OFFICIAL"}, {"classification": "PUBLIC"}, {"agencyId": own_agency},
+            {"agencyId": other_agency}]
 
 
-def drive(send: Callable[[httpx.AsyncClient, int], Any], base_url: str, *, requests: int, concurrency: int,
-          headers: dict[str, str] | None = None) -> tuple[list[float], float]:
-    # Warm up connections and caches first, untimed.
-    asyncio.run(_drive(send, min(200, requests), concurrency, base_url, headers or {}))
-    return asyncio.run(_drive(send, requests, concurrency, base_url, headers or {}))
+@dataclass(frozen=True)
+class Served:
+    url: str
+    pid: int
 
 
-def run(store_url: str, backend: str, dataset_ids: list[str], analyst_token: str, workdir: Path, *,
-        requests: int = 3000, concurrency: int = 8) -> list[Figure]:
-    rng = random.Random(7)
-    picks = [rng.choice(dataset_ids) for _ in range(requests)]
-    env = catalog_env(store_url)
-    figures: list[Figure] = []
-
-    bare_port = free_port()
-    bare = [sys.executable, "-m", "bench.bare_server", "--store", store_url, "--port", str(bare_port)]
-    with process(bare, env, f"http://127.0.0.1:{bare_port}/readyz", workdir / "bare.log"):
-        base_samples, base_wall = drive(lambda c, i: c.get(f"/datasets/{picks[i]}"), f"http://127.0.0.1:{bare_port}",
-                                        requests=requests, concurrency=concurrency)
-    base = figure("bare Starlette JSON endpoint", backend, base_samples, base_wall)
-
+@contextmanager
+def serve_catalog(store_url: str, workdir: Path) -> Iterator[Served]:
+    """`catalog serve` on a free loopback port, as a user would run it (one uvicorn worker)."""
     port = free_port()
     serve = [sys.executable, "-m", "catalog.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    analyst_headers = {"Authorization": f"Bearer {analyst_token}"}
-    with process(serve, env, f"{url}/readyz", workdir / "serve.log"):
-        samples, wall = drive(
-            lambda c, i: c.post("/graphql", json={"query": DATASET_QUERY, "variables": {"id": picks[i]}}),
-            url, requests=requests, concurrency=concurrency, headers=analyst_headers)
-        figures.append(figure("dataset(id) over HTTP", backend, samples, wall, baseline="bare Starlette endpoint",
-                              baseline_p50_ms=base.p50_ms,
-                              target=">= 1,000 req/s and >= 0.5x the bare endpoint's throughput",
-                              notes={"baseline_per_s": base.per_s, "throughput_ratio": (len(samples) / wall)
-                                     / base.per_s if base.per_s else None, "concurrency": concurrency}))
-        list_samples, list_wall = drive(lambda c, i: c.post("/graphql", json={"query": LIST_QUERY}), url,
-                                        requests=max(200, requests // 5), concurrency=concurrency,
-                                        headers=analyst_headers)
-        figures.append(figure("analyst datasets(first: 50)", backend, list_samples, list_wall,
-                              target="p50 <= 30 ms on L"))
-    return figures
+    with process(serve, catalog_env(store_url), f"{url}/readyz", workdir / "serve.log") as server:
+        yield Served(url, server.pid)
+
+
+@contextmanager
+def serve_bare(store_url: str, workdir: Path) -> Iterator[Served]:
+    """The baseline: bench/bare_server.py on a free loopback port."""
+    port = free_port()
+    bare = [sys.executable, "-m", "bench.bare_server", "--store", store_url, "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with process(bare, catalog_env(store_url), f"{url}/readyz", workdir / "bare.log") as server:
+        yield Served(url, server.pid)
+
+
+def _picks(dataset_ids: list[str]) -> list[str]:
+    rng = random.Random(7)
+    return [rng.choice(dataset_ids) for _ in range(min(2000, 10 * len(dataset_ids)))]
+
+
+def bare_dataset(bare_url: str, backend: str, dataset_ids: list[str], load: HttpLoad) -> Figure:
+    """The bare endpoint serving the same datasets `dataset_by_id` asks for."""
+    rotation = [HttpRequest("GET", f"/datasets/{id}") for id in _picks(dataset_ids)]
+    result = run_load(bare_url, rotation, duration_s=load.duration_s, requests=load.requests,
+                      connections=load.connections)
+    return result.figure("bare Starlette JSON endpoint", backend)
+
+
+def dataset_by_id(url: str, backend: str, dataset_ids: list[str], token: str, load: HttpLoad, base: Figure) -> Figure:
+    """`dataset(id)` through GraphQL as an analyst, beside the bare endpoint's figure `base`."""
+    rotation = [HttpRequest("POST", "/graphql", {"query": DATASET_QUERY, "variables": {"id": id}})
+                for id in _picks(dataset_ids)]
+    ours = run_load(url, rotation, headers={"Authorization": f"Bearer {token}"}, duration_s=load.duration_s,
+                    requests=load.requests, connections=load.connections)
+    ratio = ours.per_s / base.per_s if base.per_s else None
+    return ours.figure("dataset(id) over HTTP", backend, baseline="bare Starlette endpoint",
+                       baseline_p50_ms=base.p50_ms,
+                       target=">= 1,000 req/s and >= 0.5x the bare endpoint's throughput",
+                       notes={"baseline_per_s": base.per_s, "throughput_ratio": ratio})
+
+
+def analyst_list(url: str, backend: str, filters: list[dict[str, str]], token: str, load: HttpLoad) -> Figure:
+    """An analyst's first page of 50 datasets, filtered, cycling through `filters`.
+
+    One connection: the target is the latency a person waits for, not what many clients queue for.
+    """
+    rotation = [HttpRequest("POST", "/graphql", {"query": LIST_QUERY, "variables": {"filter": f}}) for f in filters]
+    listed = run_load(url, rotation, headers={"Authorization": f"Bearer {token}"}, duration_s=load.duration_s,
+                      requests=load.requests // 4, connections=1)
+    return listed.figure("analyst datasets(first: 50), filtered", backend, target="p50 <= 30 ms on L",
+                         notes={"filters": filters})
+
+
+def server_rss(backend: str, rss: RssSampler, name: str = "catalog serve") -> Figure:
+    """The peak resident set size the sampler saw for the server while it was measured."""
+    peak = rss.peak_mb(name)
+    return reading(f"{name} RSS", backend, f"peak {peak:,.0f} MB" if peak else "not measured",
+                   len(rss.samples[name]), target=f"<= {RSS_TARGET_MB} MB serving L from Neo4j",
+                   notes={"peak_mb": peak, "final_mb": rss.final_mb(name)})

@@ -25,20 +25,37 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from catalog.domain import DEFAULT_CLASSIFICATIONS
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from catalog.domain import (
+    DEFAULT_CLASSIFICATIONS,
+    AccessMethod,
+    AgreementStatus,
+    LawfulBasis,
+    LegalBasis,
+    PersonalData,
+    SharingAgreement,
+)
 from catalog.store.base import GraphStore, Props
-from catalog.store.records import timestamp
+from catalog.store.records import timestamp, to_props
 from catalog.store.schema import ENDPOINTS, Label, Rel
 
 PIPELINE = 25
+START = datetime(2026, 1, 1, tzinfo=UTC)
+UNTIL = datetime(2036, 1, 1, tzinfo=UTC)  # far enough that a benchmark run never sees them lapse
+PURPOSES = [["RESEARCH", "STATISTICS"], ["RESEARCH"], ["OPERATIONS"]]
+LEGAL_BASIS = LegalBasis(article6=LawfulBasis.PUBLIC_TASK, statute="Statistics and Registration Act").model_dump_json()
+STATUSES = (AgreementStatus.ACTIVE, AgreementStatus.EXPIRED, AgreementStatus.REVOKED)
 CROSS_LINK = 0.03
 CHAIN_DEPTH = 40
-BATCH = 5000
+BATCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,14 @@ class Landscape:
     def lineage_edges(self) -> int:
         return len(self.edges[Rel.USED]) + len(self.edges[Rel.GENERATED_BY])
 
+    @property
+    def node_count(self) -> int:
+        return sum(len(nodes) for nodes in self.nodes.values())
+
+    @property
+    def edge_count(self) -> int:
+        return sum(len(pairs) for pairs in self.edges.values())
+
     def summary(self) -> str:
         counts = ", ".join(f"{len(self.nodes[label]):,} {label.value}" for label in Label if self.nodes[label])
         return f"{counts}; {self.lineage_edges:,} lineage edges"
@@ -80,7 +105,7 @@ class Landscape:
 class _Builder:
     def __init__(self, size: Size, seed: int) -> None:
         self.size, self.rng, self.land = size, random.Random(seed), Landscape()
-        self.now = timestamp(datetime(2026, 1, 1, tzinfo=UTC))
+        self.now = timestamp(START)
         self.inputs: dict[str, list[str]] = {}  # dataset -> inputs of the process that generated it
 
     def build(self) -> Landscape:
@@ -126,9 +151,14 @@ class _Builder:
                 "version": 1,
                 "placeholder": False,
                 "tags": [f"pipeline-{i // PIPELINE}"],
+                "permitted_purposes": self.rng.choices(PURPOSES, [60, 25, 15])[0],
+                "identifiability": "NOT_APPLICABLE" if personal == "NONE" else self.rng.choice(["DEIDENTIFIED",
+                                                                                                  "PSEUDONYMISED"]),
                 "created_at": self.now,
                 "updated_at": self.now,
             }
+            if self.rng.random() < 0.9:  # a tenth hold data with no lawful basis recorded
+                self.land.nodes[Label.DATASET][id]["legal_basis_json"] = LEGAL_BASIS
             self.land.edges[Rel.OWNED_BY].append((id, f"agency-{agency:03d}"))
             persons_per_agency = max(1, self.size.persons // self.size.agencies)
             steward = agency + self.size.agencies * self.rng.randrange(persons_per_agency)
@@ -203,16 +233,22 @@ class _Builder:
             provider = str(datasets[covered[0]]["owner_agency_id"])
             recipient = f"agency-{self.rng.randrange(self.size.agencies):03d}"
             id = f"agr-{n:05d}"
-            self.land.nodes[Label.AGREEMENT][id] = {
-                "provider_agency_id": provider,
-                "recipient_agency_id": recipient,
-                "dataset_ids": covered,
-                "purpose": "RESEARCH",
-                "access_method": "SECURE_ENCLAVE",
-                "status": self.rng.choices(["ACTIVE", "EXPIRED", "REVOKED"], [85, 10, 5])[0],
-                "valid_from": self.now,
-                "valid_until": "2027-01-01T00:00:00.000000Z",
-            }
+            agreement = SharingAgreement(
+                id=id,
+                provider_agency_id=provider,
+                recipient_agency_id=recipient,
+                dataset_ids=covered,
+                purpose="RESEARCH",
+                legal_basis=LegalBasis(article6=LawfulBasis.PUBLIC_TASK, statute="Statistics and Registration Act"),
+                access_method=AccessMethod.SECURE_ENCLAVE,
+                max_classification=self.rng.choice(["OFFICIAL", "OFFICIAL_SENSITIVE", "PROTECTED"]),
+                max_personal_data=self.rng.choice([PersonalData.NONE, PersonalData.PERSONAL]),
+                valid_from=START,
+                valid_until=UNTIL,
+                status=self.rng.choices(list(STATUSES), [85, 10, 5])[0],
+                created_at=START,
+            )
+            self.land.nodes[Label.AGREEMENT][id] = {k: v for k, v in to_props(agreement).items() if v is not None}
             self.land.edges[Rel.PROVIDER].append((id, provider))
             self.land.edges[Rel.RECIPIENT].append((id, recipient))
             self.land.edges[Rel.COVERS] += [(id, d) for d in covered]
@@ -231,17 +267,36 @@ def _batches(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
-def load(store: GraphStore, land: Landscape) -> None:
-    """Write the landscape into an empty store whose schema is initialized, in batches."""
-    if store.backend == "sqlite":
-        _load_sqlite(store, land)
-    elif store.backend == "neo4j":
-        _load_neo4j(store, land)
-    else:
+Advance = Callable[[int], None]
+
+
+@contextmanager
+def _progress(land: Landscape, backend: str, console: Console | None) -> Iterator[Advance]:
+    """A bar of nodes and edges written on `console` (stderr by default), or a no-op when `console` is None."""
+    if console is None:
+        yield lambda written: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task(f"loading into {backend}: nodes + edges", total=land.node_count + land.edge_count)
+        yield lambda written: bar.advance(task, written)
+
+
+def load(store: GraphStore, land: Landscape, *, progress: bool = True, console: Console | None = None) -> None:
+    """Write the landscape into an empty store whose schema is initialized, in batches.
+
+    Args:
+        progress: show a progress bar of nodes and edges written (on stderr unless `console` says otherwise).
+        console: where the bar goes.
+    """
+    loaders = {"sqlite": _load_sqlite, "neo4j": _load_neo4j}
+    if store.backend not in loaders:
         raise ValueError(f"no bulk loader for the {store.backend} backend")
+    with _progress(land, store.backend, (console or Console(stderr=True)) if progress else None) as advance:
+        loaders[store.backend](store, land, advance)
 
 
-def _load_sqlite(store: GraphStore, land: Landscape) -> None:
+def _load_sqlite(store: GraphStore, land: Landscape, advance: Advance) -> None:
     from catalog.store.sqlite import SqliteStore, _dump
 
     assert isinstance(store, SqliteStore)
@@ -250,7 +305,9 @@ def _load_sqlite(store: GraphStore, land: Landscape) -> None:
     try:
         for label, nodes in land.nodes.items():
             rows = [(label.value, id, _dump(props)) for id, props in nodes.items()]
-            conn.executemany("INSERT INTO nodes (label, id, props) VALUES (?, ?, ?)", rows)
+            for batch in _batches(rows):
+                conn.executemany("INSERT INTO nodes (label, id, props) VALUES (?, ?, ?)", batch)
+                advance(len(batch))
         titles = [
             ("Dataset", id, f"{p['title']}\n{p['description']}\n{' '.join(p['tags'])}")
             for id, p in land.nodes[Label.DATASET].items()
@@ -259,11 +316,13 @@ def _load_sqlite(store: GraphStore, land: Landscape) -> None:
         for rel, pairs in land.edges.items():
             source_label, target_label = ENDPOINTS[rel]
             rows_e = [(rel.value, source_label.value, s, target_label.value, t) for s, t in pairs]
-            conn.executemany(
-                "INSERT OR IGNORE INTO edges (rel, source_label, source, target_label, target, props) "
-                "VALUES (?, ?, ?, ?, ?, '{}')",
-                rows_e,
-            )
+            for batch in _batches(rows_e):
+                conn.executemany(
+                    "INSERT OR IGNORE INTO edges (rel, source_label, source, target_label, target, props) "
+                    "VALUES (?, ?, ?, ?, ?, '{}')",
+                    batch,
+                )
+                advance(len(batch))
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -271,7 +330,7 @@ def _load_sqlite(store: GraphStore, land: Landscape) -> None:
     conn.execute("ANALYZE")
 
 
-def _load_neo4j(store: GraphStore, land: Landscape) -> None:
+def _load_neo4j(store: GraphStore, land: Landscape, advance: Advance) -> None:
     from catalog.store.neo4j import Neo4jStore, _storable
 
     assert isinstance(store, Neo4jStore)
@@ -284,14 +343,16 @@ def _load_neo4j(store: GraphStore, land: Landscape) -> None:
                     f"UNWIND $rows AS row CREATE (n:{Label(label).value} {{id: row.id}}) SET n += row.props",
                     rows=list(batch),
                 ).consume()
+                advance(len(batch))
         for rel, pairs in land.edges.items():
             source_label, target_label = ENDPOINTS[rel]
             query = (
                 f"UNWIND $rows AS row MATCH (a:{source_label.value} {{id: row[0]}}) "
-                f"MATCH (b:{target_label.value} {{id: row[1]}}) MERGE (a)-[:{Rel(rel).value}]->(b)"
-            )
+                f"MATCH (b:{target_label.value} {{id: row[1]}}) CREATE (a)-[:{Rel(rel).value}]->(b)"
+            )  # CREATE, not MERGE: the store is empty and the generated pairs are distinct
             for batch in _batches(pairs):
                 session.run(query, rows=[list(pair) for pair in batch]).consume()
+                advance(len(batch))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import platform
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -17,24 +18,29 @@ from rich.table import Table
 
 @dataclass
 class Figure:
-    """Latency percentiles (milliseconds) and throughput for one benchmark, with its baseline's, if any."""
+    """Latency percentiles (milliseconds) and throughput for one benchmark, with its baseline's, if any.
+
+    A figure that is not a latency distribution (memory, say) has no percentiles: its `summary` is what the table
+    shows instead, and its values are in `notes`.
+    """
 
     name: str
     backend: str
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    per_s: float
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    per_s: float | None
     samples: int
     baseline: str | None = None
     baseline_p50_ms: float | None = None
     target: str | None = None
     notes: dict[str, Any] = field(default_factory=dict)
+    summary: str | None = None
 
     @property
     def ratio(self) -> float | None:
         """Ours over the baseline at p50 (below 1 means faster than the baseline)."""
-        if not self.baseline_p50_ms:
+        if not self.baseline_p50_ms or self.p50_ms is None:
             return None
         return self.p50_ms / self.baseline_p50_ms
 
@@ -71,6 +77,73 @@ def figure(name: str, backend: str, samples: list[float], wall_s: float, **extra
     )
 
 
+def reading(name: str, backend: str, summary: str, samples: int, **extra: Any) -> Figure:
+    """A figure that is not a latency distribution: the table shows `summary`, the values go in `notes`."""
+    return Figure(name, backend, None, None, None, None, samples, summary=summary, **extra)
+
+
+def rss_mb(pid: int) -> float | None:
+    """A process's resident set size in MB (from /proc, so Linux only), or None if it is gone or unreadable."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def find_pid(*words: str) -> int | None:
+    """The first process whose command line holds every one of `words`, or None."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if all(any(word in arg for arg in args) for word in words):
+            return int(entry.name)
+    return None
+
+
+class RssSampler:
+    """Samples processes' resident set sizes every `interval` seconds in a background thread while entered."""
+
+    def __init__(self, pids: dict[str, int], interval: float = 0.2) -> None:
+        self.pids, self.interval = pids, interval
+        self.samples: dict[str, list[float]] = {name: [] for name in pids}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def _sample(self) -> None:
+        for name, pid in self.pids.items():
+            mb = rss_mb(pid)
+            if mb is not None:
+                self.samples[name].append(mb)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> RssSampler:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def peak_mb(self, name: str) -> float | None:
+        return max(self.samples[name], default=None)
+
+    def final_mb(self, name: str) -> float | None:
+        return self.samples[name][-1] if self.samples[name] else None
+
+
 def machine() -> dict[str, Any]:
     import os
 
@@ -83,14 +156,24 @@ def print_table(figures: list[Figure], title: str) -> None:
                    "ours/base", "target"):
         table.add_column(column, justify="right" if "ms" in column or column in ("per s", "ours/base") else "left")
     for f in figures:
-        table.add_row(f.name, f.backend, f"{f.p50_ms:.3f}", f"{f.p95_ms:.3f}", f"{f.p99_ms:.3f}", f"{f.per_s:,.0f}",
-                      f.baseline or "", f"{f.baseline_p50_ms:.3f}" if f.baseline_p50_ms else "",
-                      f"{f.ratio:.2f}" if f.ratio is not None else "", f.target or "")
+        if f.summary is not None:
+            measured = [f.summary, "", "", ""]
+        else:
+            measured = [_number(f.p50_ms, ".3f"), _number(f.p95_ms, ".3f"), _number(f.p99_ms, ".3f"),
+                        _number(f.per_s, ",.0f")]
+        table.add_row(f.name, f.backend, *measured, f.baseline or "", _number(f.baseline_p50_ms, ".3f"),
+                      _number(f.ratio, ".2f"), f.target or "")
     Console(width=max(Console().width, 160)).print(table)
 
 
-def write_json(figures: list[Figure], path: Path, profile: str) -> None:
+def _number(value: float | None, spec: str) -> str:
+    return "" if value is None else format(value, spec)
+
+
+def write_json(figures: list[Figure], path: Path, profile: str, config: dict[str, Any] | None = None) -> None:
+    """Write the figures with the machine they ran on and `config`: how the servers measured were set up."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"profile": profile, "machine": machine(), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    payload = {"profile": profile, "machine": machine(), "config": config or {},
+               "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "figures": [{**asdict(f), "ratio": f.ratio} for f in figures]}
     path.write_text(json.dumps(payload, indent=2))

@@ -1,109 +1,123 @@
 """`catalog bench`: every benchmark on both backends, on a generated landscape, beside same-run baselines.
 
-Per backend, on one store: bulk load of the landscape; `dataset(id)` and an analyst's `datasets(first: 50)`
-over HTTP (against a bare Starlette endpoint); `impact` through GraphQL at depths 3 and 10 (against the bare
-store query); checkAccess end to end (against the same graph reads alone). Once: policy evaluation at 10, 100
-and 1,000 rules (against bare pycasbin). Prints one table and writes the figures as JSON.
+Per backend, on one store holding the landscape:
+- the bulk load itself;
+- over HTTP, against `catalog serve` (one uvicorn worker): `dataset(id)` beside a bare Starlette endpoint on the
+  same store, an analyst's filtered `datasets(first: 50)`, and `lineage` and `impact` at depths 3 and 10 beside
+  the bare store query; the server's resident memory is sampled all the while;
+- checkAccess end to end in the service layer, beside the same graph reads alone.
+Once: policy evaluation at 10, 100 and 1,000 rules, beside bare pycasbin. Prints one table and writes JSON.
 """
 
 from __future__ import annotations
 
+import platform
+import random
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rich.console import Console
 
 from bench import check_access, http_api, lineage_impact, policy_eval
-from bench.landscape import generate, load
-from bench.measure import Figure, figure, print_table, write_json
+from bench.backends import BACKENDS, loaded, neo4j_java_opts, store_url
+from bench.http_api import HttpLoad
+from bench.landscape import Landscape, generate
+from bench.load import wrk_available
+from bench.measure import Figure, RssSampler, print_table, reading, write_json
 from catalog.api.auth import issue_token
 from catalog.config import load_settings
 from catalog.domain import Person, Role
 from catalog.principal import Principal
-from catalog.services import DatasetFilter, Services
+from catalog.services import Services
 from catalog.store.base import GraphStore
-from catalog.store.neo4j import Neo4jStore
 from catalog.store.schema import Label
-from catalog.store.sqlite import SqliteStore
 
 
 @dataclass(frozen=True)
 class Profile:
     size: str
-    http_requests: int
-    impact_iterations: int
+    http: HttpLoad  # each HTTP figure: how long wrk drives it (or how many requests httpx sends)
+    traversal_s: float  # each GraphQL lineage/impact figure, one connection
+    bare_iterations: int  # each bare traversal query
     access_iterations: int
     policy_iterations: int
 
 
 PROFILES = {
-    "S": Profile("S", http_requests=1000, impact_iterations=50, access_iterations=200, policy_iterations=1000),
-    "M": Profile("M", http_requests=3000, impact_iterations=100, access_iterations=500, policy_iterations=2000),
-    "L": Profile("L", http_requests=5000, impact_iterations=100, access_iterations=500, policy_iterations=2000),
+    "S": Profile("S", HttpLoad(duration_s=2, requests=1000), traversal_s=2, bare_iterations=50,
+                 access_iterations=200, policy_iterations=1000),
+    "M": Profile("M", HttpLoad(duration_s=5, requests=3000), traversal_s=5, bare_iterations=100,
+                 access_iterations=500, policy_iterations=2000),
+    "L": Profile("L", HttpLoad(duration_s=10, requests=5000), traversal_s=10, bare_iterations=100,
+                 access_iterations=500, policy_iterations=2000),
 }
+ANALYST_AGENCY = "agency-001"
 
 
-def store_url(store: GraphStore) -> str:
-    if isinstance(store, SqliteStore):
-        return f"sqlite:///{Path(store.path).resolve()}"
-    assert isinstance(store, Neo4jStore)
-    return store.uri
+def analyst() -> Person:
+    return Person(id="bench.analyst", name="Bench Analyst", agency_id=ANALYST_AGENCY, roles=[Role.ANALYST])
 
 
-def analyst_of(land_agency: str) -> Person:
-    return Person(id="bench.analyst", name="Bench Analyst", agency_id=land_agency, roles=[Role.ANALYST])
+def visible_sample(services: Services, land: Landscape, count: int = 500) -> list[str]:
+    """Datasets from all over the landscape that the analyst may see (the ones `dataset(id)` asks for)."""
+    person = analyst()
+    principal = Principal(person.id, person.agency_id, frozenset(person.roles))
+    ids = random.Random(11).sample(sorted(land.nodes[Label.DATASET]), min(count, len(land.nodes[Label.DATASET])))
+    return sorted(services.reads.datasets_by_ids(principal, ids))
 
 
-def run_backend(backend: str, profile: Profile, console: Console) -> list[Figure]:
-    land = generate(profile.size)
-    figures: list[Figure] = []
-    with tempfile.TemporaryDirectory() as tmp, lineage_impact.open_backend(backend, Path(tmp)) as store:
+def bulk_load(backend: str, land: Landscape, seconds: float) -> Figure:
+    written = land.node_count + land.edge_count
+    return reading("bulk load", backend, f"{seconds:.1f} s, {written / seconds:,.0f} rows/s", 1,
+                   target="L <= 60 s on Neo4j",
+                   notes={"seconds": round(seconds, 2), "nodes": land.node_count, "edges": land.edge_count})
+
+
+def over_http(store: GraphStore, land: Landscape, profile: Profile, workdir: Path, console: Console) -> list[Figure]:
+    """Everything measured against running servers: the bare endpoint first, then `catalog serve`."""
+    url, backend = store_url(store), store.backend
+    settings = load_settings(store=url, policy_reload_interval_s=0)
+    visible = visible_sample(Services(store, settings), land)
+    token = issue_token(analyst(), settings.auth, 3600)
+    filters = http_api.list_filters(ANALYST_AGENCY, f"agency-{len(land.nodes[Label.AGENCY]) // 2:03d}")
+    console.print(f"[bold]{backend}[/]: HTTP, {len(visible)} datasets the analyst may see")
+    with http_api.serve_bare(url, workdir) as bare:
+        base = http_api.bare_dataset(bare.url, backend, visible, profile.http)
+    with http_api.serve_catalog(url, workdir) as served, RssSampler({"catalog serve": served.pid}) as rss:
+        figures = [base, http_api.dataset_by_id(served.url, backend, visible, token, profile.http, base),
+                   http_api.analyst_list(served.url, backend, filters, token, profile.http)]
+        console.print(f"[bold]{backend}[/]: lineage and impact")
+        traversal_load = HttpLoad(duration_s=profile.traversal_s, requests=profile.bare_iterations, connections=1)
+        figures += lineage_impact.measure_traversals(store, served.url, land, profile.bare_iterations, traversal_load)
+    return [*figures, http_api.server_rss(backend, rss)]
+
+
+def run_backend(backend: str, profile: Profile, land: Landscape, console: Console) -> list[Figure]:
+    with tempfile.TemporaryDirectory() as tmp:
         console.print(f"[bold]{backend}[/]: loading {land.summary()}")
-        started = time.perf_counter()
-        load(store, land)
-        load_s = time.perf_counter() - started
-        nodes = sum(len(n) for n in land.nodes.values())
-        figures.append(
-            figure(
-                "bulk load",
-                backend,
-                [load_s],
-                load_s,
-                target="L <= 60 s on Neo4j",
-                notes={"nodes": nodes, "edges": land.lineage_edges, "nodes_per_s": round(nodes / load_s)},
-            )
-        )
-        settings = load_settings(store=store_url(store), policy_reload_interval_s=0)
-        services = Services(store, settings)
-        agency = sorted(land.nodes[Label.AGENCY])[0]
-        analyst = analyst_of(agency)
-        principal = Principal(analyst.id, analyst.agency_id, frozenset(analyst.roles))
-        visible = [d.id for d in services.reads.datasets(principal, DatasetFilter(), first=100).items]
-        console.print(f"[bold]{backend}[/]: HTTP ({len(visible)} datasets visible to the analyst)")
-        figures += http_api.run(
-            store_url(store),
-            backend,
-            visible,
-            issue_token(analyst, settings.auth),
-            Path(tmp),
-            requests=profile.http_requests,
-        )
-        console.print(f"[bold]{backend}[/]: impact")
-        for depth in (3, 10):
-            figures += lineage_impact.measure_on(store, land, profile.size, profile.impact_iterations, depth=depth)
-        console.print(f"[bold]{backend}[/]: checkAccess")
-        figures.append(check_access.measure(store, backend, profile.access_iterations))
+        with loaded(backend, land, profile.size, Path(tmp)) as (store, seconds):
+            figures = [bulk_load(backend, land, seconds), *over_http(store, land, profile, Path(tmp), console)]
+            console.print(f"[bold]{backend}[/]: checkAccess")
+            figures.append(check_access.measure(store, land, profile.access_iterations))
     return figures
 
 
-def run(size: str = "S", backends: tuple[str, ...] = ("sqlite", "neo4j"), out: Path | None = None) -> list[Figure]:
+def run(size: str = "S", backends: tuple[str, ...] = BACKENDS, out: Path | None = None) -> list[Figure]:
     profile = PROFILES[size]
     console = Console(stderr=True)
+    started = time.perf_counter()
+    land = generate(size)
+    console.print(f"landscape {size} generated in {time.perf_counter() - started:.1f} s")
     figures = policy_eval.run(iterations=profile.policy_iterations)
     for backend in backends:
-        figures += run_backend(backend, profile, console)
+        figures += run_backend(backend, profile, land, console)
     print_table(figures, f"Benchmarks, profile {size}")
-    write_json(figures, out or Path("bench/results") / f"{size}.json", size)
+    config = {"profile": asdict(profile), "landscape": land.summary(), "python": platform.python_version(),
+              "load_generator": "wrk" if wrk_available() else "httpx (wrk not on PATH)",
+              "neo4j_java_opts": neo4j_java_opts(size) if "neo4j" in backends else None,
+              "uvicorn_workers": 1, "seconds": round(time.perf_counter() - started, 1)}
+    write_json(figures, out or Path("bench/results") / f"{size}.json", size, config)
+    console.print(f"done in {config['seconds']} s; figures in {out or Path('bench/results') / f'{size}.json'}")
     return figures

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,23 @@ from catalog.store.base import GraphStore
 
 ON_CI = os.environ.get("CI") == "true"
 REPO = Path(__file__).resolve().parent.parent
+
+
+APT_TIMEOUT_S = 900
+
+
+def can_apt_install() -> bool:
+    """True on a fresh CI machine, where the suite runs as root and may install Debian packages it needs."""
+    return ON_CI and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get") is not None
+
+
+def apt_install(package: str) -> None:
+    """Install one Debian package (only where `can_apt_install`); a failure fails the test with apt's words."""
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", package]):
+        result = subprocess.run(command, capture_output=True, text=True, timeout=APT_TIMEOUT_S, env=env, check=False)
+        if result.returncode != 0:
+            pytest.fail(f"{' '.join(command)} failed ({result.returncode}): {result.stderr[-2000:]}")
 
 
 def skip_or_fail(reason: str) -> None:

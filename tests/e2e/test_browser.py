@@ -6,17 +6,14 @@ chromium driven by Playwright; Playwright's own browser download is never used.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ON_CI
+from tests.conftest import apt_install, can_apt_install
 from tests.e2e.conftest import REPO, CatalogServer, StartServer
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,24 +28,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
-APT_TIMEOUT_S = 900
-
-
-def _install_chromium() -> None:
-    """On a fresh CI machine (root, CI=true) the browser is installed from Debian's packages."""
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        result = subprocess.run(command, capture_output=True, text=True, timeout=APT_TIMEOUT_S, env=env, check=False)
-        if result.returncode != 0:
-            pytest.fail(f"{' '.join(command)} failed ({result.returncode}): {result.stderr[-2000:]}")
-
-
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """One headless Chromium for the session."""
     if not CHROMIUM.exists():
-        if ON_CI and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-            _install_chromium()
+        if can_apt_install():
+            apt_install("chromium")  # a fresh CI machine has no browser yet
         else:
             pytest.skip("browser tests need Debian's chromium at /usr/bin/chromium: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
