@@ -30,8 +30,8 @@ from catalog.services.context import ServiceContext
 from catalog.services.propagation import own_effective, propagate
 from catalog.services.reads import Reads
 from catalog.services.registration import dataset_props, field_id
-from catalog.store.base import GraphTx, Props
-from catalog.store.query import TRUE, IdIn, LineageGraph, all_of
+from catalog.store.base import GraphTx, Impact, Props
+from catalog.store.query import TRUE, IdIn, LineageGraph, Predicate, all_of
 from catalog.store.records import from_props, to_props
 from catalog.store.schema import Label, Rel
 
@@ -390,14 +390,13 @@ class Lineage:
         visibility = self.ctx.gate.visible_datasets(principal)
 
         def read(tx: GraphTx) -> tuple[LineageGraph, dict[str, Props], dict[str, Props]]:
+            self._require_visible_root(tx, dataset_id, visibility)
             graph = tx.lineage(dataset_id, direction, depth)  # NotFound when the root is missing
             ids = tuple(graph.datasets)
             seen = tx.find_nodes(Label.DATASET, all_of(IdIn(ids), visibility), first=len(ids))
             return graph, dict(seen.items), tx.get_nodes(Label.PROCESS, list(graph.processes))
 
         graph, seen, processes = self.ctx.store.read(read)
-        if dataset_id not in seen:
-            raise NotFound("Dataset", dataset_id)  # a root the principal may not see is as good as missing
         visible = {id: from_props(Dataset, props) for id, props in seen.items()}
         alias = {id: self.redact(id) for id in graph.datasets if id not in visible}
 
@@ -426,6 +425,16 @@ class Lineage:
         if include_fields:
             self._add_fields(view, graph.datasets, alias)
         return view
+
+    @staticmethod
+    def _require_visible_root(tx: GraphTx, dataset_id: str, visibility: Predicate) -> None:
+        """NotFound unless the principal may see the root. Checked before any walk, alone, so a hidden root
+        answers as fast as a missing one: neither the answer nor its timing tells that it exists."""
+        if (
+            visibility != TRUE
+            and not tx.find_nodes(Label.DATASET, all_of(IdIn((dataset_id,)), visibility), first=1).items
+        ):
+            raise NotFound("Dataset", dataset_id)
 
     def _add_fields(self, view: LineageView, datasets: dict[str, int], alias: dict[str, str]) -> None:
         """Field nodes of the reached datasets, their HAS_FIELD edges and the DERIVED_FROM edges among them."""
@@ -462,11 +471,14 @@ class Lineage:
         """Every dataset downstream of `dataset_id`, the agreements covering it or any of them, and the agencies
         that received data derived from it. What the principal may not see comes back redacted."""
         self._check_depth(depth)
-        found = self.ctx.store.read(lambda tx: tx.impact(dataset_id, depth))
-        # One visibility query covers the root too: an invisible root is NotFound, as a missing one is.
+        visibility = self.ctx.gate.visible_datasets(principal)
+
+        def walk(tx: GraphTx) -> Impact:
+            self._require_visible_root(tx, dataset_id, visibility)
+            return tx.impact(dataset_id, depth)  # NotFound when the root is missing
+
+        found = self.ctx.store.read(walk)
         visible = self.visible(principal, list(found.datasets))
-        if dataset_id not in visible:
-            raise NotFound("Dataset", dataset_id)
         readable_ids = self._readable_agreements(principal, list(found.agreements))
 
         def shown(id: str) -> str:

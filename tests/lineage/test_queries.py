@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from catalog.domain import Identifiability, utcnow
+from catalog.errors import NotFound
 from catalog.principal import SYSTEM
 from catalog.services import Services
 from catalog.store.query import TRUE
 from catalog.store.schema import Label, Rel
-from tests.lineage.conftest import dataset, derive
+from tests.lineage.conftest import acting, dataset, derive
 
 Gql = Callable[..., dict[str, Any]]
 NOTE = "Identifiers removed and checked."
@@ -234,3 +235,27 @@ def test_attest_process_through_graphql(services: Services, gql: Gql) -> None:
     assert body["data"]["attestProcess"] == {"attestedIdentifiability": "DEIDENTIFIED", "attestedBy": "owner.health"}
     page = services.store.read(lambda tx: tx.find_nodes(Label.DATASET, TRUE, first=10))
     assert dict(page.items)["extract"]["effective_classification"] == "OFFICIAL"
+
+
+@pytest.mark.parametrize("walk", ["view", "impact"])
+def test_a_hidden_root_is_refused_before_any_walk_as_a_missing_one_is(landscape: Services, walk: str) -> None:
+    """NOT_FOUND for a dataset the viewer may not see, after the same work as for one that does not exist, so
+    neither the answer nor its cost tells that it exists."""
+    analyst = acting(landscape, "analyst.uni")
+    run = {
+        "view": lambda id: landscape.lineage.view(analyst, id, "BOTH", 5),
+        "impact": lambda id: landscape.lineage.impact(analyst, id, 5),
+    }[walk]
+    trips = {}
+    for id in ("raw", "ghost"):  # hidden (PROTECTED), missing
+        before = landscape.store.round_trips
+        with pytest.raises(NotFound) as err:
+            run(id)
+        trips[id] = landscape.store.round_trips - before
+        assert err.value.id == id
+    before = landscape.store.round_trips
+    run("tables")  # visible (PUBLIC)
+    trips["tables"] = landscape.store.round_trips - before
+
+    assert trips["raw"] == trips["ghost"] == 1
+    assert trips["tables"] > 1
