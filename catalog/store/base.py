@@ -162,7 +162,8 @@ class GraphTx(ABC):
     @abstractmethod
     def impact(self, start: str, depth: int) -> Impact:
         """Every dataset downstream of dataset `start` within `depth` dataset hops, and every sharing agreement
-        covering any of them (the start included) with its recipient, in one query.
+        covering any of them (the start included) with its recipient: in one query on a network store; an
+        in-process store may walk level by level, one query per level.
 
         Depths are the shortest. Cycles terminate. A negative depth counts as 0. Raises NotFound if `start` is
         missing.

@@ -393,24 +393,34 @@ class SqliteTx(GraphTx):
             self._walk(start, way, depth, graph)
         return graph
 
+    def _reach(self, start: str, upstream: bool, depth: int) -> dict[str, int]:
+        """Every dataset within `depth` dataset hops of `start`, at its shortest depth: breadth first, one query
+        per level, each expanding the whole frontier through the edge indexes.
+
+        Not a recursive CTE: on a large graph SQLite builds a Bloom filter over the edges at every recursive
+        step (a scan of the whole table each time), so a hub's ten levels took ~80 ms against ~4 ms here.
+        """
+        first_rel, second_rel = ("GENERATED_BY", "USED") if upstream else ("USED", "GENERATED_BY")
+        near, far = ("source", "target") if upstream else ("target", "source")
+        step = (
+            f"SELECT DISTINCT b.{far} FROM edges a JOIN edges b ON b.rel = ? AND b.{near} = a.{far} "
+            f"WHERE a.rel = ? AND a.{near} IN (SELECT value FROM json_each(?))"
+        )
+        reached, frontier = {start: 0}, [start]
+        for level in range(1, depth + 1):
+            if not frontier:
+                break
+            rows = self._q(step, (second_rel, first_rel, json.dumps(frontier)))
+            frontier = [ds for (ds,) in rows if ds not in reached]  # seen before means a shorter depth, or a cycle
+            reached.update((ds, level) for ds in frontier)
+        return reached
+
     def _walk(self, start: str, direction: str, depth: int, graph: LineageGraph) -> None:
         # Upstream: dataset -GENERATED_BY-> process -USED-> dataset. Downstream walks the same edges backwards.
         upstream = direction == "UPSTREAM"
         first_rel, second_rel = ("GENERATED_BY", "USED") if upstream else ("USED", "GENERATED_BY")
         near, far = ("source", "target") if upstream else ("target", "source")
-        # UNION (not UNION ALL) drops repeated (dataset, depth) rows, and the depth bound ends any cycle.
-        reached = self._q(
-            f"""WITH RECURSIVE walk(ds, depth) AS (
-                  SELECT ?, 0
-                  UNION
-                  SELECT b.{far}, w.depth + 1 FROM walk w
-                  JOIN edges a ON a.rel = ? AND a.{near} = w.ds
-                  JOIN edges b ON b.rel = ? AND b.{near} = a.{far}
-                  WHERE w.depth < ?)
-                SELECT ds, min(depth) FROM walk GROUP BY ds""",
-            (start, first_rel, second_rel, depth),
-        ).fetchall()
-        depths = dict(reached)
+        depths = self._reach(start, upstream, depth)
         for ds, level in depths.items():
             graph.datasets[ds] = min(level, graph.datasets.get(ds, level))
         expand = [ds for ds, level in depths.items() if level < depth]
@@ -432,26 +442,18 @@ class SqliteTx(GraphTx):
         if not self._exists(Label.DATASET, start):
             raise NotFound(Label.DATASET.value, start)
         # Walk downstream (dataset <-USED- process <-GENERATED_BY- dataset) keeping each dataset's shortest depth,
-        # then join the agreements covering each reached dataset and their recipients: one statement.
+        # then join the agreements covering each reached dataset and their recipients in one statement.
+        reached = self._reach(start, False, max(depth, 0))
         rows = self._q(
-            """WITH RECURSIVE walk(ds, depth) AS (
-                  SELECT ?, 0
-                  UNION
-                  SELECT b.source, w.depth + 1 FROM walk w
-                  JOIN edges a ON a.rel = 'USED' AND a.target = w.ds
-                  JOIN edges b ON b.rel = 'GENERATED_BY' AND b.target = a.source
-                  WHERE w.depth < ?),
-                reached(ds, depth) AS (SELECT ds, min(depth) FROM walk GROUP BY ds)
-                SELECT r.ds, r.depth, c.source, json_extract(n.props, '$.status'), rc.target
-                FROM reached r
-                LEFT JOIN edges c ON c.rel = 'COVERS' AND c.target = r.ds
-                LEFT JOIN nodes n ON n.label = 'SharingAgreement' AND n.id = c.source
-                LEFT JOIN edges rc ON rc.rel = 'RECIPIENT' AND rc.source = c.source""",
-            (start, max(depth, 0)),
+            """SELECT r.value, c.source, json_extract(n.props, '$.status'), rc.target
+               FROM json_each(?) r
+               LEFT JOIN edges c ON c.rel = 'COVERS' AND c.target = r.value
+               LEFT JOIN nodes n ON n.label = 'SharingAgreement' AND n.id = c.source
+               LEFT JOIN edges rc ON rc.rel = 'RECIPIENT' AND rc.source = c.source""",
+            (json.dumps(list(reached)),),
         )
-        found = Impact()
-        for dataset, level, agreement, status, recipient in rows:
-            found.datasets[dataset] = level
+        found = Impact(datasets=reached)
+        for dataset, agreement, status, recipient in rows:
             if agreement is not None:
                 entry = found.agreements.setdefault(agreement, ImpactAgreement(agreement, str(status or ""), recipient))
                 entry.dataset_ids.append(dataset)
