@@ -175,15 +175,29 @@ class _Builder:
         self.inputs[output] = sorted(set(inputs))
 
     def _hubs(self, ids: list[str]) -> None:
-        """Hubs sit early; their children are the last datasets of later pipelines (few descendants each)."""
+        """Hubs sit early and feed `hub_children` later datasets each: the last datasets of later pipelines
+        first (few descendants each), then other non-source datasets when the ends run short. A child another
+        hub already feeds takes this hub as one more input."""
         spacing = max(1, len(ids) // (self.size.hubs + 1))
         for h in range(self.size.hubs):
             hub = ids[h * spacing]
             self.land.hubs.append(hub)
-            ends = [i for i in range(h * spacing + PIPELINE, len(ids)) if i % PIPELINE == PIPELINE - 1]
-            for index in self.rng.sample(ends, min(self.size.hub_children, len(ends))):
-                if ids[index] not in self.inputs:
+            later = range(h * spacing + PIPELINE, len(ids))
+            ends = [i for i in later if i % PIPELINE == PIPELINE - 1]
+            others = [i for i in later if 2 <= i % PIPELINE < PIPELINE - 1]
+            chosen = self.rng.sample(ends, min(self.size.hub_children, len(ends)))
+            shortfall = self.size.hub_children - len(chosen)
+            chosen += self.rng.sample(others, min(max(0, shortfall), len(others)))
+            for index in chosen:
+                if ids[index] in self.inputs:
+                    self._add_input(ids[index], hub)
+                else:
                     self._derive(ids[index], [hub, ids[index - 1]], kind="LINK")
+
+    def _add_input(self, output: str, source: str) -> None:
+        if source not in self.inputs[output]:
+            self.land.edges[Rel.USED].append((f"proc-{output}", source))
+            self.inputs[output] = sorted([*self.inputs[output], source])
 
     def _chains(self, ids: list[str]) -> None:
         """Chains of CHAIN_DEPTH single-input steps, taken one dataset per pipeline through later pipelines."""
@@ -193,6 +207,8 @@ class _Builder:
             self.land.chain_heads.append(previous)
             for step in range(1, CHAIN_DEPTH + 1):
                 index = start + step * PIPELINE + 1 + c % (PIPELINE - 2)
+                while index < len(ids) and ids[index] in self.inputs and index % PIPELINE < PIPELINE - 1:
+                    index += 1  # a hub already feeds that one: take the next in the same pipeline
                 if index >= len(ids) or ids[index] in self.inputs:
                     break
                 self._derive(ids[index], [previous])

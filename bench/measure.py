@@ -150,20 +150,32 @@ def machine() -> dict[str, Any]:
     return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
 
 
+COLUMNS = ("benchmark", "backend", "p50 ms", "p95 ms", "p99 ms", "per s", "baseline", "base p50 ms", "ours/base",
+           "target")
+
+
+def cells(f: Figure, spec: str = ".3f") -> list[str]:
+    """One figure as table cells; a reading (memory, a load's total) shows its summary across the latency cells."""
+    if f.summary is not None:
+        measured = [f.summary, "", "", ""]
+    else:
+        measured = [_number(f.p50_ms, spec), _number(f.p95_ms, spec), _number(f.p99_ms, spec), _number(f.per_s, ",.0f")]
+    return [f.name, f.backend, *measured, f.baseline or "", _number(f.baseline_p50_ms, spec), _number(f.ratio, ".2f"),
+            f.target or ""]
+
+
 def print_table(figures: list[Figure], title: str) -> None:
     table = Table(title=title)
-    for column in ("benchmark", "backend", "p50 ms", "p95 ms", "p99 ms", "per s", "baseline", "base p50 ms",
-                   "ours/base", "target"):
+    for column in COLUMNS:
         table.add_column(column, justify="right" if "ms" in column or column in ("per s", "ours/base") else "left")
     for f in figures:
-        if f.summary is not None:
-            measured = [f.summary, "", "", ""]
-        else:
-            measured = [_number(f.p50_ms, ".3f"), _number(f.p95_ms, ".3f"), _number(f.p99_ms, ".3f"),
-                        _number(f.per_s, ",.0f")]
-        table.add_row(f.name, f.backend, *measured, f.baseline or "", _number(f.baseline_p50_ms, ".3f"),
-                      _number(f.ratio, ".2f"), f.target or "")
+        table.add_row(*cells(f))
     Console(width=max(Console().width, 160)).print(table)
+
+
+def from_json(entry: dict[str, Any]) -> Figure:
+    """A figure as `write_json` wrote it (the derived `ratio` is dropped: Figure computes it)."""
+    return Figure(**{k: v for k, v in entry.items() if k != "ratio"})
 
 
 def _number(value: float | None, spec: str) -> str:
