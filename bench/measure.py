@@ -94,20 +94,6 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def find_pid(*words: str) -> int | None:
-    """The first process whose command line holds every one of `words`, or None."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            args = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        if all(any(word in arg for arg in args) for word in words):
-            return int(entry.name)
-    return None
-
-
 class RssSampler:
     """Samples processes' resident set sizes every `interval` seconds in a background thread while entered."""
 
