@@ -33,6 +33,13 @@ def apt_install(package: str) -> None:
             pytest.fail(f"{' '.join(command)} failed ({result.returncode}): {result.stderr[-2000:]}")
 
 
+def ensure_tool(command: str, package: str) -> bool:
+    """Whether `command` is on PATH, installing Debian's `package` first on a fresh CI machine."""
+    if shutil.which(command) is None and can_apt_install():
+        apt_install(package)
+    return shutil.which(command) is not None
+
+
 def skip_or_fail(reason: str) -> None:
     """On CI a missing prerequisite is a failure; on a user's machine the test is skipped with the reason."""
     if ON_CI:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, apt_install, can_apt_install, skip_or_fail
+from tests.conftest import REPO, ensure_tool, skip_or_fail
 
 
 @pytest.mark.neo4j
@@ -21,8 +21,7 @@ def test_quick_profile_runs_on_both_backends_and_writes_json(tmp_path: Path) -> 
     problem = tooling_problem()
     if problem:
         skip_or_fail(f"the Neo4j half of the benchmark needs Java 17 and Maven: {problem}")
-    if shutil.which("wrk") is None and can_apt_install():
-        apt_install("wrk")  # the load generator the published figures use; without it the bench falls back to httpx
+    ensure_tool("wrk", "wrk")  # the load generator the published figures use; without it the bench falls back to httpx
     out = tmp_path / "S.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CATALOG_")}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -16,9 +15,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bench.load import HttpRequest, run_load
+from tests.conftest import ensure_tool, skip_or_fail
 
-NO_WRK = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
-TOOLS = ["httpx", pytest.param("wrk", marks=NO_WRK)]
+
+@pytest.fixture(params=["httpx", "wrk"])
+def tool(request: pytest.FixtureRequest) -> str:
+    """Each load generator; wrk is installed on CI, and skipped where it is missing elsewhere."""
+    if request.param == "wrk" and not ensure_tool("wrk", "wrk"):
+        skip_or_fail("wrk is not installed (apt-get install wrk)")
+    return str(request.param)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +53,6 @@ def server() -> Iterator[tuple[str, list[dict[str, object]]]]:
     thread.join(10)
 
 
-@pytest.mark.parametrize("tool", TOOLS)
 def test_a_load_cycles_its_requests_and_reports_what_it_measured(
     server: tuple[str, list[dict[str, object]]], tool: str
 ) -> None:
@@ -65,7 +69,6 @@ def test_a_load_cycles_its_requests_and_reports_what_it_measured(
     assert {"n": 1} in seen and {"n": 2, "q": "a ]] b"} in seen  # both bodies, as sent
 
 
-@pytest.mark.parametrize("tool", TOOLS)
 def test_graphql_errors_under_load_fail_the_run(server: tuple[str, list[dict[str, object]]], tool: str) -> None:
     url, _ = server
 
@@ -73,7 +76,6 @@ def test_graphql_errors_under_load_fail_the_run(server: tuple[str, list[dict[str
         run_load(url, [HttpRequest("GET", "/graphql-error")], duration_s=1, requests=20, connections=1, tool=tool)
 
 
-@pytest.mark.parametrize("tool", TOOLS)
 def test_a_missing_route_fails_the_run(server: tuple[str, list[dict[str, object]]], tool: str) -> None:
     url, _ = server
 

@@ -28,9 +28,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """One headless Chromium for this module. Not for the session: Playwright's sync API keeps an event loop
+    running on the main thread while it is open, which would break `asyncio.run` in every later test."""
     if not CHROMIUM.exists():
         if can_apt_install():
             apt_install("chromium")  # a fresh CI machine has no browser yet
