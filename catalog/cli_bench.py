@@ -25,7 +25,7 @@ def bench(
         Size,
         typer.Option(
             help="Landscape size: S (1k datasets, about 80 s for both backends), M (10k) or L (100k datasets and "
-            "300k lineage edges; needs ~6 GB of memory and about 15 minutes)."
+            "300k lineage edges; needs ~6 GB of memory and about 5 minutes on two cores)."
         ),
     ] = Size.S,
     backend: Annotated[
