@@ -374,9 +374,7 @@ class Lineage:
         visibility = self.ctx.gate.visible_datasets(principal)
         if visibility == TRUE or not ids:
             return set(ids)
-        where = all_of(IdIn(tuple(ids)), visibility)
-        page = self.ctx.store.read(lambda tx: tx.find_nodes(Label.DATASET, where, first=len(ids)))
-        return {id for id, _ in page.items}
+        return self.ctx.store.read(lambda tx: _matching(tx, Label.DATASET, ids, visibility))
 
     def view(
         self, principal: Principal, dataset_id: str, direction: Direction, depth: int, include_fields: bool = False
@@ -430,10 +428,7 @@ class Lineage:
     def _require_visible_root(tx: GraphTx, dataset_id: str, visibility: Predicate) -> None:
         """NotFound unless the principal may see the root. Checked before any walk, alone, so a hidden root
         answers as fast as a missing one: neither the answer nor its timing tells that it exists."""
-        if (
-            visibility != TRUE
-            and not tx.find_nodes(Label.DATASET, all_of(IdIn((dataset_id,)), visibility), first=1).items
-        ):
+        if not _matching(tx, Label.DATASET, [dataset_id], visibility):
             raise NotFound("Dataset", dataset_id)
 
     def _add_fields(self, view: LineageView, datasets: dict[str, int], alias: dict[str, str]) -> None:
@@ -473,13 +468,13 @@ class Lineage:
         self._check_depth(depth)
         visibility = self.ctx.gate.visible_datasets(principal)
 
-        def walk(tx: GraphTx) -> Impact:
+        def walk(tx: GraphTx) -> tuple[Impact, set[str], set[str]]:
             self._require_visible_root(tx, dataset_id, visibility)
-            return tx.impact(dataset_id, depth)  # NotFound when the root is missing
+            found = tx.impact(dataset_id, depth)  # NotFound when the root is missing
+            visible = _matching(tx, Label.DATASET, list(found.datasets), visibility)
+            return found, visible, _matching(tx, Label.AGREEMENT, list(found.agreements), readable(principal))
 
-        found = self.ctx.store.read(walk)
-        visible = self.visible(principal, list(found.datasets))
-        readable_ids = self._readable_agreements(principal, list(found.agreements))
+        found, visible, readable_ids = self.ctx.store.read(walk)
 
         def shown(id: str) -> str:
             return id if id in visible else self.redact(id)
@@ -503,15 +498,6 @@ class Lineage:
             )
         recipients = sorted({a.recipient_agency_id for a in agreements if a.recipient_agency_id})
         return ImpactView(dataset_id, depth, datasets, agreements, recipients)
-
-    def _readable_agreements(self, principal: Principal, ids: Sequence[str]) -> set[str]:
-        where = readable(principal)
-        if where == TRUE or not ids:
-            return set(ids)
-        page = self.ctx.store.read(
-            lambda tx: tx.find_nodes(Label.AGREEMENT, all_of(IdIn(tuple(ids)), where), first=len(ids))
-        )
-        return {id for id, _ in page.items}
 
     def path(self, principal: Principal, from_id: str, to_id: str) -> list[LineageNode] | None:
         """The shortest derivation path from one dataset down to another, hidden datasets redacted; None if the
@@ -544,6 +530,14 @@ class Lineage:
         """An opaque stand-in for a hidden node: stable, but not reversible without the server's secret."""
         key = self.ctx.settings.auth.jwt_secret.encode()
         return "redacted-" + hmac.new(key, dataset_id.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _matching(tx: GraphTx, label: Label, ids: Sequence[str], where: Predicate) -> set[str]:
+    """Which of `ids` match `where`, filtered in the store; no query when `where` lets everything through."""
+    if where == TRUE or not ids:
+        return set(ids)
+    page = tx.find_nodes(label, all_of(IdIn(tuple(ids)), where), first=len(ids))
+    return {id for id, _ in page.items}
 
 
 def _column_problems(i: int, column: ColumnLineage, process: Process, known: set[str]) -> list[tuple[str, str]]:
