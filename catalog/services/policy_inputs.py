@@ -49,7 +49,7 @@ def _rank(scheme: Sequence[str], value: Any) -> int:
     return scheme.index(value) if value in scheme else len(scheme)
 
 
-def resource_of(
+def _resource_of(
     props: Props, stewards: list[str], fields: list[str], recipients: list[str], scheme: Sequence[str]
 ) -> Resource:
     legal = LegalBasis.model_validate_json(props["legal_basis_json"]) if props.get("legal_basis_json") else None
@@ -90,7 +90,7 @@ class DatasetFacts:
         recipients = [
             str(a["recipient_agency_id"]) for a in self.agreements if effective_status(a, now) == AgreementStatus.ACTIVE
         ]
-        return resource_of(self.props, self.stewards, self.fields, recipients, scheme)
+        return _resource_of(self.props, self.stewards, self.fields, recipients, scheme)
 
 
 def read_facts(
@@ -152,4 +152,4 @@ def decision_of(
     )
 
 
-__all__ = ["DatasetFacts", "decision_of", "read_facts", "resource_of", "subject_of"]
+__all__ = ["DatasetFacts", "decision_of", "read_facts", "subject_of"]

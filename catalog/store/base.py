@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from catalog.store.query import Direction, LineageGraph, Page, Predicate
-from catalog.store.schema import ENDPOINTS, Label, Rel
+from catalog.store.schema import Label, Rel
 
 Props = dict[str, Any]
 T = TypeVar("T")
@@ -115,6 +115,7 @@ class GraphTx(ABC):
         """`neighbors` for several (rel, direction) pairs in one round trip, in the order asked."""
         return [self.neighbors(rel, ids, direction) for rel, direction in rels]
 
+    @abstractmethod
     def get_with_neighbors(
         self,
         label: Label,
@@ -128,16 +129,6 @@ class GraphTx(ABC):
         Returns the nodes found, by label (those asked for, every neighbor, and `also`), and per (rel, direction)
         what `neighbors_many` returns: for each asked id, its neighbors' ids, sorted.
         """
-        found = self.neighbors_many(ids, rels)
-        wanted: dict[Label, list[str]] = {label: list(ids)}
-        for (rel, direction), neighbors in zip(rels, found, strict=True):
-            source_label, target_label = ENDPOINTS[rel]
-            wanted.setdefault(target_label if direction == "out" else source_label, []).extend(
-                id for others in neighbors.values() for id in others
-            )
-        for other, other_ids in (also or {}).items():
-            wanted.setdefault(other, []).extend(other_ids)
-        return self.get_many({each: list(dict.fromkeys(each_ids)) for each, each_ids in wanted.items()}), found
 
     @abstractmethod
     def find_nodes(

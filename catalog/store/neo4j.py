@@ -360,7 +360,7 @@ def _merge_edges_part(rel: Rel, i: int) -> str:
     )
 
 
-def _create_nodes_query(labels: list[Label], rels: list[Rel]) -> tuple[str, dict[str, Any]]:
+def _create_nodes_query(labels: list[Label], rels: list[Rel]) -> str:
     """Create the nodes in $n<i> (one parameter per label), then merge the edges in $e<i>: no row comes back
     when any id is taken, and then nothing was created."""
     taken = [
@@ -375,8 +375,7 @@ def _create_nodes_query(labels: list[Label], rels: list[Rel]) -> tuple[str, dict
     ]
     merge = [_merge_edges_part(rel, i) for i, rel in enumerate(rels)]
     counts = ", ".join(f"c{i}" for i in range(len(rels)))
-    query = " ".join([*taken, *check, *create, *merge, f"RETURN [{counts}] AS merged"])
-    return query, {}
+    return " ".join([*taken, *check, *create, *merge, f"RETURN [{counts}] AS merged"])
 
 
 def _delete_edges_query(rel: Rel, by_source: bool, by_target: bool) -> str:
@@ -592,17 +591,7 @@ class Neo4jTx(GraphTx):
         raise AssertionError(f"{rel} edge {source}->{target} was not merged though both endpoints exist")
 
     def merge_edges(self, edges: Sequence[tuple[Rel, str, str]]) -> None:
-        by_rel: dict[Rel, list[list[str]]] = {}
-        for rel, source, target in edges:
-            by_rel.setdefault(rel, []).append([source, target])
-        if not by_rel:
-            return
-        parts = [_merge_edges_part(rel, i) for i, rel in enumerate(by_rel)]
-        params = {f"e{i}": pairs for i, pairs in enumerate(by_rel.values())}
-        counts = " , ".join(f"c{i}" for i in range(len(by_rel)))
-        row = self._q(" ".join(parts) + f" RETURN [{counts}] AS merged", **params)[0]
-        if any(n != len(pairs) for n, pairs in zip(row["merged"], by_rel.values(), strict=True)):
-            self._missing_endpoint(edges)  # only on failure: name the first missing endpoint
+        self.create_nodes((), edges)  # the same statement, with no nodes to create
 
     def create_nodes(
         self, nodes: Sequence[tuple[Label, str, Props]], edges: Sequence[tuple[Rel, str, str]] = ()
@@ -615,13 +604,10 @@ class Neo4jTx(GraphTx):
             by_rel.setdefault(rel, []).append([source, target])
         if not by_label and not by_rel:
             return
-        query, params = _create_nodes_query(list(by_label), list(by_rel))
-        for i, created in enumerate(by_label.values()):
-            params[f"n{i}"] = created
-        for i, pairs in enumerate(by_rel.values()):
-            params[f"e{i}"] = pairs
+        params: dict[str, Any] = {f"n{i}": created for i, created in enumerate(by_label.values())}
+        params.update({f"e{i}": pairs for i, pairs in enumerate(by_rel.values())})
         try:
-            rows = self._q(query, **params)
+            rows = self._q(_create_nodes_query(list(by_label), list(by_rel)), **params)
         except ConstraintError:
             # Another transaction created one of them after this statement's own check; we cannot tell which.
             label, id, _ = nodes[0]
@@ -632,7 +618,7 @@ class Neo4jTx(GraphTx):
                     raise AlreadyExists(label.value, id)
             raise AssertionError("create_nodes created nothing though no id was taken")
         if any(n != len(pairs) for n, pairs in zip(rows[0]["merged"], by_rel.values(), strict=True)):
-            self._missing_endpoint(edges)
+            self._missing_endpoint(edges)  # only on failure: name the first missing endpoint
 
     def _missing_endpoint(self, edges: Sequence[tuple[Rel, str, str]]) -> None:
         """Raise NotFound naming the first missing endpoint of `edges`, sources first (as SQLite reports)."""

@@ -331,10 +331,11 @@ class SqliteTx(GraphTx):
         found: dict[Label, dict[str, Props]] = {each: {} for each in [label, *far_labels, *(o for o, _ in extra)]}
         # Rows are (k, near, label, id, props): k = -1 the nodes asked for, k >= 0 the neighbors through rels[k]
         # of the asked node `near`, k = -2 the `also` nodes.
+        by_id = (
+            "SELECT {k}, NULL, label, id, props FROM nodes WHERE label = ? AND id IN (SELECT value FROM json_each(?))"
+        )
         asked = json.dumps(list(dict.fromkeys(ids)))
-        selects = [
-            "SELECT -1, NULL, label, id, props FROM nodes WHERE label = ? AND id IN (SELECT value FROM json_each(?))"
-        ]
+        selects = [by_id.format(k=-1)]
         params: list[Any] = [label.value, asked]
         for i, ((rel, direction), far_label) in enumerate(zip(rels, far_labels, strict=True)):
             near, far = ("source", "target") if direction == "out" else ("target", "source")
@@ -345,7 +346,7 @@ class SqliteTx(GraphTx):
             )
             params += [far_label.value, rel.value, asked]
         for other, other_ids in extra:
-            selects.append(selects[0].replace("-1", "-2", 1))
+            selects.append(by_id.format(k=-2))
             params += [other.value, json.dumps(list(other_ids))]
         for k, near, node_label, id, props in self._q(" UNION ALL ".join(selects) + " ORDER BY 1, 2, 4", params):
             if k >= 0:
