@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.load import HttpRequest, run_load
+from bench.load import HttpRequest, LoadResult, run_load
 from bench.measure import Figure, RssSampler, reading
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,6 +38,25 @@ class HttpLoad:
     duration_s: float = 5.0
     requests: int = 2000  # the httpx fallback stops on count
     connections: int = 8
+
+    def drive(
+        self,
+        url: str,
+        rotation: list[HttpRequest],
+        token: str | None = None,
+        *,
+        requests: int | None = None,
+        connections: int | None = None,
+    ) -> LoadResult:
+        """Drive `rotation` at `url` this long and hard (unless overridden), as the bearer of `token` if given."""
+        return run_load(
+            url,
+            rotation,
+            headers={"Authorization": f"Bearer {token}"} if token else None,
+            duration_s=self.duration_s,
+            requests=requests or self.requests,
+            connections=connections or self.connections,
+        )
 
 
 def free_port() -> int:
@@ -117,17 +136,14 @@ def _picks(dataset_ids: list[str]) -> list[str]:
 def bare_dataset(bare_url: str, backend: str, dataset_ids: list[str], load: HttpLoad) -> Figure:
     """The bare endpoint serving the same datasets `dataset_by_id` asks for."""
     rotation = [HttpRequest("GET", f"/datasets/{id}") for id in _picks(dataset_ids)]
-    result = run_load(bare_url, rotation, duration_s=load.duration_s, requests=load.requests,
-                      connections=load.connections)
-    return result.figure("bare Starlette JSON endpoint", backend)
+    return load.drive(bare_url, rotation).figure("bare Starlette JSON endpoint", backend)
 
 
 def dataset_by_id(url: str, backend: str, dataset_ids: list[str], token: str, load: HttpLoad, base: Figure) -> Figure:
     """`dataset(id)` through GraphQL as an analyst, beside the bare endpoint's figure `base`."""
     rotation = [HttpRequest("POST", "/graphql", {"query": DATASET_QUERY, "variables": {"id": id}})
                 for id in _picks(dataset_ids)]
-    ours = run_load(url, rotation, headers={"Authorization": f"Bearer {token}"}, duration_s=load.duration_s,
-                    requests=load.requests, connections=load.connections)
+    ours = load.drive(url, rotation, token)
     ratio = ours.per_s / base.per_s if base.per_s else None
     return ours.figure("dataset(id) over HTTP", backend, baseline="bare Starlette endpoint",
                        baseline_p50_ms=base.p50_ms,
@@ -141,8 +157,7 @@ def analyst_list(url: str, backend: str, filters: list[dict[str, str]], token: s
     One connection: the target is the latency a person waits for, not what many clients queue for.
     """
     rotation = [HttpRequest("POST", "/graphql", {"query": LIST_QUERY, "variables": {"filter": f}}) for f in filters]
-    listed = run_load(url, rotation, headers={"Authorization": f"Bearer {token}"}, duration_s=load.duration_s,
-                      requests=load.requests // 4, connections=1)
+    listed = load.drive(url, rotation, token, requests=load.requests // 4, connections=1)
     return listed.figure("analyst datasets(first: 50), filtered", backend, target="p50 <= 30 ms on L",
                          notes={"filters": filters})
 

@@ -28,7 +28,7 @@ import httpx
 from bench.backends import BACKENDS, loaded, store_url
 from bench.http_api import HttpLoad, serve_catalog
 from bench.landscape import Landscape, generate
-from bench.load import HttpRequest, run_load
+from bench.load import HttpRequest
 from bench.measure import Figure, figure, print_table, timed, write_json
 from catalog.api.auth import issue_token
 from catalog.config import load_settings
@@ -126,9 +126,11 @@ def bare_query(store: GraphStore, traversal: Traversal) -> Callable[[], Any]:
 
 
 def measure_traversals(store: GraphStore, url: str, land: Landscape, iterations: int, load: HttpLoad) -> list[Figure]:
-    """Every traversal at every depth: the bare query in this process, then GraphQL against the server at `url`."""
+    """Every traversal at every depth: the bare query `iterations` times in this process, then GraphQL driven by
+    `load` (one connection, so each request runs alone) against the server at `url`."""
     settings = load_settings(store=store_url(store), policy_reload_interval_s=0)
-    headers = {"Authorization": f"Bearer {issue_token(AUDITOR, settings.auth, 3600)}"}
+    token = issue_token(AUDITOR, settings.auth, 3600)
+    headers = {"Authorization": f"Bearer {token}"}
     backend, base_name = store.backend, "bare Cypher" if store.backend == "neo4j" else "bare SQL"
     figures = []
     for traversal in traversals(land):
@@ -141,8 +143,7 @@ def measure_traversals(store: GraphStore, url: str, land: Landscape, iterations:
         notes = {"start": traversal.start, "reached": expected, "landscape": land.summary()}
         base = figure(f"{base_name}, {traversal.kind} depth {traversal.depth}", backend, base_samples, base_wall,
                       notes=notes)
-        ours = run_load(url, [request], headers=headers, duration_s=load.duration_s, requests=iterations,
-                        connections=1)
+        ours = load.drive(url, [request], token, connections=1)
         figures += [base, ours.figure(f"GraphQL {traversal.kind}, depth {traversal.depth}", backend,
                                       baseline=base_name, baseline_p50_ms=base.p50_ms,
                                       target=IMPACT_TARGET if traversal.kind == "impact" else None, notes=notes)]
@@ -165,7 +166,8 @@ def main() -> None:
     for backend in args.backend or BACKENDS:
         with tempfile.TemporaryDirectory() as tmp, loaded(backend, land, args.size, Path(tmp)) as (store, _), \
                 serve_catalog(store_url(store), Path(tmp)) as served:
-            figures += measure_traversals(store, served.url, land, args.iterations, HttpLoad(duration_s=args.seconds))
+            load = HttpLoad(duration_s=args.seconds, requests=args.iterations, connections=1)
+            figures += measure_traversals(store, served.url, land, args.iterations, load)
     print_table(figures, f"lineage and impact, size {args.size}")
     if args.json:
         write_json(figures, args.json, args.size)
