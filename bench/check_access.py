@@ -52,7 +52,7 @@ def analysts_asking(services: Services, land: Landscape, count: int = REQUESTS) 
                      "roles": ["ANALYST"]})
         services.registration.record_training(
             SYSTEM, person.id, {"completed_at": now - timedelta(days=30), "expires_at": now + timedelta(days=300)})
-        principals[agency] = Principal(person.id, agency, frozenset(person.roles))
+        principals[agency] = Principal.acting_as(person)
     payloads = [(agency, {"dataset_id": dataset, "purpose": "RESEARCH", "access_method": "SECURE_ENCLAVE"})
                 for agency, dataset in active]
     return [(principals[agency], payload, services.access._request(payload)) for agency, payload in payloads]

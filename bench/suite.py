@@ -62,8 +62,7 @@ def analyst() -> Person:
 
 def visible_sample(services: Services, land: Landscape, count: int = 500) -> list[str]:
     """Datasets from all over the landscape that the analyst may see (the ones `dataset(id)` asks for)."""
-    person = analyst()
-    principal = Principal(person.id, person.agency_id, frozenset(person.roles))
+    principal = Principal.acting_as(analyst())
     ids = random.Random(11).sample(sorted(land.nodes[Label.DATASET]), min(count, len(land.nodes[Label.DATASET])))
     return sorted(services.reads.datasets_by_ids(principal, ids))
 

@@ -195,7 +195,7 @@ def policy_explain(
     services = open_services()
     try:
         who = services.reads.person(SYSTEM, person)
-        principal = Principal(id=who.id, agency_id=who.agency_id, roles=frozenset(who.roles))
+        principal = Principal.acting_as(who)
         payload = {
             "dataset_id": dataset,
             "action": action,

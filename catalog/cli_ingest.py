@@ -97,7 +97,7 @@ def open_sink(server: str | None, token: str | None, person: str | None, stack: 
     principal = SYSTEM
     if person:
         who = services.reads.person(SYSTEM, person)
-        principal = Principal(id=who.id, agency_id=who.agency_id, roles=frozenset(who.roles))
+        principal = Principal.acting_as(who)
     return ServiceSink(services, principal)
 
 

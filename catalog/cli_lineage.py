@@ -58,7 +58,7 @@ def _in_process(person: str | None, agency: str | None) -> tuple[Callable[[Any],
     principal = Principal(id=SYSTEM.id, agency_id=agency, roles=SYSTEM.roles)
     if person:
         who = services.reads.person(SYSTEM, person)
-        principal = Principal(id=who.id, agency_id=who.agency_id, roles=frozenset(who.roles))
+        principal = Principal.acting_as(who)
 
     def send(event: Any) -> None:
         try:

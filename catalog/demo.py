@@ -464,8 +464,6 @@ def _register_person(services: Services, spec: PersonSpec, now: datetime) -> Per
     return person
 
 
-def _acting_as(person: Person) -> Principal:
-    return Principal(id=person.id, agency_id=person.agency_id, roles=frozenset(person.roles))
 
 
 def load_demo(services: Services) -> str:
@@ -487,7 +485,7 @@ def load_demo(services: Services) -> str:
         services.lineage.record(SYSTEM, process)
     # Attestation is the steward's own statement, so it is made as the steward rather than as the system.
     for process_id, steward, identifiability, note in ATTESTATIONS:
-        services.lineage.attest(_acting_as(people[steward]), process_id, identifiability, note)
+        services.lineage.attest(Principal.acting_as(people[steward]), process_id, identifiability, note)
     agreements = _agreements(now)
     for agreement in agreements:
         services.agreements.register(SYSTEM, agreement)

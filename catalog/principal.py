@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from catalog.domain import Role
+from catalog.domain import Person, Role
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,11 @@ class Principal:
 
     def has(self, *roles: Role) -> bool:
         return any(role in self.roles for role in roles)
+
+    @classmethod
+    def acting_as(cls, person: Person) -> Principal:
+        """The principal of a registered person: their id, agency and roles."""
+        return cls(id=person.id, agency_id=person.agency_id, roles=frozenset(person.roles))
 
 
 ANONYMOUS = Principal(id="anonymous", anonymous=True)
