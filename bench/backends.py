@@ -8,6 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.landscape import Landscape, load
+from catalog.api.auth import issue_token
+from catalog.config import Settings
+from catalog.domain import Person
+from catalog.principal import SYSTEM
+from catalog.services import Services
 from catalog.store.base import GraphStore
 from catalog.store.neo4j import Neo4jStore
 from catalog.store.sqlite import SqliteStore
@@ -20,6 +25,14 @@ NEO4J_MEMORY: dict[str, tuple[str, ...]] = {
     "M": ("-Xms1g", "-Xmx2g", "-Dcatalog.pagecache.mb=512", "-Dcatalog.tx.mb=512"),
     "L": ("-Xms2g", "-Xmx4g", "-Dcatalog.pagecache.mb=2048", "-Dcatalog.tx.mb=1024"),
 }
+
+
+def token_for(store: GraphStore, person: Person, settings: Settings) -> str:
+    """A bearer token for `person`, registered first if need be: a token only names a person the catalog knows."""
+    services = Services(store, settings)
+    if not services.reads.persons_by_ids(SYSTEM, [person.id]):
+        services.registration.register_person(SYSTEM, person.model_dump())
+    return issue_token(person, settings.auth, 3600)
 
 
 def neo4j_java_opts(size: str) -> list[str]:

@@ -25,12 +25,11 @@ from typing import Any
 
 import httpx
 
-from bench.backends import BACKENDS, loaded, store_url
+from bench.backends import BACKENDS, loaded, store_url, token_for
 from bench.http_api import HttpLoad, serve_catalog
 from bench.landscape import Landscape, generate
 from bench.load import HttpRequest
 from bench.measure import Figure, figure, print_table, timed, write_json
-from catalog.api.auth import issue_token
 from catalog.config import load_settings
 from catalog.domain import Person, Role
 from catalog.store.base import GraphStore, GraphTx
@@ -129,7 +128,7 @@ def measure_traversals(store: GraphStore, url: str, land: Landscape, iterations:
     """Every traversal at every depth: the bare query `iterations` times in this process, then GraphQL driven by
     `load` (one connection, so each request runs alone) against the server at `url`."""
     settings = load_settings(store=store_url(store), policy_reload_interval_s=0)
-    token = issue_token(AUDITOR, settings.auth, 3600)
+    token = token_for(store, AUDITOR, settings)
     headers = {"Authorization": f"Bearer {token}"}
     backend, base_name = store.backend, "bare Cypher" if store.backend == "neo4j" else "bare SQL"
     figures = []

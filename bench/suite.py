@@ -21,12 +21,11 @@ from pathlib import Path
 from rich.console import Console
 
 from bench import check_access, http_api, lineage_impact, policy_eval
-from bench.backends import BACKENDS, loaded, neo4j_java_opts, store_url
+from bench.backends import BACKENDS, loaded, neo4j_java_opts, store_url, token_for
 from bench.http_api import HttpLoad
 from bench.landscape import Landscape, generate
 from bench.load import wrk_available
 from bench.measure import Figure, RssSampler, print_table, reading, write_json
-from catalog.api.auth import issue_token
 from catalog.config import load_settings
 from catalog.domain import Person, Role
 from catalog.principal import Principal
@@ -78,8 +77,8 @@ def over_http(store: GraphStore, land: Landscape, profile: Profile, workdir: Pat
     """Everything measured against running servers: the bare endpoint first, then `catalog serve`."""
     url, backend = store_url(store), store.backend
     settings = load_settings(store=url, policy_reload_interval_s=0)
+    token = token_for(store, analyst(), settings)
     visible = visible_sample(Services(store, settings), land)
-    token = issue_token(analyst(), settings.auth, 3600)
     filters = http_api.list_filters(ANALYST_AGENCY, f"agency-{len(land.nodes[Label.AGENCY]) // 2:03d}")
     console.print(f"[bold]{backend}[/]: HTTP, {len(visible)} datasets the analyst may see")
     with http_api.serve_bare(url, workdir) as bare:

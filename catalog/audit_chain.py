@@ -64,6 +64,13 @@ def export_record(record: Mapping[str, Any]) -> dict[str, Any]:
     return {key: record.get(key) for key in RECORD_KEYS}
 
 
+class _Unread:
+    """The counter was not read at all (an export file has none)."""
+
+
+UNREAD = _Unread()
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     """The first event at which the log stops being a valid chain, and what is wrong there."""
@@ -130,13 +137,27 @@ class ChainVerifier:
             self.matched = self.expected
         return True
 
-    def finish(self, written: int | None = None) -> ChainReport:
+    def finish(self, written: int | None = None, *, counter_after: int | _Unread | None = UNREAD) -> ChainReport:
         """The report, once every event has been fed.
 
         Args:
-            written: how many events the writers' sequence counter says exist; a log that ends sooner has lost
-                events from its end.
+            written: how many events the writers' sequence counter said exist before reading; a log that ends
+                sooner has lost events from its end.
+            counter_after: the counter read after the last event (None when it is missing): every event of the
+                log must be within it, since the catalog moves it in the same transaction as it appends.
         """
+        if self.broken is None and counter_after is None and self.count > 0:
+            self.broken = ChainBreak(
+                1,
+                f"the writers' sequence counter is missing, but the log holds {self.count} events: the counter was "
+                "removed, or the events were written behind the catalog's back",
+            )
+        if self.broken is None and isinstance(counter_after, int) and self.count > counter_after:
+            self.broken = ChainBreak(
+                counter_after + 1,
+                f"event {counter_after + 1} is past the writers' counter ({counter_after}): the catalog did not "
+                "append it, or the counter was turned back",
+            )
         if self.broken is None and written is not None and written > self.count:
             self.broken = ChainBreak(
                 self.count + 1,

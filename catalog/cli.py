@@ -116,7 +116,9 @@ def _silence_driver_logs() -> None:
 
 @token_cli.command("issue")
 def token_issue(
-    person: Annotated[str, typer.Option(help="Id of a registered person; the token carries their agency and roles.")],
+    person: Annotated[
+        str, typer.Option(help="Id of a registered, active person; the catalog's record says their agency and roles.")
+    ],
     ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds (default: CATALOG_AUTH__TOKEN_TTL_S)")] = None,
 ) -> None:
     """Print a signed token for a registered person (HS256 with CATALOG_AUTH__JWT_SECRET)."""
@@ -127,6 +129,7 @@ def token_issue(
         raise InvalidInput("--ttl", "must be > 0 seconds")
     services = open_services()
     try:
+        services.people.principal(person)  # a token for someone the catalog does not know would be refused
         found = services.reads.person(SYSTEM, person)
     finally:
         services.store.close()
@@ -190,12 +193,10 @@ def policy_explain(
     action: Annotated[str, typer.Option(help="access or read_metadata.")] = "access",
 ) -> None:
     """Decide a hypothetical request against the store's data, without recording it, and say why."""
-    from catalog.principal import SYSTEM, Principal
 
     services = open_services()
     try:
-        who = services.reads.person(SYSTEM, person)
-        principal = Principal.acting_as(who)
+        principal = services.people.principal(person)  # as the catalog records them; refused if deactivated
         payload = {
             "dataset_id": dataset,
             "action": action,

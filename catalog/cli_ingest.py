@@ -90,14 +90,13 @@ def open_sink(server: str | None, token: str | None, person: str | None, stack: 
     if token:
         raise InvalidInput("--token", "is only used with --server")
     from catalog.cli import open_services
-    from catalog.principal import SYSTEM, Principal
+    from catalog.principal import SYSTEM
 
     services = open_services()
     stack.callback(services.store.close)
     principal = SYSTEM
     if person:
-        who = services.reads.person(SYSTEM, person)
-        principal = Principal.acting_as(who)
+        principal = services.people.principal(person)  # as the catalog records them; refused if deactivated
     return ServiceSink(services, principal)
 
 

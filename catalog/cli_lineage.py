@@ -57,12 +57,11 @@ def _in_process(person: str | None, agency: str | None) -> tuple[Callable[[Any],
     services = open_services()
     principal = Principal(id=SYSTEM.id, agency_id=agency, roles=SYSTEM.roles)
     if person:
-        who = services.reads.person(SYSTEM, person)
-        principal = Principal.acting_as(who)
+        principal = services.people.principal(person)  # as the catalog records them; refused if deactivated
 
     def send(event: Any) -> None:
         try:
-            run = parse_event(event)
+            run = parse_event(event, principal.agency_id)
         except EventError as exc:
             raise InvalidInput(exc.path, exc.message) from None
         services.lineage.ingest(principal, run)

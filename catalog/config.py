@@ -7,6 +7,8 @@ then the defaults below. The README lists every setting.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,15 @@ class AuthSettings(BaseModel):
     audience: str | None = Field(None, description="Expected `aud` claim, when set.")
     jwks_url: str | None = Field(None, description="The OIDC issuer's JWKS URL, for RS256.")
     token_ttl_s: int = Field(3600, gt=0, description="Default lifetime of tokens from `catalog token issue`.")
+    person_claim: str = Field(
+        "sub", description="The token claim that names the catalog person (their person id); `sub` by default."
+    )
+    person_cache_s: float = Field(
+        2.0,
+        ge=0,
+        description="Seconds a person's roles, agency and active state, read from the store, are reused between "
+        "requests; a change made on another replica takes effect within it (0: read on every request).",
+    )
 
     @field_validator("jwt_algorithm")
     @classmethod
@@ -131,6 +142,11 @@ class Settings(BaseSettings):
         Path("../shared/fixtures"), description="Test fixtures (CKAN, OpenLineage, DCAT-AP); tests only."
     )
     log_level: str = Field("INFO", description="Python logging level for the server.")
+    redaction_key: str | None = Field(
+        None,
+        description="Key of the stable stand-ins (`redacted-...`) shown for datasets a reader may not see; derived "
+        "from CATALOG_AUTH__JWT_SECRET when unset. Replicas must share it.",
+    )
 
     @field_validator("classifications", "purposes")
     @classmethod
@@ -140,6 +156,13 @@ class Settings(BaseSettings):
         if len(set(value)) != len(value):
             raise ValueError("values must be unique")
         return value
+
+
+    def redaction_secret(self) -> str:
+        """The key behind redacted ids: the configured one, or one derived from the JWT secret (never the secret)."""
+        if self.redaction_key:
+            return self.redaction_key
+        return hmac.new(self.auth.jwt_secret.encode(), b"catalog redaction", hashlib.sha256).hexdigest()
 
 
 def load_settings(**overrides: Any) -> Settings:

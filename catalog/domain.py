@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
@@ -28,6 +29,12 @@ DEFAULT_PURPOSES: tuple[str, ...] = (
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def rank(scheme: Sequence[str], value: Any) -> int:
+    """Position of `value` in an ordered scheme, least restrictive first. A value the scheme does not hold (one
+    removed since it was set) ranks past the end: it is treated as more restrictive than anything known."""
+    return scheme.index(value) if value in scheme else len(scheme)
 
 
 class Role(StrEnum):
@@ -104,6 +111,23 @@ class AgreementStatus(StrEnum):
     EXPIRED = "EXPIRED"
 
 
+# Until the validity window ends these read as themselves; afterwards as EXPIRED.
+TIME_BOUND_STATUSES = frozenset({AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED})
+
+
+def status_at(stored: AgreementStatus | str, valid_until: datetime | str, now: datetime) -> AgreementStatus:
+    """An agreement's status at `now`: the stored one, or EXPIRED once its validity window has passed.
+
+    Expiry is never written, so every reader at the same instant sees the same status. `valid_until` may be the
+    stored ISO 8601 text or a datetime.
+    """
+    status = AgreementStatus(stored)
+    end = valid_until if isinstance(valid_until, datetime) else datetime.fromisoformat(valid_until)
+    if status in TIME_BOUND_STATUSES and now >= end:
+        return AgreementStatus.EXPIRED
+    return status
+
+
 class ShareRequestStatus(StrEnum):
     PENDING_APPROVAL = "PENDING_APPROVAL"
     APPROVED = "APPROVED"
@@ -174,6 +198,8 @@ class Person(Model):
     agency_id: Identifier
     roles: list[Role] = Field(default_factory=list)
     training: Training | None = None
+    # A deactivated person keeps their record and history, but signs in no more and is never a steward.
+    active: bool = True
 
 
 class LegalBasis(Model):
@@ -283,6 +309,8 @@ class Process(Model):
     attested_identifiability: Identifiability | None = None
     attested_by: Identifier | None = None
     attestation_note: Text | None = None
+    # Who recorded the current run: they may not also attest it (separation of duties).
+    recorded_by: str | None = None
     recorded_at: datetime = Field(default_factory=utcnow)
     column_lineage: list[ColumnLineage] = Field(default_factory=list)
 
@@ -310,6 +338,10 @@ class SharingAgreement(Model):
     decision_ids: list[Identifier] = Field(default_factory=list)
     version: int = Field(default=1, ge=1)
     updated_at: datetime | None = None
+
+    def status_at(self, now: datetime) -> AgreementStatus:
+        """Its status at `now` (EXPIRED once the window has passed)."""
+        return status_at(self.status, self.valid_until, now)
 
 
 class ShareRequest(Model):
@@ -371,8 +403,13 @@ class SafeResult(Model):
 
 
 class AccessRequest(Model):
+    """What a decision was asked: an action on a dataset, or an administrative action about a person or agency."""
+
     action: str
-    dataset_id: Identifier
+    dataset_id: Identifier | None = None
+    person_id: Identifier | None = None  # the person an administrative action is about
+    agency_id: Identifier | None = None  # the agency an administrative action is about (register_agency)
+    role: Role | None = None  # the role granted or withdrawn (grant_role)
     purpose: str | None = None
     access_method: AccessMethod | None = None
     fields: list[str] = Field(default_factory=list)

@@ -55,3 +55,21 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
     assert f"```sh\n{command}\n```" in readme
     assert f"\n{command}\n" in (REPO / ".ci" / "run").read_text()
+
+
+def test_only_the_decisions_module_asks_the_engine() -> None:
+    """One home for deciding: outside the policy package, only services/decisions.py imports the engine, besides
+    the API's policy introspection (the `policy` query) and the CLI's `policy check|test` commands."""
+    import ast
+
+    allowed = {"catalog/services/decisions.py", "catalog/api/decision_types.py", "catalog/cli.py"}
+    importers = set()
+    for path in (REPO / "catalog").rglob("*.py"):
+        relative = str(path.relative_to(REPO))
+        if relative.startswith("catalog/policy/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "catalog.policy.engine":
+                importers.add(relative)
+    assert importers <= allowed, sorted(importers - allowed)
+    assert "catalog/services/decisions.py" in importers

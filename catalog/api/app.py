@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from catalog.api.auth import TokenVerifier
+from catalog.api.auth import Authenticator, TokenVerifier
 from catalog.api.dcat import catalog_jsonld, catalog_ttl
 from catalog.api.graphql_http import GraphQLEndpoint
 from catalog.api.health import healthz, readyz
@@ -48,6 +48,8 @@ def create_app(services: Services) -> Starlette:
         lifespan=lifespan,
     )
     app.state.services = services
-    app.state.verifier = TokenVerifier(settings.auth)
+    app.state.verifier = Authenticator(
+        TokenVerifier(settings.auth), services.people, in_process=services.store.in_process
+    )
     app.state.metrics = ApiMetrics()
     return app

@@ -9,7 +9,7 @@ import graphene
 from catalog.api import audit_types, inputs, types
 from catalog.api.context import call
 from catalog.api.types import ctx
-from catalog.services.audit_trail import AuditFilter, AuditTrail
+from catalog.services.audit_trail import AuditFilter
 
 
 class AuditFilterInput(graphene.InputObjectType):
@@ -38,7 +38,7 @@ class AuditQuery(graphene.ObjectType):
         services = ctx(info).services
         criteria = AuditFilter(**inputs.plain(filter)) if filter else AuditFilter()
         listing = await call(
-            AuditTrail(services.ctx).list,
+            services.audit.list,
             ctx(info).principal,
             criteria,
             services.reads.page_size(first),

@@ -46,15 +46,40 @@ class HistoryFieldChange(graphene.ObjectType):
 
 class DatasetHistoryEntry(graphene.ObjectType):
     class Meta:
-        description = "One change to a dataset's metadata: its registration, an update or a correction."
+        description = (
+            "One change to a dataset's metadata: its registration, an update, a steward named or removed, or a "
+            "correction."
+        )
 
     version = graphene.Int(required=True, description="The dataset's version once this change was applied.")
     at = graphene.DateTime(required=True)
     by = graphene.String(description="Who made the change; null for anonymous viewers.")
-    action = graphene.String(required=True, description="register_dataset, update_dataset or issue_correction.")
+    action = graphene.String(
+        required=True,
+        description="register_dataset, update_dataset, issue_correction, assign_steward or unassign_steward.",
+    )
     change = graphene.List(graphene.NonNull(HistoryFieldChange), required=True)
     reason = graphene.String(description="Why: required for classification, legal basis or purpose changes.")
     severity = graphene.String(description="For a correction: MINOR, MAJOR or CRITICAL.")
+    sequence = graphene.Int(required=True, description="The audit event that records this change.")
+
+    @staticmethod
+    def resolve_change(entry: HistoryEntry, info: graphene.ResolveInfo) -> list[FieldChange]:
+        return entry.changes
+
+
+class PersonHistoryEntry(graphene.ObjectType):
+    class Meta:
+        description = "One change to a person's standing: registration, roles, training, deactivation."
+
+    at = graphene.DateTime(required=True)
+    by = graphene.String(required=True, description="Who made the change.")
+    action = graphene.String(
+        required=True,
+        description="register_person, set_roles, record_training, deactivate_person or reactivate_person.",
+    )
+    change = graphene.List(graphene.NonNull(HistoryFieldChange), required=True)
+    reason = graphene.String(description="Why, when the change was given a reason.")
     sequence = graphene.Int(required=True, description="The audit event that records this change.")
 
     @staticmethod

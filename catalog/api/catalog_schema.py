@@ -140,18 +140,96 @@ class UpdateDataset(graphene.Mutation):
         )
 
 
-class AssignSteward(graphene.Mutation):
+class _Stewardship(graphene.Mutation):
+    """Naming or removing a dataset's steward: decided by policy and recorded; the change is in its history."""
+
+    class Meta:
+        abstract = True
+
     class Arguments:
         dataset_id = graphene.ID(required=True)
         person_id = graphene.ID(required=True)
 
     Output = graphene.NonNull(types.Dataset)
+    verb = ""
+
+    @classmethod
+    async def mutate(cls, root: Any, info: graphene.ResolveInfo, dataset_id: str, person_id: str) -> domain.Dataset:
+        services, principal = ctx(info).services, ctx(info).principal
+        await call(getattr(services.registration, cls.verb), principal, dataset_id, person_id)
+        return await call(services.reads.dataset, principal, dataset_id)
+
+
+class AssignSteward(_Stewardship):
+    class Meta:
+        description = (
+            "Name a steward of a dataset: an active member of the owning agency with the STEWARD or DATA_OWNER role."
+        )
+
+    verb = "assign_steward"
+
+
+class UnassignSteward(_Stewardship):
+    class Meta:
+        description = "Remove a steward from a dataset."
+
+    verb = "unassign_steward"
+
+
+class SetRoles(graphene.Mutation):
+    class Meta:
+        description = (
+            "Give a person exactly these roles. Each role granted or withdrawn is decided by the policy (grant_role) "
+            "and recorded; only a platform administrator grants PLATFORM_ADMIN or AUDITOR."
+        )
+
+    class Arguments:
+        person_id = graphene.ID(required=True)
+        roles = graphene.List(graphene.NonNull(types.Role), required=True)
+        reason = graphene.String(description="Why the roles change; kept in the person's history.")
+
+    Output = graphene.NonNull(types.Person)
 
     @staticmethod
-    async def mutate(root: Any, info: graphene.ResolveInfo, dataset_id: str, person_id: str) -> domain.Dataset:
-        services, principal = ctx(info).services, ctx(info).principal
-        await call(services.registration.assign_steward, principal, dataset_id, person_id)
-        return await call(services.reads.dataset, principal, dataset_id)
+    async def mutate(
+        root: Any, info: graphene.ResolveInfo, person_id: str, roles: list[Any], reason: str | None = None
+    ) -> domain.Person:
+        values = [getattr(role, "value", role) for role in roles]
+        return await call(ctx(info).services.people.set_roles, ctx(info).principal, person_id, values, reason)
+
+
+class _PersonStatus(graphene.Mutation):
+    """Deactivating or reactivating a person: decided by policy and recorded, with the reason, in their history."""
+
+    class Meta:
+        abstract = True
+
+    class Arguments:
+        person_id = graphene.ID(required=True)
+        reason = graphene.String(required=True)
+
+    Output = graphene.NonNull(types.Person)
+    verb = ""
+
+    @classmethod
+    async def mutate(cls, root: Any, info: graphene.ResolveInfo, person_id: str, reason: str) -> domain.Person:
+        change = getattr(ctx(info).services.people, cls.verb)
+        result: domain.Person = await call(change, ctx(info).principal, person_id, reason)
+        return result
+
+
+class DeactivatePerson(_PersonStatus):
+    class Meta:
+        description = "Deactivate a person: their tokens are refused from then on. Their record and history stay."
+
+    verb = "deactivate"
+
+
+class ReactivatePerson(_PersonStatus):
+    class Meta:
+        description = "Let a deactivated person sign in again, with the roles they had."
+
+    verb = "reactivate"
 
 
 class CatalogMutation(graphene.ObjectType):
@@ -161,3 +239,7 @@ class CatalogMutation(graphene.ObjectType):
     register_dataset = RegisterDataset.Field()
     update_dataset = UpdateDataset.Field()
     assign_steward = AssignSteward.Field()
+    unassign_steward = UnassignSteward.Field()
+    set_roles = SetRoles.Field()
+    deactivate_person = DeactivatePerson.Field()
+    reactivate_person = ReactivatePerson.Field()

@@ -61,8 +61,8 @@ class RequestContext:
         return self._loaders[name]
 
     def loader(self, name: str) -> DataLoader:
-        """The request's loader of that name: 'agency', 'person', 'dataset', 'fields', 'stewards', 'members' or
-        'history'."""
+        """The request's loader of that name: 'agency', 'person', 'dataset', 'fields', 'stewards', 'members',
+        'history', 'person_history' or 'restricted_by' (an upstream path as the principal may read it)."""
         reads, principal = self.services.reads, self.principal
         fetchers: dict[str, tuple[Callable[[list[str]], dict[str, Any]], Any]] = {
             "agency": (reads.agencies_by_ids, None),
@@ -72,6 +72,8 @@ class RequestContext:
             "stewards": (reads.stewards_of, []),
             "members": (reads.members_of, []),
             "history": (lambda ids: History(self.services.ctx).of_datasets(principal, ids), []),
+            "restricted_by": (lambda paths: self.services.redaction.paths(principal, paths), None),
+            "person_history": (lambda ids: History(self.services.ctx).of_people(principal, ids), []),
         }
         fetch, default = fetchers[name]
         return self.batch_loader(name, fetch, default)

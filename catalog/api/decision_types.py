@@ -7,7 +7,7 @@ from typing import Any
 import graphene
 
 from catalog import domain
-from catalog.api.types import AccessMethod, Dataset, Person, connection_type, ctx
+from catalog.api.types import AccessMethod, Dataset, Person, Role, connection_type, ctx
 from catalog.policy.engine import ENGINE_VERSION, LoadedPolicy
 
 Outcome = graphene.Enum.from_enum(domain.Outcome)
@@ -16,8 +16,14 @@ SafeStatus = graphene.Enum.from_enum(domain.SafeStatus)
 
 
 class AccessRequestInfo(graphene.ObjectType):
+    class Meta:
+        description = "What was asked: an action on a dataset, or an administrative action about a person or agency."
+
     action = graphene.String(required=True)
-    dataset_id = graphene.ID(required=True)
+    dataset_id = graphene.ID(description="The dataset acted on; null for an action about a person or an agency.")
+    person_id = graphene.ID(description="The person an administrative action is about (roles, steward, status).")
+    agency_id = graphene.ID(description="The agency an administrative action is about.")
+    role = graphene.Field(Role, description="The role granted or withdrawn (grant_role).")
     purpose = graphene.String()
     access_method = graphene.Field(AccessMethod)
     fields = graphene.List(graphene.NonNull(graphene.String), required=True)
@@ -76,6 +82,8 @@ class Decision(graphene.ObjectType):
 
     @staticmethod
     async def resolve_dataset(decision: domain.Decision, info: graphene.ResolveInfo) -> Any:
+        if not decision.request.dataset_id:
+            return None
         return await ctx(info).loader("dataset").load(decision.request.dataset_id)
 
     @staticmethod

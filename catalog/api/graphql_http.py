@@ -30,7 +30,7 @@ from catalog.api.errors import error, format_error
 from catalog.api.graphiql import graphiql_page
 from catalog.api.limits import LimitExceeded, check_limits
 from catalog.config import ApiSettings
-from catalog.errors import CatalogError
+from catalog.errors import CatalogError, Unauthenticated
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -160,9 +160,11 @@ class GraphQLEndpoint:
         not_executed = 400 if media_type == GRAPHQL_RESPONSE else 200
         services = request.app.state.services
         try:
-            principal = request.app.state.verifier.principal(request.headers.get("authorization"))
+            principal = await request.app.state.verifier.principal_async(request.headers.get("authorization"))
         except CatalogError as exc:
-            return 401, {"errors": [error(exc.message, exc.code, requestId=request_id)]}
+            # 401 only when the token is at fault; a store that cannot say who the person is is not their fault.
+            status = 401 if isinstance(exc, Unauthenticated) else 503
+            return status, {"errors": [error(exc.message, exc.code, requestId=request_id)]}
         document, errors = self._prepare(params.query)
         if document is None or errors:
             return not_executed, {"errors": [format_error(e, request_id) for e in errors]}

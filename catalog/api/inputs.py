@@ -142,6 +142,7 @@ class AccessInput(graphene.InputObjectType):
 
 
 class DecisionFilterInput(graphene.InputObjectType):
+    action = graphene.String(description="What was decided, e.g. access, request_share, grant_role.")
     requester = graphene.ID()
     dataset = graphene.ID()
     agency = graphene.ID(description="The requester's agency.")

@@ -10,12 +10,16 @@ the spec allows them). An invalid event gets 400 naming the JSON path of the fir
 partially written.
 
 Mapping:
-- A dataset's namespace and name map to the catalog id `ol:<namespace>/<name>`; characters an id may not hold
-  are replaced and a short hash of the original appended, so the id stays deterministic and unique. Namespace
-  `catalog` names a catalog dataset id directly (`{"namespace": "catalog", "name": "health.admissions"}`).
-- A dataset the catalog does not hold becomes a placeholder owned by the sending principal's agency.
-- A job maps to the process `ol:<namespace>/<name>`; the run id becomes the process's run id, so repeated events
-  of one run are recorded once. A FAIL or ABORT run records its datasets but no lineage edges.
+- A dataset's namespace and name map to the catalog id `ol:<agency>:<namespace>/<name>`, in the sending agency's
+  own space of ids; characters an id may not hold are replaced and a short hash of the original appended, so the
+  id stays deterministic and unique. A dataset the catalog does not hold there becomes a placeholder owned by the
+  sending agency. Because the space is the agency's own, an event can never meet another agency's dataset by
+  name, so what it answers never tells whether a dataset hidden from the sender exists.
+- Namespace `catalog` names a registered dataset by its catalog id (`{"namespace": "catalog", "name":
+  "health.admissions"}`): one the sender may see, or the event is refused naming that dataset's JSON path, in the
+  same words whether it is missing or hidden.
+- A job maps to the process `ol:<agency>:<namespace>/<name>`; the run id becomes the process's run id, so repeated
+  events of one run are recorded once. A FAIL or ABORT run records its datasets but no lineage edges.
 - The `schema` dataset facet gives fields (nested fields flattened as `parent.child`); the `columnLineage`
   facet of an output gives column-level lineage (DERIVED_FROM between fields).
 """
@@ -173,15 +177,16 @@ def validate_event(raw: Any) -> Event:
 # --- mapping to the catalog --------------------------------------------------------------------------------
 
 
-def catalog_id(namespace: str, name: str, *, path: str) -> str:
-    """The deterministic catalog id for an OpenLineage dataset or job."""
+def catalog_id(namespace: str, name: str, *, path: str, scope: str | None) -> str:
+    """The deterministic catalog id for an OpenLineage dataset or job, in the `scope` agency's space of ids."""
     if namespace == CATALOG_NAMESPACE:
         if not _ID.match(name) or len(name) > _MAX_ID:
             raise EventError(path, f"{name!r} is not a catalog dataset id")
         return name
     raw = f"{namespace}/{name}"
-    safe = "ol:" + _UNSAFE.sub("-", raw)
-    if safe == "ol:" + raw and len(safe) <= _MAX_ID:
+    prefix = f"ol:{scope}:" if scope else "ol:"
+    safe = prefix + _UNSAFE.sub("-", raw)
+    if safe == prefix + raw and len(safe) <= _MAX_ID:
         return safe
     # Replacing characters could make two names meet, and cutting could too: a hash of the original keeps apart.
     return f"{safe[: _MAX_ID - 12]}.{hashlib.sha256(raw.encode()).hexdigest()[:11]}"
@@ -200,60 +205,66 @@ def _flatten(fields: list[SchemaField], prefix: str = "") -> list[DatasetField]:
     return out
 
 
-def _observed(datasets: list[tuple[str, OLDataset]], referenced: dict[str, set[str]]) -> tuple[ObservedDataset, ...]:
+def _observed(
+    datasets: list[tuple[str, OLDataset]], referenced: dict[str, set[str]], scope: str | None
+) -> tuple[ObservedDataset, ...]:
     """Each dataset once, with its schema fields plus any column the column lineage names."""
     found: dict[str, ObservedDataset] = {}
     for path, dataset in datasets:
-        id = catalog_id(dataset.namespace, dataset.name, path=f"{path}.name")
+        id = catalog_id(dataset.namespace, dataset.name, path=f"{path}.name", scope=scope)
         schema = dataset.facets.schema_facet
         fields = {f.name: f for f in (found[id].fields if id in found else ())}
         for column in _flatten(schema.fields if schema else []):
             fields.setdefault(column.name, column)
         for name in sorted(referenced.get(id, ())):
             fields.setdefault(name, DatasetField(name=name[:300], type="unknown"))
+        first = found[id].path if id in found else path
         found[id] = ObservedDataset(
-            id, dataset.name[:500], f"openlineage:{dataset.namespace}/{dataset.name}", tuple(fields.values())
+            id,
+            dataset.name[:500],
+            f"openlineage:{dataset.namespace}/{dataset.name}",
+            tuple(fields.values()),
+            registered=dataset.namespace == CATALOG_NAMESPACE,
+            path=first,
         )
     return tuple(found.values())
 
 
-def _column_lineage(outputs: list[tuple[str, OLDataset]]) -> list[ColumnLineage]:
+def _column_lineage(outputs: list[tuple[str, OLDataset]], scope: str | None) -> list[ColumnLineage]:
     columns = []
     for path, dataset in outputs:
         facet = dataset.facets.column_lineage
         if facet is None:
             continue
-        out_id = catalog_id(dataset.namespace, dataset.name, path=f"{path}.name")
+        out_id = catalog_id(dataset.namespace, dataset.name, path=f"{path}.name", scope=scope)
         for name, derived in sorted(facet.fields.items()):
+            where = f"{path}.facets.columnLineage.fields.{name}"
             sources = sorted(
-                {
-                    f"{catalog_id(i.namespace, i.name, path=f'{path}.facets.columnLineage.fields.{name}')}#{i.field}"
-                    for i in derived.input_fields
-                }
+                {f"{catalog_id(i.namespace, i.name, path=where, scope=scope)}#{i.field}" for i in derived.input_fields}
             )
             if sources:
                 columns.append(ColumnLineage(output=f"{out_id}#{name}", inputs=sources))
     return columns
 
 
-def to_observed_run(event: Event) -> ObservedRun:
-    """What the catalog records for one valid event."""
+def to_observed_run(event: Event, scope: str | None) -> ObservedRun:
+    """What the catalog records for one valid event, sent by (or on behalf of) the `scope` agency."""
     if isinstance(event, DatasetEvent):
-        return ObservedRun(_observed([("$.dataset", event.dataset)], {}))
+        return ObservedRun(_observed([("$.dataset", event.dataset)], {}, scope))
     inputs = [(f"$.inputs[{i}]", d) for i, d in enumerate(event.inputs)]
     outputs = [(f"$.outputs[{i}]", d) for i, d in enumerate(event.outputs)]
-    columns = _column_lineage(outputs)
+    columns = _column_lineage(outputs, scope)
     referenced: dict[str, set[str]] = {}
     for column in columns:
         for name in (column.output, *column.inputs):
             dataset_id, _, field_name = name.partition("#")
             referenced.setdefault(dataset_id, set()).add(field_name)
-    datasets = _observed([*inputs, *outputs], referenced)
+    datasets = _observed([*inputs, *outputs], referenced, scope)
     run_id = str(event.run.run_id) if isinstance(event, RunEvent) else None
     produced = not (isinstance(event, RunEvent) and event.event_type in NO_OUTPUT_EVENTS)
-    ids = {path: catalog_id(d.namespace, d.name, path=f"{path}.name") for path, d in [*inputs, *outputs]}
+    ids = {path: catalog_id(d.namespace, d.name, path=f"{path}.name", scope=scope) for path, d in [*inputs, *outputs]}
     process = Process(
-        id=catalog_id(event.job.namespace, event.job.name, path="$.job.name"),
+        id=catalog_id(event.job.namespace, event.job.name, path="$.job.name", scope=scope),
         name=event.job.name[:500],
         kind=ProcessKind.TRANSFORM,
         run_id=run_id,
@@ -265,11 +276,12 @@ def to_observed_run(event: Event) -> ObservedRun:
     return ObservedRun(datasets, process)
 
 
-def parse_event(raw: Any) -> ObservedRun:
-    """Validate one decoded event and map it. Raises EventError naming the JSON path of the problem."""
+def parse_event(raw: Any, scope: str | None) -> ObservedRun:
+    """Validate one decoded event and map it into the `scope` agency's ids. Raises EventError naming the JSON
+    path of the problem."""
     event = validate_event(raw)
     try:
-        return to_observed_run(event)
+        return to_observed_run(event, scope)
     except ValidationError as exc:  # a value valid in the spec but beyond what the catalog can hold
         first = exc.errors()[0]
         raise EventError("$", f"cannot be recorded: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
@@ -308,18 +320,18 @@ async def lineage_endpoint(request: Request) -> Response:
     """Accept one OpenLineage event: 201 with what was recorded, 400 naming the JSON path of a problem."""
     services = request.app.state.services
     try:
-        principal = request.app.state.verifier.principal(request.headers.get("authorization"))
+        principal = await request.app.state.verifier.principal_async(request.headers.get("authorization"))
         if principal.anonymous:
             raise Unauthenticated("lineage events need 'Authorization: Bearer <token>'")
         raw = await _decoded_body(request, services.ctx.settings.api.max_body_bytes)
-        run = parse_event(raw)
+        run = parse_event(raw, principal.agency_id)
         result = await run_in_threadpool(services.lineage.ingest, principal, run)
     except BadRequest as exc:
         return _error(exc.status, "BAD_USER_INPUT", exc.message)
     except EventError as exc:
         return _error(400, "BAD_USER_INPUT", exc.args[0], exc.path)
     except InvalidInput as exc:
-        return _error(400, exc.code, exc.message)
+        return _error(400, exc.code, exc.message, exc.field if exc.field.startswith("$") else None)
     except Unauthenticated as exc:
         return _error(401, exc.code, exc.message)
     except Forbidden as exc:

@@ -7,6 +7,7 @@ number of store round trips, not one per row.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import graphene
@@ -35,8 +36,9 @@ def loader(
 
 
 async def _decisions(info: graphene.ResolveInfo, ids: Sequence[str]) -> list[domain.Decision]:
-    sharing = ctx(info).services.sharing
-    found = await loader(info, "sharing.decisions", sharing.decisions_by_ids).load_many(list(ids))
+    sharing, principal = ctx(info).services.sharing, ctx(info).principal
+    fetch = partial(sharing.decisions_by_ids, principal)
+    found = await loader(info, "sharing.decisions", fetch).load_many(list(ids))
     return [d for d in found if d is not None]
 
 

@@ -141,10 +141,21 @@ class Person(graphene.ObjectType):
     roles = graphene.List(graphene.NonNull(Role), required=True)
     training = graphene.Field(Training)
     training_current = graphene.Boolean(required=True, description="Whether data-ethics training is current right now.")
+    active = graphene.Boolean(required=True, description="False once deactivated: their tokens are refused.")
+    history = graphene.List(
+        graphene.NonNull("catalog.api.audit_types.PersonHistoryEntry"),
+        required=True,
+        description="Registration, role, training and activation changes, oldest first, from the audit trail.",
+    )
 
     @staticmethod
     async def resolve_agency(person: domain.Person, info: graphene.ResolveInfo) -> domain.Agency | None:
         return await ctx(info).loader("agency").load(person.agency_id)
+
+    @staticmethod
+    async def resolve_history(person: domain.Person, info: graphene.ResolveInfo) -> list[Any]:
+        entries: list[Any] = await ctx(info).loader("person_history").load(person.id)
+        return entries
 
     @staticmethod
     def resolve_training_current(person: domain.Person, info: graphene.ResolveInfo) -> bool:
@@ -225,7 +236,7 @@ class Dataset(graphene.ObjectType):
     )
     restricted_by = graphene.String(
         description="Where the effective values come from when not from the dataset itself: "
-        "'<upstream dataset> via <process> -> <dataset> -> <process>'."
+        "'<upstream dataset> via <process> -> <dataset> -> <process>'. Datasets you may not see are redacted."
     )
     fields = graphene.List(graphene.NonNull(Field), required=True)
     stewards = graphene.List(graphene.NonNull(Person), required=True)
@@ -242,6 +253,13 @@ class Dataset(graphene.ObjectType):
     @staticmethod
     def resolve_effective_personal_data(dataset: domain.Dataset, info: graphene.ResolveInfo) -> domain.PersonalData:
         return dataset.effective_personal_data or dataset.personal_data
+
+    @staticmethod
+    async def resolve_restricted_by(dataset: domain.Dataset, info: graphene.ResolveInfo) -> str | None:
+        if not dataset.restricted_by:
+            return None
+        shown: str = await ctx(info).loader("restricted_by").load(dataset.restricted_by)
+        return shown
 
     @staticmethod
     async def resolve_history(dataset: domain.Dataset, info: graphene.ResolveInfo) -> list[Any]:

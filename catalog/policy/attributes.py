@@ -33,6 +33,8 @@ KNOWN_ATTRIBUTES: dict[str, str] = {
     "r.obj.fields": "the dataset's field names",
     "r.obj.recipients": "agencies holding an ACTIVE sharing agreement that covers the dataset",
     "r.obj.restricted_by": "the upstream dataset its effective classification comes from ('' when its own)",
+    "r.obj.person": "for a record (decision, share request, audit event, person): the person it is by or about",
+    "r.obj.parties": "for a record (decision, agreement, share request, notice, person): the agencies it concerns",
     "r.env.action": "the action asked for",
     "r.env.purpose": "the stated purpose ('' when none)",
     "r.env.access_method": "SECURE_ENCLAVE, AGGREGATE_QUERY, API or DOWNLOAD ('' when none)",
@@ -55,6 +57,12 @@ KNOWN_ATTRIBUTES: dict[str, str] = {
     "r.env.agreement.max_personal_data_rank": "the most restrictive personal-data rank it allows",
     "r.env.agreement.allows_identified": "whether it allows identified records",
     "r.env.agreement.approved_fields": "the fields it approves (empty means all)",
+    "r.env.role": "the role granted or withdrawn (grant_role; '' otherwise)",
+    "r.env.person.id": "the person an administrative action is about: whose roles change, who becomes a steward",
+    "r.env.person.agency": "that person's agency id",
+    "r.env.person.roles": "that person's roles, as the catalog records them",
+    "r.env.person.active": "whether that person is active (not deactivated)",
+    "r.env.recorded_by": "who recorded the process run being attested ('' otherwise)",
 }
 
 
@@ -88,6 +96,18 @@ class Resource:
     fields: list[str] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)
     restricted_by: str = ""
+    person: str = ""
+    parties: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PersonView:
+    """The person an administrative action is about (`r.env.person`)."""
+
+    id: str = ""
+    agency: str = ""
+    roles: list[str] = field(default_factory=list)
+    active: bool = False
 
 
 @dataclass(slots=True)
@@ -119,6 +139,9 @@ class Environment:
     recipient: str = ""
     share_basis_covers_identified: bool = False
     verdict: str = ""
+    role: str = ""
+    person: PersonView = field(default_factory=PersonView)
+    recorded_by: str = ""
 
 
 @dataclass(slots=True)

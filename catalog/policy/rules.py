@@ -20,6 +20,12 @@ from catalog.policy.expressions import Condition, ExpressionError, compile_condi
 ACTIONS = frozenset(
     {
         "read_metadata",
+        "read_decision",
+        "read_agreement",
+        "read_share_request",
+        "read_notice",
+        "read_person",
+        "read_audit",
         "access",
         "request_share",
         "approve_share",
@@ -31,6 +37,10 @@ ACTIONS = frozenset(
         "register_dataset",
         "update_dataset",
         "assign_steward",
+        "unassign_steward",
+        "grant_role",
+        "deactivate_person",
+        "reactivate_person",
         "record_lineage",
         "attest_process",
         "register_agreement",

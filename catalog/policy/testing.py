@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from catalog.policy.attributes import AgreementView, Environment, RequestAttributes, Resource, Subject
+from catalog.policy.attributes import AgreementView, Environment, PersonView, RequestAttributes, Resource, Subject
 from catalog.policy.engine import Evaluation, PolicyEngine
 from catalog.policy.rules import PolicyError
 
@@ -52,7 +52,10 @@ def attributes_from(request: dict[str, Any], where: str) -> RequestAttributes:
     obj = _build(Resource, {"id": "dataset", **request.get("obj", {})}, f"{where} obj")
     env_values = dict(request.get("env", {}))
     agreement = _build(AgreementView, env_values.pop("agreement", {}), f"{where} env.agreement")
-    env = _build(Environment, {"action": "access", **env_values, "agreement": agreement}, f"{where} env")
+    person = _build(PersonView, env_values.pop("person", {}), f"{where} env.person")
+    env = _build(
+        Environment, {"action": "access", **env_values, "agreement": agreement, "person": person}, f"{where} env"
+    )
     return RequestAttributes(sub, obj, env)
 
 

@@ -1,4 +1,4 @@
-"""Use cases. The only layer that writes: each public method is one transaction."""
+"""Use cases. The only layer that writes: each public method is one transaction, decided by the policy."""
 
 from __future__ import annotations
 
@@ -7,17 +7,19 @@ from datetime import datetime
 
 from catalog.config import Settings
 from catalog.domain import utcnow
-from catalog.policy.engine import PolicyEngine
-from catalog.policy.gate import Gate, PolicyGate
 from catalog.services.access import Access, DecisionFilter
 from catalog.services.agreements import AgreementFilter, Agreements
+from catalog.services.audit_trail import AuditTrail
 from catalog.services.context import Listing, ServiceContext
 from catalog.services.corrections import Corrections, WebhookDeliverer
+from catalog.services.decisions import Decisions, PolicyEngine
 from catalog.services.lineage import Lineage
+from catalog.services.people import People
 from catalog.services.provenance import Provenance
 from catalog.services.reads import DatasetFilter, Reads
+from catalog.services.redaction import Redaction
 from catalog.services.registration import Registration
-from catalog.services.sharing import ShareRequestFilter, Sharing, SharingDecisions
+from catalog.services.sharing import ShareRequestFilter, Sharing
 from catalog.store.base import GraphStore
 
 __all__ = ["AgreementFilter", "DatasetFilter", "DecisionFilter", "Listing", "Services", "ShareRequestFilter"]
@@ -32,19 +34,21 @@ class Services:
         settings: Settings,
         *,
         engine: PolicyEngine | None = None,
-        gate: Gate | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.engine = engine or PolicyEngine(settings.policy_dir)
-        self.ctx = ServiceContext(store, gate or PolicyGate(self.engine, clock), settings, clock)
+        self.decisions = Decisions(store, self.engine, settings.classifications, clock)
+        self.ctx = ServiceContext(store, self.decisions, settings, clock)
         self.store = store
+        self.redaction = Redaction(self.ctx)
+        self.people = People(self.ctx)
         self.registration = Registration(self.ctx)
-        self.reads = Reads(self.ctx)
-        self.lineage = Lineage(self.ctx, self.reads)
+        self.reads = Reads(self.ctx, self.redaction)
+        self.lineage = Lineage(self.ctx, self.reads, self.redaction)
         self.provenance = Provenance(self.lineage, self.reads)
         self.deliverer = WebhookDeliverer(store, clock)
-        self.corrections = Corrections(self.ctx, self.deliverer, self.lineage.redact, self.lineage.visible)
-        sharing_decisions = SharingDecisions(self.ctx, self.engine)
-        self.agreements = Agreements(self.ctx, sharing_decisions)
-        self.sharing = Sharing(self.ctx, sharing_decisions)
-        self.access = Access(self.ctx, self.engine)
+        self.corrections = Corrections(self.ctx, self.deliverer, self.redaction)
+        self.agreements = Agreements(self.ctx)
+        self.sharing = Sharing(self.ctx, self.redaction)
+        self.access = Access(self.ctx, self.redaction)
+        self.audit = AuditTrail(self.ctx, self.redaction)

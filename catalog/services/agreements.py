@@ -5,39 +5,38 @@ An agreement's lifecycle is an explicit state machine (`LIFECYCLE`). Expiry is n
 SUSPENDED agreement *reads* as EXPIRED once the clock passes its `valid_until`, so every query and every decision
 made at the same moment sees the same status, and tests that inject a clock are exact.
 
-`Decider` is what every step of the sharing workflow (here and in `catalog.services.sharing`) uses to
-ask the policy: one decision per dataset, so a refusal says which dataset failed and why, recorded in the same
-transaction as the change it allows. A state change first takes the node's lock (`lock`) and only then reads the
-state it checks, so racing changes serialize: no agreement is ever left in two states or without its decision.
+Every step of the sharing workflow (here and in `catalog.services.sharing`) asks the policy through
+`catalog.services.decisions`: one decision per dataset, so a refusal says which dataset failed and why, recorded in
+the same transaction as the change it allows. A state change first takes the node's lock (`lock`) and only then
+reads the state it checks, so racing changes serialize: no agreement is ever left in two states or without its
+decision.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from catalog.domain import (
-    PERSONAL_DATA_ORDER,
+    TIME_BOUND_STATUSES,
+    AccessRequest,
     AgreementStatus,
-    Decision,
-    DenyKind,
-    Outcome,
-    Role,
     ShareRequest,
     SharingAgreement,
     parse_model,
 )
-from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound
-from catalog.policy.attributes import AgreementView, Environment, Resource
+from catalog.errors import Conflict, InvalidInput, NotFound
+from catalog.policy.attributes import Environment, Resource
 from catalog.principal import Principal
 from catalog.services.audit import append_event, diff
 from catalog.services.context import Listing, ServiceContext
+from catalog.services.decisions import agreement_status, agreement_view
 from catalog.services.links import link
 from catalog.services.locking import lock
 from catalog.store.base import GraphTx, Props
-from catalog.store.query import FALSE, TRUE, Cmp, Contains, Eq, IdIn, In, Predicate, all_of, any_of
+from catalog.store.query import Cmp, Contains, Eq, In, Predicate, all_of, any_of
 from catalog.store.records import from_props, timestamp, to_props
 from catalog.store.schema import Label, Rel
 
@@ -55,21 +54,12 @@ LIFECYCLE: dict[str, dict[AgreementStatus, AgreementStatus]] = {
     "renew": {ACTIVE: ACTIVE, EXPIRED: ACTIVE},
 }
 PAST = {"suspend": "suspended", "resume": "resumed", "revoke": "revoked", "renew": "renewed"}
-# Until the validity window ends these read as themselves; afterwards as EXPIRED.
-_TIME_BOUND = (ACTIVE, SUSPENDED)
-
-
-def effective_status(props: Props, now: datetime) -> AgreementStatus:
-    """The status an agreement has at `now`: its stored status, or EXPIRED once its window has passed."""
-    stored = AgreementStatus(str(props.get("status", ACTIVE)))
-    if stored in _TIME_BOUND and timestamp(now) >= str(props["valid_until"]):
-        return EXPIRED
-    return stored
+READ = "read_agreement"
 
 
 def next_status(verb: str, agreement_id: str, props: Props, now: datetime) -> AgreementStatus:
     """The status `verb` moves the agreement to. Raises Conflict, naming the current status, when it may not."""
-    current = effective_status(props, now)
+    current = agreement_status(props, now)
     allowed = LIFECYCLE[verb]
     if current not in allowed:
         starts = " or ".join(status.value for status in allowed)
@@ -86,9 +76,10 @@ def status_predicate(status: AgreementStatus, now: datetime) -> Predicate:
     """Agreements whose status at `now` is `status`, as a store predicate (expiry is derived, not stored)."""
     stamp = timestamp(now)
     if status == EXPIRED:
-        past = all_of(In("status", tuple(s.value for s in _TIME_BOUND)), Cmp("valid_until", "<=", stamp))
+        bound = tuple(sorted(s.value for s in TIME_BOUND_STATUSES))
+        past = all_of(In("status", bound), Cmp("valid_until", "<=", stamp))
         return any_of(Eq("status", EXPIRED.value), past)
-    if status in _TIME_BOUND:
+    if status in TIME_BOUND_STATUSES:
         return all_of(Eq("status", status.value), Cmp("valid_until", ">", stamp))
     return Eq("status", status.value)
 
@@ -98,45 +89,9 @@ def current_predicate(now: datetime) -> Predicate:
     return any_of(status_predicate(ACTIVE, now), status_predicate(SUSPENDED, now))
 
 
-def readable(principal: Principal) -> Predicate:
-    """Auditors and admins read every agreement; staff read those their agency provides or receives under."""
-    if principal.has(Role.AUDITOR, Role.PLATFORM_ADMIN):
-        return TRUE
-    if principal.anonymous or not principal.agency_id:
-        return FALSE
-    return any_of(Eq("provider_agency_id", principal.agency_id), Eq("recipient_agency_id", principal.agency_id))
-
-
-def rank(scheme: Sequence[str], value: Any) -> int:
-    return scheme.index(value) if value in scheme else len(scheme)
-
-
-def agreement_view(props: Props | None, purpose: str | None, now: datetime, scheme: Sequence[str]) -> AgreementView:
-    """The agreement as the policy sees it (`r.env.agreement`), with its status as of `now`."""
-    if props is None:
-        return AgreementView()
-    status = effective_status(props, now)
-    stamp = timestamp(now)
-    return AgreementView(
-        id=str(props["id"]),
-        status=status.value,
-        active=status == ACTIVE and str(props["valid_from"]) <= stamp,
-        expired=status == EXPIRED,
-        valid_until=str(props["valid_until"]),
-        recipient=str(props.get("recipient_agency_id", "")),
-        purpose=str(props.get("purpose", "")),
-        covers_purpose=purpose is not None and props.get("purpose") == purpose,
-        access_method=str(props.get("access_method", "")),
-        max_classification_rank=rank(scheme, props.get("max_classification")),
-        max_personal_data_rank=rank([p.value for p in PERSONAL_DATA_ORDER], props.get("max_personal_data", "NONE")),
-        allows_identified=bool(props.get("allows_identified", False)),
-        approved_fields=list(props.get("approved_fields", [])),
-    )
-
-
 def as_read(props: Props, now: datetime) -> SharingAgreement:
     """An agreement as a reader sees it at `now`: its status is the effective one."""
-    return from_props(SharingAgreement, {**props, "status": effective_status(props, now).value})
+    return from_props(SharingAgreement, {**props, "status": agreement_status(props, now).value})
 
 
 def write_agreement(tx: GraphTx, agreement: SharingAgreement) -> Props:
@@ -150,53 +105,6 @@ def write_agreement(tx: GraphTx, agreement: SharingAgreement) -> Props:
     if agreement.share_request_id:
         tx.merge_edge(Rel.RESULTED_IN, agreement.share_request_id, agreement.id)
     return props
-
-
-@dataclass
-class SharedDataset:
-    """What the policy needs about one dataset, read in the caller's transaction."""
-
-    resource: Resource
-    fields: list[str]
-
-
-SharedDatasets = dict[str, SharedDataset]
-
-
-@dataclass
-class StepResult:
-    """What a unit of work concluded: the result, or the recorded decisions that refused it."""
-
-    result: Any = None
-    refused: list[Decision] = field(default_factory=list)
-
-
-class Decider(Protocol):
-    """How the sharing workflow asks the policy: one decision per dataset, recorded by the caller with its change.
-
-    `catalog.services.sharing.SharingDecisions` is the implementation; it is handed in, so this module (which the
-    access service reads agreements through) never imports the access service back.
-    """
-
-    def datasets(self, tx: GraphTx, dataset_ids: list[str], now: datetime) -> SharedDatasets:
-        """The policy's view of each dataset. Raises NotFound for a dataset that is gone."""
-
-    def decide(
-        self,
-        tx: GraphTx,
-        principal: Principal,
-        action: str,
-        datasets: SharedDatasets,
-        env: Callable[[str], Environment],
-        now: datetime,
-        *,
-        is_requester: bool = False,
-        agreement_id: str | None = None,
-    ) -> list[Decision]:
-        """One decision per dataset, not yet recorded."""
-
-    def record(self, tx: GraphTx, principal: Principal, decisions: list[Decision]) -> None:
-        """Store the decisions with their links and audit events."""
 
 
 def share_environment(
@@ -213,16 +121,6 @@ def share_environment(
         share_basis_covers_identified=terms.legal_basis.covers_identified,
         verdict=verdict,
     )
-
-
-def settle(outcome: StepResult, what: str) -> Any:
-    """The unit of work's result, or Forbidden naming the decisions that refused it (they are recorded)."""
-    if outcome.refused:
-        first = next((d for d in outcome.refused if d.deny_kind == DenyKind.EXPLICIT), None)
-        first = first or next(d for d in outcome.refused if d.outcome == Outcome.DENY)
-        ids = ", ".join(d.id for d in outcome.refused)
-        raise Forbidden(f"{what}: {first.reason} (decisions {ids})")
-    return outcome.result
 
 
 @dataclass(frozen=True)
@@ -244,9 +142,9 @@ class AgreementFilter:
 
 
 class Agreements:
-    def __init__(self, ctx: ServiceContext, decisions: Decider) -> None:
+    def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
-        self.decisions = decisions
+        self.decisions = ctx.decisions
 
     def register(self, principal: Principal, payload: dict[str, Any]) -> SharingAgreement:
         """Record an agreement that already exists (an admin's import of signed paper agreements).
@@ -261,9 +159,11 @@ class Agreements:
         payload = {"id": self.ctx.new_id("agr"), **payload, "created_at": now, "version": 1, "updated_at": now}
         agreement = parse_model(SharingAgreement, payload)
         self._check(agreement)
-        self.ctx.gate.authorize(principal, "register_agreement", {"agency_id": agreement.provider_agency_id})
+        request = AccessRequest(action="register_agreement", agency_id=agreement.provider_agency_id)
+        provider = Resource(id=agreement.id, owner=agreement.provider_agency_id)
 
         def work(tx: GraphTx) -> SharingAgreement:
+            self.decisions.authorize(tx, principal, request, provider, now)
             props = write_agreement(tx, agreement)
             append_event(
                 tx,
@@ -280,7 +180,7 @@ class Agreements:
             )
             return agreement
 
-        return self.ctx.store.write(work)
+        return self.decisions.write(work)
 
     def get(self, principal: Principal, id: str) -> SharingAgreement:
         """One agreement as of now. NotFound when it does not exist or `principal` may not read it."""
@@ -290,10 +190,9 @@ class Agreements:
         return found[id]
 
     def by_ids(self, principal: Principal, ids: Sequence[str]) -> dict[str, SharingAgreement]:
-        where = all_of(IdIn(tuple(ids)), readable(principal))
         now = self.ctx.clock()
-        page = self.ctx.store.read(lambda tx: tx.find_nodes(Label.AGREEMENT, where, first=len(ids)))
-        return {id: as_read(props, now) for id, props in page.items}
+        found = self.ctx.store.read(lambda tx: self.decisions.visible(tx, principal, Label.AGREEMENT, ids))
+        return {id: as_read(props, now) for id, props in found.items()}
 
     def list(
         self,
@@ -306,7 +205,8 @@ class Agreements:
     ) -> Listing[SharingAgreement]:
         """Agreements matching `criteria` as of now, filtered inside the store query, ordered by id."""
         now = self.ctx.clock()
-        return self._page(all_of(criteria.predicate(now), readable(principal)), now, first, after, with_total)
+        where = all_of(criteria.predicate(now), self.decisions.readable(principal, READ))
+        return self._page(where, now, first, after, with_total)
 
     def current_register(
         self, principal: Principal, agency_id: str, first: int, after: str | None = None, *, with_total: bool = True
@@ -314,7 +214,8 @@ class Agreements:
         """The agency's central log of current sharing agreements: ACTIVE or SUSPENDED, as provider or recipient."""
         now = self.ctx.clock()
         party = any_of(Eq("provider_agency_id", agency_id), Eq("recipient_agency_id", agency_id))
-        return self._page(all_of(party, current_predicate(now), readable(principal)), now, first, after, with_total)
+        where = all_of(party, current_predicate(now), self.decisions.readable(principal, READ))
+        return self._page(where, now, first, after, with_total)
 
     def _page(
         self, where: Predicate, now: datetime, first: int, after: str | None, with_total: bool
@@ -322,13 +223,7 @@ class Agreements:
         page = self.ctx.store.read(
             lambda tx: tx.find_nodes(Label.AGREEMENT, where, first=first, after=after, with_total=with_total)
         )
-        return Listing(
-            [as_read(props, now) for _, props in page.items],
-            page.has_next,
-            page.end_cursor,
-            page.total,
-            [id for id, _ in page.items],
-        )
+        return Listing.from_page(page, lambda props: as_read(props, now))
 
     # -- the agreement's lifecycle ---------------------------------------------------------------------------
 
@@ -357,25 +252,23 @@ class Agreements:
         now = self.ctx.clock()
         action = "renew_agreement" if verb == "renew" else "manage_agreement"
 
-        def work(tx: GraphTx) -> StepResult:
+        def work(tx: GraphTx) -> SharingAgreement:
             lock(tx, Label.AGREEMENT, agreement_id)
-            props = self._readable_agreement(tx, principal, agreement_id)
+            props = self.decisions.require_visible(tx, principal, Label.AGREEMENT, agreement_id)
             target = next_status(verb, agreement_id, props, now)
             if valid_until is not None:
                 _check_renewal(props, valid_until, now)
             terms = from_props(SharingAgreement, props)
-            datasets = self.decisions.datasets(tx, terms.dataset_ids, now)
+            datasets = self.decisions.datasets(tx, terms.dataset_ids)
             context = replace(
                 share_environment(action, terms, now, fields=terms.approved_fields),
                 agreement=agreement_view(props, terms.purpose, now, self.ctx.settings.classifications),
             )
-            decisions = self.decisions.decide(
+            decisions = self.decisions.decide_each(
                 tx, principal, action, datasets, lambda _: context, now, agreement_id=agreement_id
             )
             # The agreement is one thing: changing it needs the policy's consent for every dataset it covers.
-            if any(d.outcome == Outcome.DENY for d in decisions):
-                self.decisions.record(tx, principal, decisions)
-                return StepResult(refused=decisions)
+            self.decisions.require(tx, principal, decisions, f"{verb} agreement {agreement_id}")
             # Renewing a suspended agreement keeps the suspension's reason: that is what still holds it back.
             keep_reason = verb == "renew" and target == SUSPENDED
             changes: Props = {
@@ -388,7 +281,6 @@ class Agreements:
             if valid_until is not None:
                 changes["valid_until"] = timestamp(valid_until)
             tx.update_node(Label.AGREEMENT, agreement_id, changes)
-            self.decisions.record(tx, principal, decisions)
             append_event(
                 tx,
                 principal=principal,
@@ -397,16 +289,9 @@ class Agreements:
                 change={"changes": diff({k: props.get(k) for k in changes}, changes), "reason": reason},
                 at=now,
             )
-            return StepResult(as_read({**props, **changes}, now))
+            return as_read({**props, **changes}, now)
 
-        return settle(self.ctx.store.write(work), f"{verb} agreement {agreement_id}")
-
-    @staticmethod
-    def _readable_agreement(tx: GraphTx, principal: Principal, agreement_id: str) -> Props:
-        page = tx.find_nodes(Label.AGREEMENT, all_of(IdIn((agreement_id,)), readable(principal)), first=1)
-        if not page.items:
-            raise NotFound("SharingAgreement", agreement_id)
-        return page.items[0][1]
+        return self.decisions.write(work)
 
     def _check(self, agreement: SharingAgreement) -> None:
         """What the model alone cannot say: the configured vocabularies and a coherent scope."""

@@ -18,11 +18,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from catalog.audit_chain import ChainReport, ChainVerifier, ExpectedHead, event_id, write_lines
 from catalog.audit_checkpoint import Checkpoint, sign_checkpoint
-from catalog.domain import AuditEvent, Role, utcnow
+from catalog.domain import AuditEvent, utcnow
 from catalog.errors import Conflict, Forbidden
 from catalog.principal import Principal
 from catalog.services.audit import SEQUENCE
 from catalog.services.context import Listing, ServiceContext
+from catalog.services.redaction import Redaction
 from catalog.store.base import GraphStore, GraphTx, Props
 from catalog.store.query import TRUE, Cmp, Contains, Eq, Page, Predicate, all_of
 from catalog.store.records import timestamp
@@ -32,30 +33,10 @@ from catalog.store.schema import Label
 PAGE_SIZE = 500
 
 
-class _Peeked(Exception):
-    """Carries the counter's value out of a transaction that must not commit."""
-
-    def __init__(self, value: int) -> None:
-        super().__init__(value)
-        self.value = value
-
-
 def written_count(store: GraphStore) -> int:
-    """How many events the writers' sequence counter says were appended.
-
-    The store contract can only read a counter by incrementing it, so this increments it in a write
-    transaction and rolls that back. It takes the writers' lock for an instant, which also makes the value a
-    clean cut: every event up to it has committed.
-    """
-
-    def peek(tx: GraphTx) -> None:
-        raise _Peeked(tx.next_sequence(SEQUENCE) - 1)
-
-    try:
-        store.write(peek)
-    except _Peeked as peeked:
-        return peeked.value
-    raise AssertionError("the counter peek committed")
+    """How many events the writers' sequence counter says were appended (0 when it is missing), read without
+    moving it."""
+    return store.read(lambda tx: tx.current_sequence(SEQUENCE)) or 0
 
 
 def stored_events(store: GraphStore, *, upto: int | None = None, page_size: int = PAGE_SIZE) -> Iterator[Props]:
@@ -81,13 +62,19 @@ def _page(tx: GraphTx, *, first: int, after: str | None) -> Page:
 
 
 def verify_store(store: GraphStore, expected: ExpectedHead | None = None) -> ChainReport:
-    """Recompute the chain the store holds, streaming it, against the counter and an optional checkpoint."""
-    written = written_count(store)
+    """Recompute the chain the store holds, streaming every event in sequence order, and hold it to the writers'
+    counter read before and after: it trusts neither the events nor the counter alone.
+
+    A counter that is missing or behind the log, an event past it, a gap or a hash that does not chain is a break
+    naming the sequence. Events appended while it reads are checked too: the counter read afterwards covers them.
+    """
+    before = store.read(lambda tx: tx.current_sequence(SEQUENCE))
     verifier = ChainVerifier(expected)
-    for record in stored_events(store, upto=written):
+    for record in stored_events(store):
         if not verifier.feed(record):
             break
-    return verifier.finish(written)
+    after = store.read(lambda tx: tx.current_sequence(SEQUENCE))
+    return verifier.finish(before or 0, counter_after=after)
 
 
 def export_store(store: GraphStore, out: TextIO) -> int:
@@ -144,17 +131,16 @@ def event_of(props: Props) -> AuditEvent:
 
 
 class AuditTrail:
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, redaction: Redaction) -> None:
         self.ctx = ctx
+        self.redaction = redaction
 
-    @staticmethod
-    def readable(principal: Principal) -> Predicate:
-        """Auditors and admins read every event; other signed-in people only the events they caused."""
+    def readable(self, principal: Principal) -> Predicate:
+        """The events the principal may read (read_audit: auditors and admins every event, other signed-in people
+        the events they caused)."""
         if principal.anonymous:
             raise Forbidden("auditTrail: sign in; the audit trail is for auditors and for people reading their own")
-        if principal.has(Role.AUDITOR, Role.PLATFORM_ADMIN):
-            return TRUE
-        return Eq("principal_id", principal.id)
+        return self.ctx.decisions.readable(principal, "read_audit")
 
     def list(
         self, principal: Principal, criteria: AuditFilter, first: int, after: str | None, *, with_total: bool = True
@@ -164,10 +150,7 @@ class AuditTrail:
         page = self.ctx.store.read(
             lambda tx: tx.find_nodes(Label.AUDIT_EVENT, where, first=first, after=after, with_total=with_total)
         )
-        return Listing(
-            [event_of(props) for _, props in page.items],
-            page.has_next,
-            page.end_cursor,
-            page.total,
-            [id for id, _ in page.items],
-        )
+        listing = Listing.from_page(page, event_of)
+        # What the reader may not see stays hidden even in events they caused (a correction's affected datasets).
+        listing.items = self.redaction.events(principal, listing.items)
+        return listing

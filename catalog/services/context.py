@@ -1,4 +1,4 @@
-"""What every service shares: the store, the gate, the settings and the clock."""
+"""What every service shares: the store, the decisions module, the settings and the clock."""
 
 from __future__ import annotations
 
@@ -6,26 +6,34 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from catalog.config import Settings
 from catalog.domain import utcnow
-from catalog.policy.gate import Gate
 from catalog.store.base import GraphStore
+from catalog.store.query import Page
+
+if TYPE_CHECKING:
+    from catalog.services.decisions import Decisions
 
 T = TypeVar("T")
+
+
+def new_id(prefix: str, at: datetime) -> str:
+    """A fresh id that sorts by creation time, so listings ordered by id are chronological."""
+    return f"{prefix}-{at.strftime('%Y%m%d%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
 class ServiceContext:
     store: GraphStore
-    gate: Gate
+    decisions: Decisions
     settings: Settings
     clock: Callable[[], datetime] = utcnow
 
     def new_id(self, prefix: str) -> str:
         """A fresh id that sorts by creation time, so listings ordered by id are chronological."""
-        return f"{prefix}-{self.clock().strftime('%Y%m%d%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
+        return new_id(prefix, self.clock())
 
 
 @dataclass
@@ -37,3 +45,14 @@ class Listing(Generic[T]):
     end_cursor: str | None
     total: int | None = None
     cursors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_page(cls, page: Page, convert: Callable[[dict], T]) -> Listing[T]:
+        """A listing of a store page, each node's properties converted to the item it stands for."""
+        return cls(
+            [convert(props) for _, props in page.items],
+            page.has_next,
+            page.end_cursor,
+            page.total,
+            [id for id, _ in page.items],
+        )

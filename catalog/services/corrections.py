@@ -20,13 +20,14 @@ from typing import Any
 
 import httpx
 
-from catalog.domain import CorrectionNotice, DeliveryAttempt, Role, Severity, parse_model
-from catalog.errors import CatalogError, Forbidden, InvalidInput, NotFound
-from catalog.principal import Principal
+from catalog.domain import AccessRequest, CorrectionNotice, DeliveryAttempt, Severity, parse_model
+from catalog.errors import CatalogError, Forbidden, InvalidInput
+from catalog.principal import SYSTEM, Principal
 from catalog.services.audit import append_event
 from catalog.services.context import Listing, ServiceContext
+from catalog.services.redaction import Redaction
 from catalog.store.base import GraphStore, GraphTx, Props
-from catalog.store.query import TRUE, Contains, In, Predicate
+from catalog.store.query import Contains, In, all_of
 from catalog.store.records import from_props, timestamp, to_props
 from catalog.store.schema import Label, Rel
 
@@ -145,6 +146,19 @@ class WebhookDeliverer:
         def work(tx: GraphTx) -> None:
             tx.merge_node(Label.DELIVERY, record.id, to_props(record))
             tx.merge_edge(Rel.ATTEMPT_OF, record.id, notice.id)
+            append_event(  # the catalog itself made the attempt: it is on the record like any other change
+                tx,
+                principal=SYSTEM,
+                action="deliver_notice",
+                target_ids=[record.id, notice.id, delivery.agency_id],
+                change={
+                    "attempt": attempt,
+                    "delivered": delivered,
+                    "status_code": status,
+                    "error": error,
+                },
+                at=record.at,
+            )
 
         self.store.write(work)
 
@@ -167,14 +181,9 @@ def payload(notice: CorrectionNotice, delivery: Delivery) -> dict[str, Any]:
 
 
 class Corrections:
-    def __init__(
-        self,
-        ctx: ServiceContext,
-        deliverer: WebhookDeliverer,
-        redact: Callable[[str], str],
-        visible: Callable[[Principal, Sequence[str]], set[str]],
-    ) -> None:
-        self.ctx, self.deliverer, self.redact, self.visible = ctx, deliverer, redact, visible
+    def __init__(self, ctx: ServiceContext, deliverer: WebhookDeliverer, redaction: Redaction) -> None:
+        self.ctx, self.deliverer, self.redaction = ctx, deliverer, redaction
+        self.decisions = ctx.decisions
 
     def issue(self, principal: Principal, dataset_id: str, description: str, severity: Severity | str) -> NoticeView:
         """Record a correction of `dataset_id` with everyone it affects, then deliver it to their webhooks."""
@@ -187,15 +196,11 @@ class Corrections:
         now = self.ctx.clock()
 
         def work(tx: GraphTx) -> tuple[CorrectionNotice, list[Delivery]]:
-            props = tx.get_node(Label.DATASET, dataset_id)
-            if props is None:
-                raise NotFound("Dataset", dataset_id)
-            stewards = tx.neighbors(Rel.STEWARD_OF, [dataset_id], "in")[dataset_id]
-            self.ctx.gate.authorize(
-                principal,
-                "issue_correction",
-                {"agency_id": props.get("owner_agency_id"), "steward_ids": stewards, "dataset_id": dataset_id},
-            )
+            self.decisions.require_visible(tx, principal, Label.DATASET, dataset_id)
+            facts = self.decisions.datasets(tx, [dataset_id])[dataset_id]
+            request = AccessRequest(action="issue_correction", dataset_id=dataset_id)
+            resource = facts.resource(now, self.ctx.settings.classifications)
+            decision = self.decisions.authorize(tx, principal, request, resource, now)
             notice, concerns = _notice(
                 tx,
                 dataset_id,
@@ -221,6 +226,7 @@ class Corrections:
                     "agencies": notice.agency_ids,
                 },
                 at=now,
+                decision_id=decision.id,
             )
             agencies = tx.get_nodes(Label.AGENCY, notice.agency_ids)
             deliveries = [
@@ -230,31 +236,27 @@ class Corrections:
             ]
             return notice, deliveries
 
-        notice, deliveries = self.ctx.store.write(work)
+        notice, deliveries = self.decisions.write(work)
         self.deliverer.submit(notice, deliveries)  # only once committed: a failing webhook cannot undo it
         return self._views(principal, [notice])[0]
 
     def notices(
         self, principal: Principal, agency_id: str | None, first: int, after: str | None, *, with_total: bool = True
     ) -> Listing[NoticeView]:
-        """Notices addressed to an agency, oldest first. Its own staff, auditors and admins may read them;
-        without `agency_id`, auditors and admins see every notice and others their own agency's."""
-        oversight = principal.has(Role.AUDITOR, Role.PLATFORM_ADMIN)
+        """Notices the principal may read (read_notice: the staff of an agency they are addressed to, auditors and
+        admins), oldest first; with `agency_id`, those addressed to that agency."""
         if principal.anonymous:
             raise Forbidden("notices: sign in to read correction notices")
-        if agency_id is not None and agency_id != principal.agency_id and not oversight:
-            raise Forbidden(f"notices: only staff of {agency_id}, auditors and administrators may read its notices")
-        where: Predicate = TRUE
-        if agency_id is not None:
-            where = Contains("agency_ids", agency_id)
-        elif not oversight:
-            where = Contains("agency_ids", principal.agency_id or "")
+        where = all_of(
+            Contains("agency_ids", agency_id) if agency_id is not None else None,
+            self.decisions.readable(principal, "read_notice"),
+        )
         page = self.ctx.store.read(
             lambda tx: tx.find_nodes(Label.NOTICE, where, first=first, after=after, with_total=with_total)
         )
-        notices = [from_props(CorrectionNotice, p) for _, p in page.items]
+        listing = Listing.from_page(page, lambda props: from_props(CorrectionNotice, props))
         return Listing(
-            self._views(principal, notices), page.has_next, page.end_cursor, page.total, [id for id, _ in page.items]
+            self._views(principal, listing.items), listing.has_next, listing.end_cursor, listing.total, listing.cursors
         )
 
     def notices_of_dataset(self, principal: Principal, dataset_id: str) -> list[NoticeView]:
@@ -264,13 +266,15 @@ class Corrections:
         return self._views(principal, [from_props(CorrectionNotice, found[id]) for id in sorted(found)])
 
     def _views(self, principal: Principal, notices: list[CorrectionNotice]) -> list[NoticeView]:
-        affected = sorted({d for n in notices for d in n.affected_dataset_ids})
-        visible = self.visible(principal, affected)
+        """Notices as the principal may read them: datasets they may not see, corrected or affected, redacted."""
+        named = {d for n in notices for d in (n.dataset_id, *n.affected_dataset_ids)}
+        hidden = self.redaction.hidden(principal, named)
         attempts = self._attempts([n.id for n in notices])
+        redact = self.redaction.redact
         return [
             NoticeView(
-                n,
-                [(d, False) if d in visible else (self.redact(d), True) for d in n.affected_dataset_ids],
+                self.redaction.notice(n, hidden),
+                [(redact(d), True) if d in hidden else (d, False) for d in n.affected_dataset_ids],
                 attempts.get(n.id, []),
             )
             for n in notices

@@ -1,4 +1,4 @@
-"""A dataset's metadata history, read from its audit events: registration, updates and corrections.
+"""A dataset's metadata history, read from its audit events: registration, updates, stewards and corrections.
 
 The audit trail is the only record of history, so the history cannot disagree with what the chain vouches for.
 An update's `reason` is the one `updateDataset` required; a correction is any history event with a severity.
@@ -15,12 +15,15 @@ from typing import Any
 from catalog.principal import Principal
 from catalog.services.context import ServiceContext
 from catalog.store.base import GraphTx, Props
-from catalog.store.query import Contains, IdIn, In, all_of, any_of
+from catalog.store.query import Contains, In, all_of, any_of
 from catalog.store.records import JSON_SUFFIX
 from catalog.store.schema import Label
 
-# The events that change what a dataset's metadata says. Corrections use the policy's action name.
-HISTORY_ACTIONS = ("register_dataset", "update_dataset", "issue_correction")
+# The events that change what a dataset's metadata says, or who answers for it. Corrections use the policy's
+# action name.
+HISTORY_ACTIONS = ("register_dataset", "update_dataset", "issue_correction", "assign_steward", "unassign_steward")
+# The events that change a person's standing: their roles, training and whether they are active.
+PERSON_ACTIONS = ("register_person", "set_roles", "record_training", "deactivate_person", "reactivate_person")
 # Bookkeeping every version changes: `version` and `at` have their own columns already.
 UNLISTED = frozenset({"version", "updated_at", "created_at"})
 PAGE_SIZE = 500
@@ -64,18 +67,32 @@ class History:
             return {}
 
         def work(tx: GraphTx) -> dict[str, list[HistoryEntry]]:
-            visible = all_of(IdIn(tuple(ids)), self.ctx.gate.visible_datasets(principal))
-            shown = [id for id, _ in tx.find_nodes(Label.DATASET, visible, first=len(ids)).items]
-            return _histories(tx, shown, show_by=not principal.anonymous)
+            shown = list(self.ctx.decisions.visible(tx, principal, Label.DATASET, ids))
+            return _histories(tx, shown, HISTORY_ACTIONS, show_by=not principal.anonymous)
+
+        return self.ctx.store.read(work)
+
+    def of_people(self, principal: Principal, person_ids: Sequence[str]) -> dict[str, list[HistoryEntry]]:
+        """Role, training and activation changes of each person `principal` may read (read_person), oldest first."""
+        ids = list(dict.fromkeys(person_ids))
+        if not ids:
+            return {}
+
+        def work(tx: GraphTx) -> dict[str, list[HistoryEntry]]:
+            shown = list(self.ctx.decisions.visible(tx, principal, Label.PERSON, ids))
+            return _histories(tx, shown, PERSON_ACTIONS, show_by=True)
 
         return self.ctx.store.read(work)
 
 
-def _histories(tx: GraphTx, dataset_ids: list[str], *, show_by: bool) -> dict[str, list[HistoryEntry]]:
-    result: dict[str, list[HistoryEntry]] = {id: [] for id in dataset_ids}
-    if not dataset_ids:
+def _histories(
+    tx: GraphTx, target_ids: list[str], actions: Sequence[str], *, show_by: bool
+) -> dict[str, list[HistoryEntry]]:
+    result: dict[str, list[HistoryEntry]] = {id: [] for id in target_ids}
+    if not target_ids:
         return result
-    where = all_of(In("action", HISTORY_ACTIONS), any_of(*(Contains("target_ids", id) for id in dataset_ids)))
+    dataset_ids = target_ids
+    where = all_of(In("action", tuple(actions)), any_of(*(Contains("target_ids", id) for id in target_ids)))
     versions = dict.fromkeys(dataset_ids, 1)
     after: str | None = None
     while True:

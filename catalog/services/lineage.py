@@ -6,29 +6,34 @@ transaction, so a lineage change and the restrictions it implies commit together
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Literal
 
 from catalog.domain import (
+    AccessRequest,
     ColumnLineage,
     Dataset,
     DatasetField,
+    Decision,
     Identifiability,
+    Outcome,
     Process,
     ProcessKind,
     parse_model,
+    status_at,
 )
-from catalog.errors import Forbidden, InvalidInput, NotFound
+from catalog.errors import InvalidInput, NotFound
+from catalog.policy.attributes import Environment, Resource
 from catalog.principal import Principal
-from catalog.services.agreements import readable
 from catalog.services.audit import append_event, diff
 from catalog.services.context import ServiceContext
+from catalog.services.locking import lock
 from catalog.services.propagation import own_effective, propagate
 from catalog.services.reads import Reads
+from catalog.services.redaction import Redaction
 from catalog.services.registration import dataset_props, field_id
 from catalog.store.base import GraphTx, Impact, Props
 from catalog.store.query import TRUE, IdIn, LineageGraph, Predicate, all_of
@@ -39,6 +44,8 @@ Direction = Literal["UPSTREAM", "DOWNSTREAM", "BOTH"]
 # Only these processes can remove identifying detail, so only their outputs can be attested as safer.
 ATTESTABLE_KINDS: tuple[ProcessKind, ...] = (ProcessKind.DEIDENTIFY, ProcessKind.AGGREGATE)
 ATTESTABLE_IDENTIFIABILITY: tuple[Identifiability, ...] = (Identifiability.DEIDENTIFIED, Identifiability.AGGREGATE)
+# A process's attestation: given by attestProcess only, never with a recording, and withdrawn when voided.
+ATTESTATION = ("attested_identifiability", "attested_by", "attestation_note")
 
 
 @dataclass
@@ -95,6 +102,8 @@ class ObservedDataset:
     title: str
     source: str  # how the source named it, e.g. `namespace/name`
     fields: tuple[DatasetField, ...] = ()
+    registered: bool = False  # named by its catalog id: it must be a dataset the sender may see
+    path: str = ""  # where the event first names it (a JSON path), for an error
 
 
 @dataclass(frozen=True)
@@ -113,23 +122,25 @@ class IngestResult:
 
 
 class Lineage:
-    def __init__(self, ctx: ServiceContext, reads: Reads) -> None:
+    def __init__(self, ctx: ServiceContext, reads: Reads, redaction: Redaction) -> None:
         self.ctx = ctx
         self.reads = reads
+        self.redaction = redaction
+        self.decisions = ctx.decisions
 
     # -- writing -----------------------------------------------------------------------------------------
 
     def record(self, principal: Principal, payload: dict[str, Any]) -> Process:
         """Record a process with its inputs and outputs. Idempotent by process id and run id."""
-        process = parse_model(Process, {"recorded_at": self.ctx.clock(), **payload})
+        process = parse_model(Process, {"recorded_at": self.ctx.clock(), **payload, "recorded_by": principal.id})
         if not process.outputs:
             raise InvalidInput("outputs", "must name at least one dataset")
 
         def work(tx: GraphTx) -> Process:
-            self._write_process(tx, principal, process, self._owners(tx, process), strict_columns=True)
+            self._write_process(tx, principal, process, strict_columns=True)
             return process
 
-        return self.ctx.store.write(work)
+        return self.decisions.write(work)
 
     def ingest(self, principal: Principal, run: ObservedRun) -> IngestResult:
         """Write one external lineage event in one transaction: unknown datasets become placeholders owned by the
@@ -140,26 +151,26 @@ class Lineage:
         def work(tx: GraphTx) -> IngestResult:
             self._observe_datasets(tx, principal, run.datasets, result)
             if run.process is not None:
-                process = run.process
-                self._write_process(
-                    tx, principal, process, self._owners(tx, process), strict_columns=False, warnings=result.warnings
-                )
+                self._write_process(tx, principal, run.process, strict_columns=False, warnings=result.warnings)
             return result
 
-        return self.ctx.store.write(work)
+        return self.decisions.write(work)
 
     def _observe_datasets(
         self, tx: GraphTx, principal: Principal, observed: Sequence[ObservedDataset], result: IngestResult
     ) -> None:
         unique = {d.id: d for d in observed}
-        existing = tx.get_nodes(Label.DATASET, list(unique))
+        seen = self.decisions.visible(tx, principal, Label.DATASET, list(unique))
         for dataset in unique.values():
-            props = existing.get(dataset.id)
+            props = seen.get(dataset.id)
+            if props is None and dataset.registered:
+                # Hidden or missing, the same answer: the event names no dataset this sender may see.
+                raise InvalidInput(dataset.path or "dataset", f"no Dataset with id {dataset.id!r}")
             if props is None:
                 self._placeholder(tx, principal, dataset)
                 result.placeholders.append(dataset.id)
             elif props.get("placeholder"):
-                self._describe_placeholder(tx, principal, dataset, props, result)
+                self._describe_placeholder(tx, principal, dataset, result)
             elif dataset.fields:
                 known = set(tx.neighbors(Rel.HAS_FIELD, [dataset.id], "out")[dataset.id])
                 unknown = [f.name for f in dataset.fields if field_id(dataset.id, f.name) not in known]
@@ -168,29 +179,44 @@ class Lineage:
                     result.warnings.append(f"dataset {dataset.id}: fields not registered, left out: {unknown}")
 
     def _describe_placeholder(
-        self, tx: GraphTx, principal: Principal, observed: ObservedDataset, props: Props, result: IngestResult
+        self, tx: GraphTx, principal: Principal, observed: ObservedDataset, result: IngestResult
     ) -> None:
         """Add the fields a feed reports to a placeholder, if the principal may describe it (else only warn)."""
-        known = set(tx.neighbors(Rel.HAS_FIELD, [observed.id], "out")[observed.id])
-        new = [f for f in observed.fields if field_id(observed.id, f.name) not in known]
+        facts = self.decisions.datasets(tx, [observed.id])[observed.id]
+        new = [f for f in observed.fields if f.name not in facts.fields]
         if not new:
             return
-        stewards = tx.neighbors(Rel.STEWARD_OF, [observed.id], "in")[observed.id]
-        target = {"agency_id": props.get("owner_agency_id"), "steward_ids": stewards, "dataset_id": observed.id}
-        try:
-            # Describing a placeholder from a feed is recording lineage about it: the same people may.
-            self.ctx.gate.authorize(principal, "record_lineage", target)
-        except Forbidden:
+        now = self.ctx.clock()
+        # Describing a placeholder from a feed is recording lineage about it: the same people may.
+        request = AccessRequest(action="record_lineage", dataset_id=observed.id)
+        decision = self.decisions.decide_one(tx, principal, request, facts.resource(now, self._scheme), now)
+        if decision.outcome != Outcome.PERMIT:
             names = [f.name for f in new]
             result.warnings.append(f"dataset {observed.id}: not yours to describe; fields left out: {names}")
             return
+        self.decisions.record(tx, principal, [decision])
         _add_fields(tx, observed.id, new)
+        append_event(
+            tx,
+            principal=principal,
+            action="update_dataset",
+            target_ids=[observed.id],
+            change={
+                "changes": {"fields": {"before": facts.fields, "after": [*facts.fields, *(f.name for f in new)]}},
+                "reason": f"fields reported by a lineage event from {observed.source}",
+            },
+            at=now,
+            decision_id=decision.id,
+        )
+
+    @property
+    def _scheme(self) -> list[str]:
+        return self.ctx.settings.classifications
 
     def _placeholder(self, tx: GraphTx, principal: Principal, observed: ObservedDataset) -> None:
         agency = principal.agency_id
         if not agency:
             raise InvalidInput("principal", f"has no agency to own placeholder dataset {observed.id!r}")
-        self.ctx.gate.authorize(principal, "register_dataset", {"agency_id": agency})
         now = self.ctx.clock()
         dataset = parse_model(
             Dataset,
@@ -206,8 +232,12 @@ class Lineage:
             },
             prefix="dataset.",
         )
+        request = AccessRequest(action="register_dataset", dataset_id=dataset.id)
+        decision = self.decisions.decide_one(tx, principal, request, Resource(id=dataset.id, owner=agency), now)
         props = {**dataset_props(dataset), **own_effective(dataset.classification, dataset.personal_data.value)}
-        tx.create_node(Label.DATASET, dataset.id, props)
+        if decision.outcome == Outcome.PERMIT:
+            tx.create_node(Label.DATASET, dataset.id, props)
+        self.decisions.require(tx, principal, [decision], "register_dataset")
         tx.merge_edge(Rel.OWNED_BY, dataset.id, agency)
         _add_fields(tx, dataset.id, observed.fields)
         append_event(
@@ -217,6 +247,7 @@ class Lineage:
             target_ids=[dataset.id],
             change=diff(None, {**props, "fields": [f.name for f in observed.fields]}),
             at=now,
+            decision_id=decision.id,
         )
 
     def _write_process(
@@ -224,28 +255,42 @@ class Lineage:
         tx: GraphTx,
         principal: Principal,
         process: Process,
-        owners: dict[str, tuple[str, list[str]]],
         *,
         strict_columns: bool,
         warnings: list[str] | None = None,
     ) -> None:
-        self._authorize(principal, "record_lineage", owners)
+        """Write a process run, merging its edges, with an audit event whenever anything in the graph changes.
+
+        A repeat of the same run that adds nothing writes nothing but its decisions. A change to the kind or to
+        the inputs of an attested process withdraws the attestation: what was checked is no longer what runs.
+        """
+        now = self.ctx.clock()
+        decisions = self._accountable(tx, principal, process, "record_lineage", now)
         existing = tx.get_node(Label.PROCESS, process.id)
-        repeat = existing is not None and existing.get("run_id") == process.run_id and process.run_id
-        props = to_props(process, exclude={"inputs", "outputs", "column_lineage"})
+        had_inputs: list[str] = []
+        had_outputs: list[str] = []
         if existing is not None:
-            # Attestation belongs to the steward who gave it; re-recording a run must not erase it.
-            for key in ("attested_identifiability", "attested_by", "attestation_note"):
-                props.pop(key, None)
-        tx.merge_node(Label.PROCESS, process.id, props)
-        for dataset_id in process.inputs:
-            tx.merge_edge(Rel.USED, process.id, dataset_id)
-        for dataset_id in process.outputs:
-            tx.merge_edge(Rel.GENERATED_BY, dataset_id, process.id)
-        columns = self._write_columns(tx, process, strict=strict_columns, warnings=warnings)
-        propagated = propagate(tx, process.outputs, self.ctx.settings.classifications)
-        if repeat and not propagated:
+            used, generated = tx.neighbors_many([process.id], [(Rel.USED, "out"), (Rel.GENERATED_BY, "in")])
+            had_inputs, had_outputs = used[process.id], generated[process.id]
+        new_inputs = sorted(set(process.inputs) - set(had_inputs))
+        new_outputs = sorted(set(process.outputs) - set(had_outputs))
+        described = {"name": process.name, "kind": process.kind.value, "run_id": process.run_id}
+        before = {key: (existing or {}).get(key) for key in described}
+        columns, new_columns = self._write_columns(tx, process, strict=strict_columns, warnings=warnings)
+        changed = existing is None or before != described or new_inputs or new_outputs or new_columns
+        if not changed:
             return
+        withdrawn = self._withdrawn(existing, before, described, new_inputs)
+        props = {
+            **to_props(process, exclude={"inputs", "outputs", "column_lineage", *ATTESTATION}),
+            "recorded_by": principal.id,
+            **withdrawn,
+        }
+        tx.merge_node(Label.PROCESS, process.id, props)
+        tx.merge_edges(
+            [(Rel.USED, process.id, d) for d in new_inputs] + [(Rel.GENERATED_BY, d, process.id) for d in new_outputs]
+        )
+        propagated = propagate(tx, process.outputs, self._scheme)
         change: dict[str, Any] = {
             "process": process.id,
             "run_id": process.run_id,
@@ -253,6 +298,12 @@ class Lineage:
             "inputs": process.inputs,
             "outputs": process.outputs,
         }
+        if existing is not None:
+            change["changes"] = diff(before, described)
+            if new_inputs:
+                change["changes"]["inputs"] = {"before": had_inputs, "after": sorted({*had_inputs, *new_inputs})}
+        if withdrawn:
+            change["attestation_withdrawn"] = {key: existing.get(key) for key in ATTESTATION} if existing else {}
         if columns:
             change["column_lineage"] = columns
         if propagated:
@@ -263,20 +314,67 @@ class Lineage:
             action="record_lineage",
             target_ids=[process.id, *process.inputs, *process.outputs],
             change=change,
-            at=self.ctx.clock(),
+            at=now,
+            decision_id=decisions[0].id,
         )
+
+    @staticmethod
+    def _withdrawn(
+        existing: Props | None, before: dict[str, Any], described: dict[str, Any], new_inputs: list[str]
+    ) -> dict[str, None]:
+        """The attestation's properties cleared, when a change to an attested process voids it; else nothing."""
+        if existing is None or not existing.get("attested_identifiability"):
+            return {}
+        if before["kind"] == described["kind"] and not new_inputs:
+            return {}
+        return dict.fromkeys(ATTESTATION)
+
+    def _accountable(
+        self, tx: GraphTx, principal: Principal, process: Process, action: str, now: datetime
+    ) -> list[Decision]:
+        """Lineage is about the outputs: the principal must be accountable for every one of them (one recorded
+        decision each). Every output, and every input of a run being recorded, must be a dataset the principal may
+        see; a hidden one answers as a missing one does. (An attestation speaks for the outputs alone.)"""
+        named = {"inputs": process.inputs if action == "record_lineage" else [], "outputs": process.outputs}
+        found = self.decisions.visible(tx, principal, Label.DATASET, [*named["inputs"], *named["outputs"]])
+        for name, ids in named.items():
+            for i, dataset_id in enumerate(ids):
+                if dataset_id not in found:
+                    raise InvalidInput(f"{name}.{i}", f"no Dataset with id {dataset_id!r}")
+        facts = self.decisions.datasets(tx, process.outputs)
+        env = Environment(action=action, recorded_by=process.recorded_by or "")
+        decisions = [
+            self.decisions.decide_one(
+                tx,
+                principal,
+                AccessRequest(action=action, dataset_id=dataset_id),
+                facts[dataset_id].resource(now, self._scheme),
+                now,
+                replace(env),
+            )
+            for dataset_id in process.outputs
+        ]
+        if not decisions:
+            # A run that produced nothing (a failed job, a job event with no outputs) is about the sender's own
+            # agency: decided as recording lineage of that agency's data.
+            own = Resource(id=process.id, owner=principal.agency_id or "")
+            request = AccessRequest(action=action, agency_id=principal.agency_id)
+            decisions = [self.decisions.decide_one(tx, principal, request, own, now, env)]
+        return self.decisions.require(tx, principal, decisions, f"{action} {process.id}")
 
     def _write_columns(
         self, tx: GraphTx, process: Process, *, strict: bool, warnings: list[str] | None
-    ) -> list[dict[str, Any]]:
-        """DERIVED_FROM edges from each output column to its input columns. Returns what was written.
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """DERIVED_FROM edges from each output column to its input columns. Returns what was written, and
+        whether any edge is new.
 
         Strict (recordLineage): a column that is not a field of an output (or input) is an error. Lenient
         (OpenLineage): such a column is skipped with a warning, since feeds often name columns nobody registered.
         """
         named = {c.output for c in process.column_lineage} | {i for c in process.column_lineage for i in c.inputs}
         known = set(tx.get_nodes(Label.FIELD, sorted(named)))
-        written = []
+        already = tx.neighbors(Rel.DERIVED_FROM, sorted({c.output for c in process.column_lineage}), "out")
+        written, new = [], False
         for i, column in enumerate(process.column_lineage):
             problems = _column_problems(i, column, process, known)
             if problems:
@@ -286,24 +384,30 @@ class Lineage:
                     warnings.extend(f"{path}: {rule}" for path, rule in problems)
                 continue
             for source in column.inputs:
-                tx.merge_edge(Rel.DERIVED_FROM, column.output, source, {"process_id": process.id})
+                if source not in already.get(column.output, []):
+                    tx.merge_edge(Rel.DERIVED_FROM, column.output, source, {"process_id": process.id})
+                    new = True
             written.append({"output": column.output, "inputs": column.inputs})
-        return written
+        return written, new
 
     def attest(self, principal: Principal, process_id: str, identifiability: Identifiability, note: str) -> Process:
         """A steward's statement that a de-identify or aggregate process really yields `identifiability`.
 
-        The attestation is what lets restrictions stop propagating downstream of the process, so only those
-        accountable for its outputs may give it. Effective values downstream are recomputed with it.
+        The attestation is what lets restrictions stop propagating downstream of the process, so only a steward
+        of its outputs may give it, and never the person who recorded the run (separation of duties).
+        Effective values downstream are recomputed with it.
         """
         if identifiability not in ATTESTABLE_IDENTIFIABILITY:
             raise InvalidInput("output_identifiability", f"must be one of {', '.join(ATTESTABLE_IDENTIFIABILITY)}")
+        identifiability = Identifiability(identifiability)
         if not note.strip():
             raise InvalidInput("note", "is required: say how the output was checked")
+        now = self.ctx.clock()
 
         def work(tx: GraphTx) -> Process:
+            lock(tx, Label.PROCESS, process_id)
             process = self._load(tx, process_id)
-            self._authorize(principal, "attest_process", self._owners(tx, process))
+            decisions = self._accountable(tx, principal, process, "attest_process", now)
             if process.kind not in ATTESTABLE_KINDS:
                 raise InvalidInput(
                     "process_id",
@@ -318,7 +422,7 @@ class Lineage:
             current = process.model_dump(mode="json")
             before = {key: current[key] for key in attestation}
             tx.update_node(Label.PROCESS, process_id, attestation)
-            propagated = propagate(tx, process.outputs, self.ctx.settings.classifications)
+            propagated = propagate(tx, process.outputs, self._scheme)
             change = diff(before, attestation)
             if propagated:
                 change["propagated"] = propagated
@@ -328,11 +432,12 @@ class Lineage:
                 action="attest_process",
                 target_ids=[process_id, *process.outputs],
                 change=change,
-                at=self.ctx.clock(),
+                at=now,
+                decision_id=decisions[0].id,
             )
             return attested
 
-        return self.ctx.store.write(work)
+        return self.decisions.write(work)
 
     @staticmethod
     def _load(tx: GraphTx, process_id: str) -> Process:
@@ -343,38 +448,12 @@ class Lineage:
         outputs = tx.neighbors(Rel.GENERATED_BY, [process_id], "in")[process_id]
         return from_props(Process, props, inputs=inputs, outputs=outputs)
 
-    def _authorize(self, principal: Principal, action: str, owners: dict[str, tuple[str, list[str]]]) -> None:
-        """Lineage is about the outputs: the principal must be accountable for every one of them."""
-        for dataset_id, (agency_id, stewards) in owners.items():
-            self.ctx.gate.authorize(
-                principal, action, {"agency_id": agency_id, "steward_ids": stewards, "dataset_id": dataset_id}
-            )
-
-    def _owners(self, tx: GraphTx, process: Process) -> dict[str, tuple[str, list[str]]]:
-        ids = [*process.inputs, *process.outputs]
-        found = tx.get_nodes(Label.DATASET, ids)
-        for i, dataset_id in enumerate(process.inputs):
-            if dataset_id not in found:
-                raise InvalidInput(f"inputs.{i}", f"no Dataset with id {dataset_id!r}")
-        for i, dataset_id in enumerate(process.outputs):
-            if dataset_id not in found:
-                raise InvalidInput(f"outputs.{i}", f"no Dataset with id {dataset_id!r}")
-        stewards = tx.neighbors(Rel.STEWARD_OF, process.outputs, "in")
-        return {id: (str(found[id].get("owner_agency_id")), stewards[id]) for id in process.outputs}
-
     # -- reading -----------------------------------------------------------------------------------------
 
     def _check_depth(self, depth: int) -> None:
         cap = self.ctx.settings.lineage_max_depth
         if depth < 0 or depth > cap:
             raise InvalidInput("depth", f"must be between 0 and {cap} (CATALOG_LINEAGE_MAX_DEPTH)")
-
-    def visible(self, principal: Principal, ids: Sequence[str]) -> set[str]:
-        """Which of these datasets `principal` may see, filtered in the store (no query when it sees all)."""
-        visibility = self.ctx.gate.visible_datasets(principal)
-        if visibility == TRUE or not ids:
-            return set(ids)
-        return self.ctx.store.read(lambda tx: _matching(tx, Label.DATASET, ids, visibility))
 
     def view(
         self, principal: Principal, dataset_id: str, direction: Direction, depth: int, include_fields: bool = False
@@ -385,7 +464,7 @@ class Lineage:
         edges of column-level lineage between them.
         """
         self._check_depth(depth)
-        visibility = self.ctx.gate.visible_datasets(principal)
+        visibility = self.decisions.visible_datasets(principal)
 
         def read(tx: GraphTx) -> tuple[LineageGraph, dict[str, Props], dict[str, Props]]:
             self._require_visible_root(tx, dataset_id, visibility)
@@ -396,7 +475,7 @@ class Lineage:
 
         graph, seen, processes = self.ctx.store.read(read)
         visible = {id: from_props(Dataset, props) for id, props in seen.items()}
-        alias = {id: self.redact(id) for id in graph.datasets if id not in visible}
+        alias = {id: self.redaction.redact(id) for id in graph.datasets if id not in visible}
 
         def shown(id: str) -> str:
             return alias.get(id, id)
@@ -444,7 +523,7 @@ class Lineage:
         for dataset_id, field_ids in sorted(owned.items()):
             for fid in field_ids:
                 hidden = dataset_id in alias
-                shown_field[fid] = self.redact(fid) if hidden else fid
+                shown_field[fid] = self.redaction.redact(fid) if hidden else fid
                 column = None if hidden else from_props(DatasetField, props[fid])
                 view.nodes.append(
                     LineageNode(
@@ -466,18 +545,20 @@ class Lineage:
         """Every dataset downstream of `dataset_id`, the agreements covering it or any of them, and the agencies
         that received data derived from it. What the principal may not see comes back redacted."""
         self._check_depth(depth)
-        visibility = self.ctx.gate.visible_datasets(principal)
+        visibility = self.decisions.visible_datasets(principal)
 
         def walk(tx: GraphTx) -> tuple[Impact, set[str], set[str]]:
             self._require_visible_root(tx, dataset_id, visibility)
             found = tx.impact(dataset_id, depth)  # NotFound when the root is missing
             visible = _matching(tx, Label.DATASET, list(found.datasets), visibility)
-            return found, visible, _matching(tx, Label.AGREEMENT, list(found.agreements), readable(principal))
+            readable = self.decisions.readable(principal, "read_agreement")
+            return found, visible, _matching(tx, Label.AGREEMENT, list(found.agreements), readable)
 
         found, visible, readable_ids = self.ctx.store.read(walk)
+        now = self.ctx.clock()
 
         def shown(id: str) -> str:
-            return id if id in visible else self.redact(id)
+            return id if id in visible else self.redaction.redact(id)
 
         datasets = [
             ImpactedDataset(shown(id), level, redacted=id not in visible)
@@ -489,9 +570,9 @@ class Lineage:
             ok = id in readable_ids
             agreements.append(
                 ImpactedAgreement(
-                    id=id if ok else self.redact(id),
+                    id=id if ok else self.redaction.redact(id),
                     redacted=not ok,
-                    status=agreement.status if ok else None,
+                    status=status_at(agreement.status, agreement.valid_until, now).value if ok else None,
                     recipient_agency_id=agreement.recipient_agency_id if ok else None,
                     dataset_ids=sorted(shown(d) for d in agreement.dataset_ids),
                 )
@@ -511,7 +592,7 @@ class Lineage:
         dataset_ids, process_ids = steps[0::2], steps[1::2]
         visible = self.reads.datasets_by_ids(principal, dataset_ids)
         processes = self.ctx.store.read(lambda tx: tx.get_nodes(Label.PROCESS, process_ids))
-        shown = [id if i % 2 or id in visible else self.redact(id) for i, id in enumerate(steps)]
+        shown = [id if i % 2 or id in visible else self.redaction.redact(id) for i, id in enumerate(steps)]
         nodes = []
         for i, id in enumerate(steps):
             if i % 2:
@@ -525,11 +606,6 @@ class Lineage:
                     )
                 )
         return nodes
-
-    def redact(self, dataset_id: str) -> str:
-        """An opaque stand-in for a hidden node: stable, but not reversible without the server's secret."""
-        key = self.ctx.settings.auth.jwt_secret.encode()
-        return "redacted-" + hmac.new(key, dataset_id.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def _matching(tx: GraphTx, label: Label, ids: Sequence[str], where: Predicate) -> set[str]:

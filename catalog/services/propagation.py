@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from catalog.domain import PERSONAL_DATA_ORDER, Identifiability, PersonalData, ProcessKind
+from catalog.domain import PERSONAL_DATA_ORDER, Identifiability, PersonalData, ProcessKind, rank
 from catalog.store.base import GraphTx, Props
 from catalog.store.schema import Label, Rel
 
@@ -101,8 +101,7 @@ class _Dimension:
         self.scheme, self.own, self.effective, self.path, self.default = list(scheme), own, effective, path, default
 
     def rank(self, value: str) -> int:
-        # An unknown value (a scheme shrunk since it was set) is treated as the most restrictive.
-        return self.scheme.index(value) if value in self.scheme else len(self.scheme)
+        return rank(self.scheme, value)  # an unknown value (a scheme shrunk since it was set) is the most restrictive
 
     def own_level(self, props: Props) -> Level:
         value = str(props.get(self.own) or self.default)

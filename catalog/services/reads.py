@@ -1,4 +1,4 @@
-"""Reading the catalog as a principal. Every dataset read carries the gate's visibility predicate."""
+"""Reading the catalog as a principal. Every read carries the policy's read predicate (read_metadata, read_person)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from catalog.domain import Agency, Dataset, DatasetField, Person
 from catalog.errors import InvalidInput, NotFound
 from catalog.principal import Principal
 from catalog.services.context import Listing, ServiceContext
+from catalog.services.redaction import Redaction
 from catalog.services.registration import read_fields
-from catalog.store.base import GraphTx
-from catalog.store.query import TRUE, Contains, Eq, IdIn, Predicate, Text, all_of
+from catalog.store.query import TRUE, Contains, Eq, Predicate, Text, all_of
 from catalog.store.records import from_props
 from catalog.store.schema import Label, Rel
 
@@ -35,8 +35,10 @@ class DatasetFilter:
 
 
 class Reads:
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, redaction: Redaction) -> None:
         self.ctx = ctx
+        self.decisions = ctx.decisions
+        self.redaction = redaction
 
     def page_size(self, first: int | None) -> int:
         api = self.ctx.settings.api
@@ -61,13 +63,7 @@ class Reads:
         page = self.ctx.store.read(
             lambda tx: tx.find_nodes(Label.AGENCY, TRUE, first=size, after=after, with_total=with_total)
         )
-        return Listing(
-            [from_props(Agency, p) for _, p in page.items],
-            page.has_next,
-            page.end_cursor,
-            page.total,
-            [id for id, _ in page.items],
-        )
+        return Listing.from_page(page, lambda props: from_props(Agency, props))
 
     def agencies_by_ids(self, ids: Sequence[str]) -> dict[str, Agency]:
         found = self.ctx.store.read(lambda tx: tx.get_nodes(Label.AGENCY, ids))
@@ -82,9 +78,8 @@ class Reads:
         return found[id]
 
     def persons_by_ids(self, principal: Principal, ids: Sequence[str]) -> dict[str, Person]:
-        if principal.anonymous:
-            return {}  # the staff directory is for signed-in users; anonymous users see no people
-        found = self.ctx.store.read(lambda tx: tx.get_nodes(Label.PERSON, ids))
+        """The people among `ids` the principal may read (read_person: the staff directory is for staff)."""
+        found = self.ctx.store.read(lambda tx: self.decisions.visible(tx, principal, Label.PERSON, ids))
         return {id: from_props(Person, p) for id, p in found.items()}
 
     # -- datasets -----------------------------------------------------------------------------------------
@@ -97,9 +92,10 @@ class Reads:
         return found[id]
 
     def datasets_by_ids(self, principal: Principal, ids: Sequence[str]) -> dict[str, Dataset]:
-        where = all_of(IdIn(tuple(ids)), self.ctx.gate.visible_datasets(principal))
-        page = self.ctx.store.read(lambda tx: tx.find_nodes(Label.DATASET, where, first=len(ids)))
-        return {id: from_props(Dataset, p) for id, p in page.items}
+        """The datasets among `ids` the principal may see. `restrictedBy` is as stored: the API and the pages
+        show it through `Redaction.paths`, which redacts the upstream datasets the principal may not see."""
+        found = self.ctx.store.read(lambda tx: self.decisions.visible(tx, principal, Label.DATASET, ids))
+        return {id: from_props(Dataset, p) for id, p in found.items()}
 
     def datasets(
         self,
@@ -111,19 +107,11 @@ class Reads:
         with_total: bool = True,
     ) -> Listing[Dataset]:
         size = self.page_size(first)
-        where = all_of(filter.predicate(), self.ctx.gate.visible_datasets(principal))
-
-        def work(tx: GraphTx) -> Listing[Dataset]:
-            page = tx.find_nodes(Label.DATASET, where, first=size, after=after, with_total=with_total)
-            return Listing(
-                [from_props(Dataset, p) for _, p in page.items],
-                page.has_next,
-                page.end_cursor,
-                page.total,
-                [id for id, _ in page.items],
-            )
-
-        return self.ctx.store.read(work)
+        where = all_of(filter.predicate(), self.decisions.visible_datasets(principal))
+        page = self.ctx.store.read(
+            lambda tx: tx.find_nodes(Label.DATASET, where, first=size, after=after, with_total=with_total)
+        )
+        return Listing.from_page(page, lambda props: from_props(Dataset, props))
 
     def fields_of(self, dataset_ids: Sequence[str]) -> dict[str, list[DatasetField]]:
         """Fields of datasets the caller has already been allowed to see."""

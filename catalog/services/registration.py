@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.domain import COMPUTED_DATASET_FIELDS, Agency, Dataset, DatasetField, Person, Training, parse_model
+from catalog.domain import (
+    COMPUTED_DATASET_FIELDS,
+    AccessRequest,
+    Agency,
+    Dataset,
+    DatasetField,
+    Outcome,
+    Person,
+    Training,
+    parse_model,
+)
 from catalog.errors import InvalidInput, NotFound
+from catalog.policy.attributes import Environment, Resource
 from catalog.principal import Principal
 from catalog.services.audit import append_event, diff
 from catalog.services.context import ServiceContext
+from catalog.services.decisions import person_resource, person_view
 from catalog.services.links import link
 from catalog.services.locking import lock
+from catalog.services.people import grant_decisions_env
 from catalog.services.propagation import effective_fields, own_effective, propagate
 from catalog.store.base import GraphTx, Props
 from catalog.store.query import In
@@ -41,6 +54,7 @@ def _refuse_computed(payload: dict[str, Any]) -> None:
 class Registration:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+        self.decisions = ctx.decisions
 
     # -- vocabulary checks -------------------------------------------------------------------------------
 
@@ -57,9 +71,11 @@ class Registration:
 
     def register_agency(self, principal: Principal, payload: dict[str, Any]) -> Agency:
         agency = parse_model(Agency, payload)
-        self.ctx.gate.authorize(principal, "register_agency", {"agency_id": agency.id})
+        now = self.ctx.clock()
+        request = AccessRequest(action="register_agency", agency_id=agency.id)
 
         def work(tx: GraphTx) -> Agency:
+            decision = self.decisions.authorize(tx, principal, request, Resource(id=agency.id, owner=agency.id), now)
             props = to_props(agency)
             tx.create_node(Label.AGENCY, agency.id, props)
             append_event(
@@ -68,38 +84,55 @@ class Registration:
                 action="register_agency",
                 target_ids=[agency.id],
                 change=diff(None, props),
-                at=self.ctx.clock(),
+                at=now,
+                decision_id=decision.id,
             )
             return agency
 
-        return self.ctx.store.write(work)
+        return self.decisions.write(work)
 
     def register_person(self, principal: Principal, payload: dict[str, Any]) -> Person:
+        """Register a person in an agency. Each role they start with is granted as `grant_role` would."""
         person = parse_model(Person, payload)
-        self.ctx.gate.authorize(principal, "register_person", {"agency_id": person.agency_id})
+        now = self.ctx.clock()
 
         def work(tx: GraphTx) -> Person:
-            props = to_props(person)
-            tx.create_node(Label.PERSON, person.id, props)
+            props = {**to_props(person), "id": person.id}
+            obj = Resource(id=person.id, owner=person.agency_id)
+            decisions = [
+                self.decisions.decide_one(
+                    tx, principal, AccessRequest(action="register_person", person_id=person.id), obj, now
+                )
+            ]
+            for role in person.roles:
+                request, env = grant_decisions_env(props, role)
+                decisions.append(self.decisions.decide_one(tx, principal, request, obj, now, env))
+            self.decisions.require(tx, principal, decisions, f"register_person {person.id}")
+            stored = to_props(person)
+            tx.create_node(Label.PERSON, person.id, stored)
             link(tx, Rel.MEMBER_OF, person.id, person.agency_id, field="agency_id")
             append_event(
                 tx,
                 principal=principal,
                 action="register_person",
                 target_ids=[person.id],
-                change=diff(None, props, personal=PERSONAL_PROPS),
-                at=self.ctx.clock(),
+                change=diff(None, stored, personal=PERSONAL_PROPS),
+                at=now,
+                decision_id=decisions[0].id,
             )
             return person
 
-        return self.ctx.store.write(work)
+        return self.decisions.write(work)
 
     def record_training(self, principal: Principal, person_id: str, payload: dict[str, Any]) -> Person:
         training = parse_model(Training, payload, prefix="training.")
+        now = self.ctx.clock()
 
         def work(tx: GraphTx) -> Person:
-            props = _require(tx, Label.PERSON, person_id)
-            self.ctx.gate.authorize(principal, "record_training", {"agency_id": props.get("agency_id")})
+            props = self.decisions.require_visible(tx, principal, Label.PERSON, person_id)
+            request = AccessRequest(action="record_training", person_id=person_id)
+            env = Environment(action="record_training", person=person_view(props))
+            decision = self.decisions.authorize(tx, principal, request, person_resource(props), now, env=env)
             new = {"training_json": encode_nested(training)}
             tx.update_node(Label.PERSON, person_id, new)
             append_event(
@@ -108,15 +141,21 @@ class Registration:
                 action="record_training",
                 target_ids=[person_id],
                 change=diff({"training_json": props.get("training_json")}, new),
-                at=self.ctx.clock(),
+                at=now,
+                decision_id=decision.id,
             )
             return from_props(Person, {**props, **new})
 
-        return self.ctx.store.write(work)
+        return self.decisions.write(work)
 
     # -- datasets ----------------------------------------------------------------------------------------
 
     def register_dataset(self, principal: Principal, payload: dict[str, Any]) -> Dataset:
+        """Register a dataset; its id is generated when left out.
+
+        An id that is taken answers CONFLICT, even when the dataset holding it is hidden from the registrant: the
+        one place an id can still tell that a hidden dataset exists (see the README's "Hidden is missing").
+        """
         now = self.ctx.clock()
         _refuse_computed(payload)
         payload = {"id": self.ctx.new_id("ds"), **payload, "created_at": now, "updated_at": now, "version": 1}
@@ -125,11 +164,15 @@ class Registration:
         effective = own_effective(dataset.classification, dataset.personal_data.value)
         dataset = dataset.model_copy(update=effective_fields(effective))
         self._check_vocabulary(dataset)
-        self.ctx.gate.authorize(principal, "register_dataset", {"agency_id": dataset.owner_agency_id})
+        request = AccessRequest(action="register_dataset", dataset_id=dataset.id)
 
         def work(tx: GraphTx) -> Dataset:
+            obj = Resource(id=dataset.id, owner=dataset.owner_agency_id)
+            decision = self.decisions.decide_one(tx, principal, request, obj, now)
             props = {**dataset_props(dataset), **effective}
-            tx.create_node(Label.DATASET, dataset.id, props)
+            if decision.outcome == Outcome.PERMIT:
+                tx.create_node(Label.DATASET, dataset.id, props)  # before the decision, so it links to the dataset
+            self.decisions.require(tx, principal, [decision], "register_dataset")
             link(tx, Rel.OWNED_BY, dataset.id, dataset.owner_agency_id, field="owner_agency_id")
             _write_fields(tx, dataset.id, dataset.fields)
             append_event(
@@ -141,10 +184,11 @@ class Registration:
                     None, {**props, "fields": [f.name for f in dataset.fields]}, personal=DATASET_PERSONAL_PROPS
                 ),
                 at=now,
+                decision_id=decision.id,
             )
             return dataset
 
-        return self.ctx.store.write(work)
+        return self.decisions.write(work)
 
     def update_dataset(
         self, principal: Principal, dataset_id: str, changes: dict[str, Any], reason: str | None = None
@@ -156,12 +200,12 @@ class Registration:
 
         def work(tx: GraphTx) -> Dataset:
             lock(tx, Label.DATASET, dataset_id)  # concurrent updates must not read the same version
-            props = _require(tx, Label.DATASET, dataset_id)
-            stewards = tx.neighbors(Rel.STEWARD_OF, [dataset_id], "in")[dataset_id]
-            self.ctx.gate.authorize(
-                principal, "update_dataset", {"agency_id": props.get("owner_agency_id"), "steward_ids": stewards}
-            )
-            current = from_props(Dataset, props, fields=read_fields(tx, [dataset_id])[dataset_id])
+            self.decisions.require_visible(tx, principal, Label.DATASET, dataset_id)
+            facts = self.decisions.datasets(tx, [dataset_id])[dataset_id]
+            request = AccessRequest(action="update_dataset", dataset_id=dataset_id)
+            resource = facts.resource(now, self.ctx.settings.classifications)
+            decision = self.decisions.authorize(tx, principal, request, resource, now)
+            current = from_props(Dataset, facts.props, fields=read_fields(tx, [dataset_id])[dataset_id])
             merged = {**current.model_dump(), **changes, "version": current.version + 1, "updated_at": now}
             updated = parse_model(Dataset, merged)
             self._check_vocabulary(updated)
@@ -190,26 +234,56 @@ class Registration:
                 target_ids=[dataset_id],
                 change={"changes": change, "reason": reason, **({"propagated": propagated} if propagated else {})},
                 at=now,
+                decision_id=decision.id,
             )
             return updated.model_copy(update=effective_fields(_require(tx, Label.DATASET, dataset_id)))
 
-        return self.ctx.store.write(work)
+        return self.decisions.write(work)
 
     def assign_steward(self, principal: Principal, dataset_id: str, person_id: str) -> None:
+        """Name a steward of a dataset: an active member of the owning agency with the STEWARD or DATA_OWNER role."""
+        self._stewardship(principal, dataset_id, person_id, assign=True)
+
+    def unassign_steward(self, principal: Principal, dataset_id: str, person_id: str) -> None:
+        """Remove a steward from a dataset."""
+        self._stewardship(principal, dataset_id, person_id, assign=False)
+
+    def _stewardship(self, principal: Principal, dataset_id: str, person_id: str, *, assign: bool) -> None:
+        action = "assign_steward" if assign else "unassign_steward"
+        now = self.ctx.clock()
+
         def work(tx: GraphTx) -> None:
-            props = _require(tx, Label.DATASET, dataset_id)
-            self.ctx.gate.authorize(principal, "assign_steward", {"agency_id": props.get("owner_agency_id")})
-            link(tx, Rel.STEWARD_OF, person_id, dataset_id, field="person_id")
+            lock(tx, Label.DATASET, dataset_id)
+            self.decisions.require_visible(tx, principal, Label.DATASET, dataset_id)
+            candidate = self.decisions.visible(tx, principal, Label.PERSON, [person_id]).get(person_id)
+            if candidate is None:
+                raise InvalidInput("person_id", f"no Person with id {person_id!r}")
+            facts = self.decisions.datasets(tx, [dataset_id])[dataset_id]
+            stewards = sorted(facts.stewards)
+            if (person_id in stewards) == assign:
+                if assign:
+                    return  # already a steward: nothing changes, nothing to record
+                raise InvalidInput("person_id", f"{person_id} is not a steward of {dataset_id}")
+            request = AccessRequest(action=action, dataset_id=dataset_id, person_id=person_id)
+            env = Environment(action=action, person=person_view(candidate))
+            resource = facts.resource(now, self.ctx.settings.classifications)
+            decision = self.decisions.authorize(tx, principal, request, resource, now, env=env)
+            if assign:
+                link(tx, Rel.STEWARD_OF, person_id, dataset_id, field="person_id")
+            else:
+                tx.delete_edges(Rel.STEWARD_OF, source=person_id, target=dataset_id)
+            after = sorted({*stewards, person_id}) if assign else [s for s in stewards if s != person_id]
             append_event(
                 tx,
                 principal=principal,
-                action="assign_steward",
+                action=action,
                 target_ids=[dataset_id, person_id],
-                change={"steward": {"before": None, "after": person_id}},
-                at=self.ctx.clock(),
+                change={"dataset_id": dataset_id, "stewards": {"before": stewards, "after": after}},
+                at=now,
+                decision_id=decision.id,
             )
 
-        self.ctx.store.write(work)
+        self.decisions.write(work)
 
 
 def _require(tx: GraphTx, label: Label, id: str) -> Props:

@@ -13,47 +13,36 @@ other's result, and no agreement is left in two states or without its decision.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from catalog.domain import (
     PERSONAL_DATA_ORDER,
-    AccessMethod,
-    AccessRequest,
     Approval,
     ApprovalVerdict,
     Decision,
     DenyKind,
     Outcome,
     PersonalData,
-    Role,
     ShareRequest,
     ShareRequestStatus,
     SharingAgreement,
     parse_model,
-)
-from catalog.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from catalog.policy.attributes import Environment, RequestAttributes
-from catalog.policy.engine import PolicyEngine
-from catalog.principal import ANONYMOUS, Principal
-from catalog.services.access import record_decision
-from catalog.services.agreements import (
-    SharedDataset,
-    SharedDatasets,
-    StepResult,
     rank,
-    settle,
-    share_environment,
-    write_agreement,
 )
+from catalog.errors import Conflict, InvalidInput, Unauthenticated
+from catalog.policy.attributes import Environment
+from catalog.principal import Principal
+from catalog.services.agreements import share_environment, write_agreement
 from catalog.services.audit import append_event, diff
 from catalog.services.context import Listing, ServiceContext
+from catalog.services.decisions import DatasetFacts, Refused
 from catalog.services.locking import lock
-from catalog.services.policy_inputs import decision_of, read_facts, subject_of
+from catalog.services.redaction import Redaction
 from catalog.store.base import GraphTx
-from catalog.store.query import FALSE, TRUE, Contains, Eq, IdIn, In, Predicate, all_of, any_of
+from catalog.store.query import Contains, Eq, In, Predicate, all_of
 from catalog.store.records import from_props, timestamp, to_props
 from catalog.store.schema import Label, Rel
 
@@ -110,77 +99,14 @@ class ShareRequestFilter:
         )
 
 
-def readable_requests(principal: Principal) -> Predicate:
-    """Auditors and admins read every request; others their own and those their agency receives or provides."""
-    if principal.has(Role.AUDITOR, Role.PLATFORM_ADMIN):
-        return TRUE
-    if principal.anonymous:
-        return FALSE
-    agency = principal.agency_id
-    return any_of(
-        Eq("requester_id", principal.id),
-        Eq("recipient_agency_id", agency) if agency else None,
-        Eq("provider_agency_id", agency) if agency else None,
-    )
-
-
-class SharingDecisions:
-    """Policy decisions on the sharing workflow: one per dataset, recorded by the caller with its change."""
-
-    def __init__(self, ctx: ServiceContext, engine: PolicyEngine) -> None:
-        self.ctx = ctx
-        self.engine = engine
-
-    def datasets(self, tx: GraphTx, dataset_ids: list[str], now: datetime) -> SharedDatasets:
-        """The policy's view of each dataset, in a fixed number of round trips whatever their number."""
-        facts, _ = read_facts(tx, dataset_ids, ANONYMOUS)
-        missing = [id for id in dataset_ids if id not in facts]
-        if missing:
-            raise NotFound("Dataset", missing[0])
-        scheme = self.ctx.settings.classifications
-        return {id: SharedDataset(facts[id].resource(now, scheme), facts[id].fields) for id in dataset_ids}
-
-    def decide(
-        self,
-        tx: GraphTx,
-        principal: Principal,
-        action: str,
-        datasets: SharedDatasets,
-        env: Callable[[str], Environment],
-        now: datetime,
-        *,
-        is_requester: bool = False,
-        agreement_id: str | None = None,
-    ) -> list[Decision]:
-        """One policy decision per dataset (not yet recorded: the caller records them with its change)."""
-        person = tx.get_node(Label.PERSON, principal.id) if not principal.anonymous else None
-        subject = replace(subject_of(principal, person, now), is_requester=is_requester)
-        decisions = []
-        for dataset_id, dataset in datasets.items():
-            attributes = RequestAttributes(subject, dataset.resource, env(dataset_id))
-            evaluation = self.engine.decide(attributes)
-            method = attributes.env.access_method
-            request = AccessRequest(
-                action=action,
-                dataset_id=dataset_id,
-                purpose=attributes.env.purpose or None,
-                access_method=AccessMethod(method) if method else None,
-                fields=attributes.env.fields,
-            )
-            decisions.append(decision_of(self.ctx, principal, request, attributes, evaluation, now, agreement_id))
-        return decisions
-
-    @staticmethod
-    def record(tx: GraphTx, principal: Principal, decisions: list[Decision]) -> None:
-        for decision in decisions:
-            owner = str(decision.attributes["obj"]["owner"])
-            record_decision(tx, decision, principal, owner)
+READ = "read_share_request"
 
 
 class Sharing:
-    def __init__(self, ctx: ServiceContext, decisions: SharingDecisions) -> None:
+    def __init__(self, ctx: ServiceContext, redaction: Redaction) -> None:
         self.ctx = ctx
-        self.decisions = decisions
+        self.decisions = ctx.decisions
+        self.redaction = redaction
 
     # -- asking for a share ---------------------------------------------------------------------------------
 
@@ -216,13 +142,13 @@ class Sharing:
             provider = self._provider(tx, principal, draft.dataset_ids)
             if tx.get_node(Label.AGENCY, draft.recipient_agency_id) is None:
                 raise InvalidInput("recipient_agency_id", f"no Agency with id {draft.recipient_agency_id!r}")
-            datasets = self.decisions.datasets(tx, draft.dataset_ids, now)
+            datasets = self.decisions.datasets(tx, draft.dataset_ids)
             asked = self._fields_by_dataset(draft.fields, datasets)
 
             def env(dataset_id: str) -> Environment:
                 return share_environment("request_share", draft, now, fields=asked[dataset_id])
 
-            decisions = self.decisions.decide(tx, principal, "request_share", datasets, env, now)
+            decisions = self.decisions.decide_each(tx, principal, "request_share", datasets, env, now)
             request = _requested(draft, provider, decisions)
             props = to_props(request)
             tx.create_node(Label.SHARE_REQUEST, request.id, props)
@@ -260,8 +186,7 @@ class Sharing:
 
     def _provider(self, tx: GraphTx, principal: Principal, dataset_ids: list[str]) -> str:
         """The one agency holding every requested dataset. A dataset the requester may not see is not there."""
-        where = all_of(IdIn(tuple(dataset_ids)), self.ctx.gate.visible_datasets(principal))
-        found = dict(tx.find_nodes(Label.DATASET, where, first=len(dataset_ids)).items)
+        found = self.decisions.visible(tx, principal, Label.DATASET, dataset_ids)
         for i, dataset_id in enumerate(dataset_ids):
             if dataset_id not in found:
                 raise InvalidInput(f"dataset_ids.{i}", f"no Dataset with id {dataset_id!r}")
@@ -271,7 +196,7 @@ class Sharing:
         return owners[0]
 
     @staticmethod
-    def _fields_by_dataset(fields: list[str], datasets: dict[str, SharedDataset]) -> dict[str, list[str]]:
+    def _fields_by_dataset(fields: list[str], datasets: dict[str, DatasetFacts]) -> dict[str, list[str]]:
         for i, name in enumerate(fields):
             if not any(name in dataset.fields for dataset in datasets.values()):
                 raise InvalidInput(f"fields.{i}", f"is not a field of {', '.join(datasets)}")
@@ -312,22 +237,23 @@ class Sharing:
             },
         )
 
-        def work(tx: GraphTx) -> StepResult:
+        def work(tx: GraphTx) -> ShareRequest:
             lock(tx, Label.SHARE_REQUEST, request_id)
             request = self._readable_request(tx, principal, request_id)
             given = self._approvals(tx, [request_id])[request_id]
             _check_open(request, given, principal, verdict, now)
-            datasets = self.decisions.datasets(tx, request.dataset_ids, now)
+            datasets = self.decisions.datasets(tx, request.dataset_ids)
 
             def env(dataset_id: str) -> Environment:
                 asked = [name for name in request.fields if name in datasets[dataset_id].fields]
                 return share_environment("approve_share", request, now, fields=asked, verdict=verdict.value)
 
             mine = principal.id == request.requester_id
-            decisions = self.decisions.decide(tx, principal, "approve_share", datasets, env, now, is_requester=mine)
+            decisions = self.decisions.decide_each(
+                tx, principal, "approve_share", datasets, env, now, is_requester=mine
+            )
             if _refused(decisions):
-                self.decisions.record(tx, principal, decisions)
-                return StepResult(refused=decisions)
+                raise Refused(principal, decisions, f"{verdict.value.lower()}_share on {request_id}")
             fills = _fills(request, given, decisions, principal) if verdict == ApprovalVerdict.APPROVE else []
             # Taken under the request's lock, so verdicts are numbered in the order they were given.
             numbered = {"sequence": len(given) + 1, "fills": fills, "decision_ids": [d.id for d in decisions]}
@@ -349,12 +275,17 @@ class Sharing:
                 },
                 at=now,
             )
-            return StepResult(updated)
+            return updated
 
-        return settle(self.ctx.store.write(work), f"{verdict.value.lower()}_share on {request_id}")
+        return self.decisions.write(work)
 
     def _conclude(
-        self, tx: GraphTx, request: ShareRequest, approvals: list[Approval], datasets: SharedDatasets, now: datetime
+        self,
+        tx: GraphTx,
+        request: ShareRequest,
+        approvals: list[Approval],
+        datasets: dict[str, DatasetFacts],
+        now: datetime,
     ) -> ShareRequest:
         """The request after this verdict: rejected, still pending, or approved with its agreement created."""
         latest = approvals[-1]
@@ -370,11 +301,16 @@ class Sharing:
         return updated
 
     def _agreement(
-        self, tx: GraphTx, request: ShareRequest, approvals: list[Approval], datasets: SharedDatasets, now: datetime
+        self,
+        tx: GraphTx,
+        request: ShareRequest,
+        approvals: list[Approval],
+        datasets: dict[str, DatasetFacts],
+        now: datetime,
     ) -> SharingAgreement:
         """The agreement a fully approved request yields: what was asked for, at the data's sensitivity today."""
         scheme, personal = self.ctx.settings.classifications, [p.value for p in PERSONAL_DATA_ORDER]
-        resources = [datasets[id].resource for id in request.dataset_ids]
+        resources = [datasets[id].resource(now, scheme) for id in request.dataset_ids]
         obligations = [
             text
             for props in tx.get_nodes(Label.DECISION, request.decision_ids).values()
@@ -422,40 +358,31 @@ class Sharing:
         with_total: bool = True,
     ) -> Listing[ShareRequest]:
         """Share requests matching `criteria` that `principal` may read, filtered inside the store query."""
-        where = all_of(criteria.predicate(), readable_requests(principal))
+        where = all_of(criteria.predicate(), self.decisions.readable(principal, READ))
         page = self.ctx.store.read(
             lambda tx: tx.find_nodes(Label.SHARE_REQUEST, where, first=first, after=after, with_total=with_total)
         )
-        return Listing(
-            [from_props(ShareRequest, props) for _, props in page.items],
-            page.has_next,
-            page.end_cursor,
-            page.total,
-            [id for id, _ in page.items],
-        )
+        return Listing.from_page(page, lambda props: from_props(ShareRequest, props))
 
     def approvals_of(self, request_ids: Sequence[str]) -> dict[str, list[Approval]]:
         """The verdicts given on requests the caller has already been allowed to read, oldest first."""
         return self.ctx.store.read(lambda tx: self._approvals(tx, request_ids))
 
-    def decisions_by_ids(self, ids: Sequence[str]) -> dict[str, Decision]:
-        """Decisions of a request or an agreement the caller has already been allowed to read."""
+    def decisions_by_ids(self, principal: Principal, ids: Sequence[str]) -> dict[str, Decision]:
+        """Decisions of a request or an agreement the caller has already been allowed to read, as they may read
+        them (hidden upstream datasets redacted)."""
         found = self.ctx.store.read(lambda tx: tx.get_nodes(Label.DECISION, ids))
-        return {id: from_props(Decision, props) for id, props in found.items()}
+        decisions = self.redaction.decisions(principal, [from_props(Decision, props) for props in found.values()])
+        return {decision.id: decision for decision in decisions}
 
     def requests_by_ids(self, principal: Principal, ids: Sequence[str]) -> dict[str, ShareRequest]:
-        where = all_of(IdIn(tuple(ids)), readable_requests(principal))
-        page = self.ctx.store.read(lambda tx: tx.find_nodes(Label.SHARE_REQUEST, where, first=len(ids)))
-        return {id: from_props(ShareRequest, props) for id, props in page.items}
+        found = self.ctx.store.read(lambda tx: self.decisions.visible(tx, principal, Label.SHARE_REQUEST, ids))
+        return {id: from_props(ShareRequest, props) for id, props in found.items()}
 
     # -- shared steps ----------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _readable_request(tx: GraphTx, principal: Principal, request_id: str) -> ShareRequest:
-        page = tx.find_nodes(Label.SHARE_REQUEST, all_of(IdIn((request_id,)), readable_requests(principal)), first=1)
-        if not page.items:
-            raise NotFound("ShareRequest", request_id)
-        return from_props(ShareRequest, page.items[0][1])
+    def _readable_request(self, tx: GraphTx, principal: Principal, request_id: str) -> ShareRequest:
+        return from_props(ShareRequest, self.decisions.require_visible(tx, principal, Label.SHARE_REQUEST, request_id))
 
     @staticmethod
     def _approvals(tx: GraphTx, request_ids: Sequence[str]) -> dict[str, list[Approval]]:
@@ -474,7 +401,7 @@ def _requested(draft: ShareRequest, provider: str, decisions: list[Decision]) ->
         reasons = " ".join(f"[{d.request.dataset_id}] {d.reason}" for d in denied)
         return draft.model_copy(update={**changes, "status": DENIED, "status_reason": reasons[:MAX_REASON]})
     needed = [
-        requirement(NEEDS[kind], d.request.dataset_id, provider)
+        requirement(NEEDS[kind], str(d.request.dataset_id), provider)
         for d in decisions
         for kind in NEEDS
         if kind in obligation_ids(d)
@@ -518,7 +445,7 @@ def _fills(request: ShareRequest, given: list[Approval], decisions: list[Decisio
     still_open = [r for r in request.required_approvals if r not in filled]
     provider = request.provider_agency_id or ""
     can = {
-        requirement(COUNTS_AS[kind], d.request.dataset_id, provider)
+        requirement(COUNTS_AS[kind], str(d.request.dataset_id), provider)
         for d in decisions
         if d.outcome == Outcome.PERMIT
         for kind in obligation_ids(d) & set(COUNTS_AS)
@@ -534,4 +461,4 @@ def _fills(request: ShareRequest, given: list[Approval], decisions: list[Decisio
     return fills
 
 
-__all__ = ["ShareRequestFilter", "Sharing", "readable_requests", "requirement"]
+__all__ = ["ShareRequestFilter", "Sharing", "requirement"]

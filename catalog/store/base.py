@@ -26,9 +26,10 @@ class ImpactAgreement:
     """A sharing agreement covering a dataset an impact walk reached."""
 
     id: str
-    status: str
+    status: str  # as stored: read it through `domain.status_at` with `valid_until`, as every agreement is
     recipient_agency_id: str | None
     dataset_ids: list[str] = field(default_factory=list)  # the reached datasets it covers, sorted
+    valid_until: str = ""
 
 
 @dataclass
@@ -172,6 +173,10 @@ class GraphTx(ABC):
     @abstractmethod
     def next_sequence(self, name: str) -> int:
         """Atomically increment and return the named counter (1 on first use). Rolls back with the tx."""
+
+    @abstractmethod
+    def current_sequence(self, name: str) -> int | None:
+        """The named counter's value without changing it; None when it was never used, or has been removed."""
 
 
 class GraphStore(ABC):

@@ -461,7 +461,7 @@ def _impact_query(depth: int) -> str:
     return (
         reach + "OPTIONAL MATCH (a:SharingAgreement)-[:COVERS]->(d) "
         "OPTIONAL MATCH (a)-[:RECIPIENT]->(r:Agency) "
-        "WITH d, level, collect([a.id, a.status, r.id]) AS agreements "
+        "WITH d, level, collect([a.id, a.status, r.id, a.valid_until]) AS agreements "
         "RETURN collect([d.id, level, agreements]) AS reached"
     )
 
@@ -757,10 +757,12 @@ class Neo4jTx(GraphTx):
         found = Impact()
         for dataset, level, agreements in reached:
             found.datasets[dataset] = level
-            for agreement, status, recipient in agreements:
+            for agreement, status, recipient, valid_until in agreements:
                 if agreement is None:  # the OPTIONAL MATCH found no agreement covering this dataset
                     continue
-                entry = found.agreements.setdefault(agreement, ImpactAgreement(agreement, str(status or ""), recipient))
+                entry = found.agreements.setdefault(
+                    agreement, ImpactAgreement(agreement, str(status or ""), recipient, valid_until=str(valid_until))
+                )
                 entry.dataset_ids.append(dataset)
         for entry in found.agreements.values():
             entry.dataset_ids = sorted(set(entry.dataset_ids))
@@ -779,6 +781,10 @@ class Neo4jTx(GraphTx):
 
     def next_sequence(self, name: str) -> int:
         return int(self._q(_NEXT_SEQUENCE, name=name)[0]["value"])
+
+    def current_sequence(self, name: str) -> int | None:
+        rows = self._q(f"MATCH (c:{_COUNTER} {{name: $name}}) RETURN c.value AS value", name=name)
+        return int(rows[0]["value"]) if rows else None
 
 
 class Neo4jStore(GraphStore):

@@ -93,10 +93,20 @@ QUERYABLE: dict[Label, frozenset[str]] = {
         {"requester_id", "recipient_agency_id", "provider_agency_id", "status", "dataset_ids"}
     ),
     Label.DECISION: frozenset(
-        {"principal_id", "dataset_id", "outcome", "deny_kind", "rule_ids", "agency_id", "owner_agency_id", "at"}
+        {
+            "action",
+            "principal_id",
+            "dataset_id",
+            "outcome",
+            "deny_kind",
+            "rule_ids",
+            "agency_id",
+            "owner_agency_id",
+            "at",
+        }
     ),
     Label.AUDIT_EVENT: frozenset({"principal_id", "action", "target_ids", "at", "sequence"}),
-    Label.NOTICE: frozenset({"dataset_id", "agency_ids", "at"}),
+    Label.NOTICE: frozenset({"dataset_id", "agency_ids", "at", "issued_by"}),
     Label.APPROVAL: frozenset({"request_id", "approver_id"}),
     Label.DELIVERY: frozenset({"notice_id", "agency_id"}),
 }

@@ -446,7 +446,8 @@ class SqliteTx(GraphTx):
         # then join the agreements covering each reached dataset and their recipients in one statement.
         reached = self._reach(start, False, max(depth, 0))
         rows = self._q(
-            """SELECT r.value, c.source, json_extract(n.props, '$.status'), rc.target
+            """SELECT r.value, c.source, json_extract(n.props, '$.status'), rc.target,
+                      json_extract(n.props, '$.valid_until')
                FROM json_each(?) r
                LEFT JOIN edges c ON c.rel = 'COVERS' AND c.target = r.value
                LEFT JOIN nodes n ON n.label = 'SharingAgreement' AND n.id = c.source
@@ -454,9 +455,11 @@ class SqliteTx(GraphTx):
             (json.dumps(list(reached)),),
         )
         found = Impact(datasets=reached)
-        for dataset, agreement, status, recipient in rows:
+        for dataset, agreement, status, recipient, valid_until in rows:
             if agreement is not None:
-                entry = found.agreements.setdefault(agreement, ImpactAgreement(agreement, str(status or ""), recipient))
+                entry = found.agreements.setdefault(
+                    agreement, ImpactAgreement(agreement, str(status or ""), recipient, valid_until=str(valid_until))
+                )
                 entry.dataset_ids.append(dataset)
         for entry in found.agreements.values():
             entry.dataset_ids = sorted(set(entry.dataset_ids))
@@ -493,6 +496,10 @@ class SqliteTx(GraphTx):
             (name,),
         ).fetchone()
         return int(row[0])
+
+    def current_sequence(self, name: str) -> int | None:
+        row = self._q("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        return None if row is None else int(row[0])
 
 
 class SqliteStore(GraphStore):

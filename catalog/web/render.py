@@ -16,7 +16,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from catalog.errors import CatalogError, Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated, Unavailable
-from catalog.principal import Principal
+from catalog.principal import ANONYMOUS, Principal
 from catalog.web.lineage_svg import colour_index
 from catalog.web.session import CSRF_FIELD, check_csrf, csrf_token, pop_notice, principal_of
 
@@ -93,8 +93,9 @@ def web_route(
     """A page route: resolves the principal first, checks CSRF on POST, and renders errors as pages."""
 
     async def handle(request: Request) -> Response:
-        request.state.principal = principal_of(request)
+        request.state.principal = ANONYMOUS
         try:
+            request.state.principal = await principal_of(request)
             if request.method == "POST":
                 await check_csrf(request)
             return await endpoint(request)

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalog.config import Settings
-from catalog.errors import CatalogError, Forbidden, InvalidInput, Unauthenticated
+from catalog.errors import CatalogError, Forbidden, InvalidInput, Unauthenticated, Unavailable
 from catalog.principal import ANONYMOUS, Principal
 
 COOKIE = "catalog_session"
@@ -136,13 +136,16 @@ async def check_csrf(request: Request) -> None:
         raise Forbidden("the form's security token is missing or out of date; reload the page and try again")
 
 
-def principal_of(request: Request) -> Principal:
-    """The signed-in principal, or anonymous. A token that no longer verifies ends the session."""
+async def principal_of(request: Request) -> Principal:
+    """The signed-in principal, or anonymous. A token that no longer verifies, or names a person the catalog no
+    longer knows or has deactivated, ends the session."""
     token = request.session.get(TOKEN_KEY)
     if not isinstance(token, str):
         return ANONYMOUS
     try:
-        principal: Principal = request.app.state.verifier.principal(f"Bearer {token}")
+        principal: Principal = await request.app.state.verifier.principal_async(f"Bearer {token}")
+    except Unavailable:
+        raise  # the store cannot say who they are now: that is no reason to sign them out
     except CatalogError as exc:
         request.session.clear()
         request.session[NOTICE_KEY] = f"You were signed out: {exc.message}."
@@ -150,12 +153,12 @@ def principal_of(request: Request) -> Principal:
     return principal
 
 
-def sign_in(request: Request, token: str) -> Principal:
+async def sign_in(request: Request, token: str) -> Principal:
     """Verify `token` as the API would and start a fresh session with it (a new CSRF token too)."""
     token = token.strip()
     if not token:
         raise Unauthenticated("paste a bearer token to sign in")
-    principal: Principal = request.app.state.verifier.principal(f"Bearer {token}")
+    principal: Principal = await request.app.state.verifier.principal_async(f"Bearer {token}")
     request.session.clear()  # nothing from before sign-in carries over (session fixation)
     request.session[TOKEN_KEY] = token
     csrf_token(request)

@@ -63,12 +63,12 @@ def agreement_sheet(services: Services, principal: Principal, agreement_id: str)
     """The agreement (NotFound unless `principal` may read it), its decisions, and the request and approvals
     behind it."""
     agreement: SharingAgreement = services.agreements.get(principal, agreement_id)
-    decisions = services.sharing.decisions_by_ids(agreement.decision_ids)
+    decisions = services.sharing.decisions_by_ids(principal, agreement.decision_ids)
     request_id = agreement.share_request_id
     share_request = services.sharing.requests_by_ids(principal, [request_id]).get(request_id) if request_id else None
     approvals = services.sharing.approvals_of([request_id])[request_id] if share_request and request_id else []
     if share_request:
-        decisions.update(services.sharing.decisions_by_ids(share_request.decision_ids))
+        decisions.update(services.sharing.decisions_by_ids(principal, share_request.decision_ids))
     return {
         "agreement": agreement,
         "decisions": sorted(decisions.values(), key=lambda d: d.at),

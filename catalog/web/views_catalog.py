@@ -9,11 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from catalog.api.context import call
-from catalog.domain import AccessMethod, Agency, Dataset, Role
+from catalog.domain import AccessMethod, Agency, Dataset
 from catalog.errors import InvalidInput
 from catalog.principal import Principal
-from catalog.services import AgreementFilter, DatasetFilter, Services
+from catalog.services import AgreementFilter, DatasetFilter, DecisionFilter, Services
 from catalog.services.history import History
+from catalog.services.redaction import PathStep
 from catalog.web.render import page
 
 MAX_LISTED = 100  # agencies in a filter menu, agreements on a dataset page
@@ -22,15 +23,6 @@ MAX_LISTED = 100  # agencies in a filter menu, agreements on a dataset page
 def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
-
-
-@dataclass
-class PathStep:
-    """One step of the path that restricts a dataset: a dataset (maybe redacted) or a process."""
-
-    id: str
-    kind: str  # DATASET or PROCESS
-    redacted: bool = False
 
 
 @dataclass
@@ -48,21 +40,9 @@ def restriction_of(services: Services, principal: Principal, dataset: Dataset) -
     principal may not see redacted (the stored path names them all)."""
     effective = dataset.effective_classification or dataset.classification
     personal = (dataset.effective_personal_data or dataset.personal_data).value
-    result = Restriction(effective, dataset.classification, personal)
-    if not dataset.restricted_by:
-        return result
-    origin, _, rest = dataset.restricted_by.partition(" via ")
-    ids = [origin, *[part.strip() for part in rest.split("->") if part.strip()]]
-    dataset_ids = ids[0::2]
-    visible = services.lineage.visible(principal, dataset_ids)
-    for i, id in enumerate(ids):
-        if i % 2:
-            result.steps.append(PathStep(id, "PROCESS"))
-        elif id in visible:
-            result.steps.append(PathStep(id, "DATASET"))
-        else:
-            result.steps.append(PathStep(services.lineage.redact(id), "DATASET", redacted=True))
-    return result
+    return Restriction(
+        effective, dataset.classification, personal, services.redaction.steps(principal, dataset.restricted_by)
+    )
 
 
 async def home(request: Request) -> Response:
@@ -143,6 +123,8 @@ async def dataset(request: Request) -> Response:
 async def person(request: Request) -> Response:
     services, principal = services_of(request), request.state.principal
     found = await call(services.reads.person, principal, request.path_params["id"])
+    asked = DecisionFilter(requester=found.id)
+    readable = await call(services.access.list, principal, asked, 1, None, with_total=False)
     agencies = await call(services.reads.agencies_by_ids, [found.agency_id])
     now = services.ctx.clock()
     training_current = found.training is not None and found.training.is_current(now)
@@ -152,5 +134,6 @@ async def person(request: Request) -> Response:
         person=found,
         agency=agencies.get(found.agency_id),
         training_current=training_current,
-        can_read_decisions=principal.has(Role.AUDITOR, Role.PLATFORM_ADMIN) or principal.id == found.id,
+        # The link shows when the policy (read_decision) lets the reader see any decision this person asked for.
+        can_read_decisions=bool(readable.items),
     )

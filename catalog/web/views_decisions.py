@@ -106,7 +106,7 @@ def decision_sheet(services: Services, principal: Principal, decision_id: str) -
     return {
         "decision": decision,
         "rules": rules,
-        "dataset": services.reads.datasets_by_ids(principal, [dataset_id]).get(dataset_id),
+        "dataset": services.reads.datasets_by_ids(principal, [dataset_id]).get(dataset_id) if dataset_id else None,
         "requester": services.reads.persons_by_ids(principal, [decision.principal_id]).get(decision.principal_id),
         "agreement": services.agreements.by_ids(principal, [agreement_id]).get(agreement_id) if agreement_id else None,
         "current_policy": policy.version,

@@ -45,7 +45,7 @@ class SignIn:
         form = await read_form(request)
         target = safe_next(form.get("next") or "/")
         try:
-            request.state.principal = sign_in(request, form.get("token") or "")
+            request.state.principal = await sign_in(request, form.get("token") or "")
         except Unauthenticated as exc:
             return self._form(request, error=exc.message, status=401)
         return RedirectResponse(target, status_code=303)
@@ -64,7 +64,7 @@ class SignIn:
         params = {k: v for k, v in request.query_params.items()}
         try:
             signed_in = await self.oidc.finish(pending, params, self._redirect_uri(request))
-            request.state.principal = sign_in(request, signed_in.access_token)
+            request.state.principal = await sign_in(request, signed_in.access_token)
         except CatalogError as exc:
             request.session.pop(TOKEN_KEY, None)
             csrf_token(request)

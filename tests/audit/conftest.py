@@ -50,6 +50,7 @@ def record_activity(services: Services) -> None:
         {"permitted_purposes": ["POLICY_AND_PROGRAMS", "RESEARCH", "STATISTICS"]},
         reason=PURPOSES_REASON,
     )
+    services.people.set_roles(SYSTEM, "ben.stats", ["ANALYST", "STEWARD"], "covers the hospital tables")
     registration.assign_steward(SYSTEM, "stats.hospital-activity", "ben.stats")
     services.access.check(UMA, DEID)
     services.access.check(RUI, DEID)
@@ -73,6 +74,7 @@ class RawEvents(Protocol):
     def insert(self, id: str, props: dict[str, Any]) -> None: ...
     def move(self, id: str, new_id: str) -> None: ...
     def set_counter(self, value: int) -> None: ...
+    def delete_counter(self) -> None: ...
 
 
 class SqliteEvents:
@@ -105,6 +107,9 @@ class SqliteEvents:
 
     def set_counter(self, value: int) -> None:
         self.conn.execute("UPDATE counters SET value = ? WHERE name = 'audit'", (value,))
+
+    def delete_counter(self) -> None:
+        self.conn.execute("DELETE FROM counters WHERE name = 'audit'")
 
     def close(self) -> None:
         self.conn.close()
@@ -144,6 +149,9 @@ class Neo4jEvents:
 
     def set_counter(self, value: int) -> None:
         self._run("MATCH (c:Counter {name: 'audit'}) SET c.value = $value", value=value)
+
+    def delete_counter(self) -> None:
+        self._run("MATCH (c:Counter {name: 'audit'}) DELETE c")
 
     def close(self) -> None:
         self.driver.close()

@@ -59,10 +59,15 @@ def test_history_lists_each_version_with_who_what_and_why(gql: Gql) -> None:
 
     assert [(e["version"], e["action"], e["by"]) for e in entries] == [
         (1, "register_dataset", "system"),
+        (1, "assign_steward", "system"),
         (2, "update_dataset", "priya.stats"),
         (3, "update_dataset", "priya.stats"),
+        (3, "assign_steward", "system"),
     ]
-    registered, described, repurposed = entries
+    registered, named, described, repurposed, second_steward = entries
+    # Who answers for the dataset is part of its history: each steward named, with the stewards before and after.
+    assert changes(named) == {"stewards": ("[]", '["priya.stats"]')}
+    assert changes(second_steward) == {"stewards": ('["priya.stats"]', '["ben.stats", "priya.stats"]')}
     assert changes(registered)["title"] == (None, '"Hospital Activity by Region and Diagnosis Chapter"')
     assert changes(registered)["legalBasis"][1] == (
         '{"article6": "PUBLIC_TASK", "covers_identified": false, "statute": "Statistics Act 2011 s. 9 (official '
@@ -91,7 +96,7 @@ def test_a_classification_change_needs_a_reason_and_then_shows_it(activity: Serv
         "requestId": None,
     }
     assert verify_store(activity.store).count == before  # nothing was written, not even an event
-    assert len(history(gql, "stats.population-estimates")) == 1
+    assert [e["action"] for e in history(gql, "stats.population-estimates")] == ["register_dataset", "assign_steward"]
 
     done = gql(mutation, {"reason": "Contains small-area counts under review"}, as_="priya.stats")
     latest = history(gql, "stats.population-estimates")[-1]
@@ -123,13 +128,13 @@ def test_a_correction_shows_in_the_corrected_datasets_history_with_its_severity(
     assert (latest["action"], latest["severity"], latest["version"]) == ("issue_correction", "MAJOR", 3)
     assert latest["reason"] == "Q3 counts double-counted transfers"
     assert latest["change"] == []
-    assert [e["action"] for e in history(gql, "stats.population-estimates")] == ["register_dataset"]
+    assert [e["action"] for e in history(gql, "stats.population-estimates")] == ["register_dataset", "assign_steward"]
 
 
 def test_anonymous_viewers_see_public_history_but_not_who_changed_it(gql: Gql) -> None:
     entries = history(gql, "stats.hospital-activity", as_=None)
 
-    assert len(entries) == 3
+    assert len(entries) == 5
     assert {e["by"] for e in entries} == {None}
 
 
@@ -174,8 +179,13 @@ def test_filters_narrow_the_trail(activity: Services, gql: Gql) -> None:
     ]
     assert all(e["decisionId"] for e in decided)
     assert {e["principalId"] for e in by_priya} == {"priya.stats"}
-    assert [e["action"] for e in by_priya][-2:] == ["update_dataset", "update_dataset"]
-    assert window == by_priya[:-1]  # `from` is inclusive, `to` exclusive
+    assert [e["action"] for e in by_priya][-4:] == [
+        "decide_update_dataset",
+        "update_dataset",
+        "decide_update_dataset",
+        "update_dataset",
+    ]
+    assert window == [e for e in by_priya if e["at"] < by_priya[-1]["at"]]  # `from` is inclusive, `to` exclusive
 
 
 def test_others_read_only_their_own_events(gql: Gql) -> None:

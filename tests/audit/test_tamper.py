@@ -162,6 +162,45 @@ def test_a_write_after_the_newest_event_vanished_is_refused_and_writes_nothing(
     assert written_count(activity.store) == size
 
 
+def test_a_deleted_counter_is_a_broken_trail_even_over_a_forged_event(
+    activity: Services, size: int, raw: RawEvents
+) -> None:
+    # Found in review: with the writers' counter gone, verify said "intact: 0 events" over any log at all.
+    forge_after(raw, size)
+    raw.delete_counter()
+
+    report = verify_store(activity.store)
+
+    assert report.broken is not None
+    assert report.broken.sequence == 1
+    assert "counter is missing" in report.broken.problem
+
+
+def test_an_event_past_the_counter_is_reported(activity: Services, size: int, raw: RawEvents) -> None:
+    # A forged event with a valid hash, appended behind the catalog's back: the counter never moved for it.
+    forge_after(raw, size)
+
+    report = verify_store(activity.store)
+
+    assert report.broken is not None
+    assert report.broken.sequence == size + 1
+    assert f"past the writers' counter ({size})" in report.broken.problem
+
+
+def test_a_counter_behind_the_log_is_reported(activity: Services, size: int, raw: RawEvents) -> None:
+    raw.set_counter(size - 3)
+
+    report = verify_store(activity.store)
+
+    assert report.broken is not None and report.broken.sequence == size - 2
+
+
+def forge_after(raw: RawEvents, size: int) -> None:
+    last = raw.props(event_id(size))
+    forged = {**last, "sequence": size + 1, "principal_id": "mallory", "prev_hash": last["hash"]}
+    raw.insert(event_id(size + 1), {**forged, "hash": event_hash(content_of(forged), last["hash"])})
+
+
 def test_an_empty_trail_is_intact(services: Services) -> None:
     report = verify_store(services.store)
 
@@ -174,5 +213,5 @@ def test_verification_reads_the_log_in_pages(services: Services) -> None:
 
     report = verify_store(services.store)
 
-    # The counter peek, then one read per 500 events: the whole log is never fetched in one go.
-    assert report.intact and services.store.round_trips - before <= 1 + report.count // 500 + 1
+    # The counter before and after, and one read per 500 events: the whole log is never fetched in one go.
+    assert report.intact and services.store.round_trips - before <= 2 + report.count // 500 + 1

@@ -128,10 +128,16 @@ def test_a_working_day_over_http_leaves_a_trail_that_verifies(
 
     refused = [code for code in outcomes if code]
     assert refused == ["BAD_USER_INPUT", "FORBIDDEN"]  # the update without its reason; an owner registering agencies
-    assert verified_count(served) == start + len(outcomes) - len(refused)  # one event per change; none for refusals
+    # Each change is two events, its decision's and its own; registering olu also decides each of two roles.
+    # A check is its decision's one. The update without a reason wrote nothing; the refused registration, its
+    # decision: 2 + (3 + 1) + 2 + 2 + 2 + 2 + 0 + 2 + 1 + 5 checks.
+    assert verified_count(served) == start + 22
     assert [e["node"]["action"] for e in trail["auditTrail"]["edges"]] == [
+        "decide_register_dataset",
         "register_dataset",
+        "decide_record_lineage",
         "record_lineage",
+        "decide_update_dataset",
         "update_dataset",
     ]
     assert history["dataset"]["history"] == [
@@ -167,7 +173,8 @@ def test_parallel_mutations_against_two_replicas_never_fork_or_gap(
         outcomes = [code for batch in pool.map(writer, range(8)) for code in batch]
 
     assert outcomes == [None] * len(outcomes)
-    assert verified_count(replicas[1]) == start + len(outcomes)
+    # Per pass: a check (its decision's event), an update and a registration (a decision's event and a change's).
+    assert verified_count(replicas[1]) == start + len(outcomes) // 3 * (1 + 2 + 2)
 
 
 def test_an_export_verifies_offline_against_an_earlier_checkpoint(

@@ -71,7 +71,8 @@ def test_permit_and_every_kind_of_deny_read_back_by_an_auditor(start_server: Sta
     assert "expired on" in cases["implicit"]["reason"]
 
     with CatalogClient(served.url, token=token(served, "auditor")) as auditor:
-        listed = auditor.execute("""{ decisions(first: 50) { totalCount edges { node { id outcome denyKind reason
+        listed = auditor.execute("""{ decisions(first: 50, filter: {action: "access"}) { totalCount edges { node {
+                                     id outcome denyKind reason
                                      determiningRules failedConditions requester { id } policyVersion
                                      safes { safe status evidence } } } } }""")["decisions"]
         one = auditor.execute(

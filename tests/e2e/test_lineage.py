@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 PRODUCER = "https://example.gov/etl"
 RUN_ID = "0f2b7a3e-0c8d-4f39-9d0a-3c6d5e7f8a91"
-OUTPUT = "ol:warehouse/research.admissions_by_age"
+OUTPUT = "ol:health:warehouse/research.admissions_by_age"
 WAIT_S = 90.0  # bound on waiting for background deliveries; the assertions are on what was recorded
 
 
@@ -107,23 +107,23 @@ def test_the_openlineage_client_records_lineage_that_graphql_shows(served: Catal
             {"id": OUTPUT},
         )["dataset"]
         example = client.execute(
-            """{ lineage(datasetId: "ol:my-datasource-namespace/instance.schema.table", depth: 1) {
-                 nodes { id kind } } dataset(id: "ol:my-datasource-namespace/instance.schema.table") {
+            """{ lineage(datasetId: "ol:health:my-datasource-namespace/instance.schema.table", depth: 1) {
+                 nodes { id kind } } dataset(id: "ol:health:my-datasource-namespace/instance.schema.table") {
                  placeholder fields { name type } } }"""
         )
 
     edges = {(e["type"], e["source"], e["target"]) for e in graph["edges"]}
-    assert ("USED", "ol:etl/admissions_by_age", "health.admissions") in edges
-    assert ("GENERATED_BY", OUTPUT, "ol:etl/admissions_by_age") in edges
+    assert ("USED", "ol:health:etl/admissions_by_age", "health.admissions") in edges
+    assert ("GENERATED_BY", OUTPUT, "ol:health:etl/admissions_by_age") in edges
     assert ("DERIVED_FROM", f"{OUTPUT}#age_band", "health.admissions#date_of_birth") in edges
     assert output == {
         "placeholder": True,
         "ownerAgencyId": "health",
         "effectiveClassification": "PROTECTED",  # derived from admissions, so restricted like it
-        "restrictedBy": "health.admissions via ol:etl/admissions_by_age",
+        "restrictedBy": "health.admissions via ol:health:etl/admissions_by_age",
         "fields": [{"name": "age_band"}],
     }
-    assert {"id": "ol:my-scheduler-namespace/myjob.mytask", "kind": "PROCESS"} in example["lineage"]["nodes"]
+    assert {"id": "ol:health:my-scheduler-namespace/myjob.mytask", "kind": "PROCESS"} in example["lineage"]["nodes"]
     assert example["dataset"] == {"placeholder": True, "fields": [{"name": "column1", "type": "VARCHAR"}]}
 
 

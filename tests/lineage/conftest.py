@@ -16,11 +16,11 @@ from starlette.testclient import TestClient
 from catalog.api.app import create_app
 from catalog.api.auth import issue_token
 from catalog.config import load_settings
-from catalog.domain import Dataset, Process, utcnow
+from catalog.domain import Dataset, Identifiability, Process, utcnow
 from catalog.principal import SYSTEM, Principal
 from catalog.services import Services
 from catalog.store.base import GraphStore, Props
-from catalog.store.schema import Label
+from catalog.store.schema import Label, Rel
 
 PEOPLE: dict[str, tuple[str, list[str]]] = {
     "owner.health": ("health", ["DATA_OWNER"]),
@@ -77,6 +77,25 @@ def derive(
 ) -> Process:
     payload = {"id": process_id, "name": process_id, "kind": kind, "inputs": inputs, "outputs": outputs, **extra}
     return services.lineage.record(SYSTEM, payload)
+
+
+def attest(
+    services: Services, process_id: str, identifiability: Identifiability | str, note: str = "checked"
+) -> Process:
+    """Attest a process as a steward of its outputs, someone other than whoever recorded the run (separation of
+    duties). The attester, `attester.<agency>`, is registered and named steward the first time."""
+    outputs = services.store.read(lambda tx: tx.neighbors(Rel.GENERATED_BY, [process_id], "in"))[process_id]
+    owners = {services.reads.dataset(SYSTEM, output).owner_agency_id for output in outputs}
+    assert len(owners) == 1, f"one steward can attest outputs of one agency, not {owners}"
+    steward = f"attester.{owners.pop()}"
+    if not services.reads.persons_by_ids(SYSTEM, [steward]):
+        agency = steward.removeprefix("attester.")
+        services.registration.register_person(
+            SYSTEM, {"id": steward, "name": steward.title(), "agency_id": agency, "roles": ["STEWARD"]}
+        )
+    for output in outputs:
+        services.registration.assign_steward(SYSTEM, output, steward)
+    return services.lineage.attest(acting(services, steward), process_id, Identifiability(identifiability), note)
 
 
 def stored(services: Services, dataset_id: str) -> Props:

@@ -36,5 +36,6 @@ def test_replay_records_good_lines_and_reports_bad_ones(tmp_path: Path, monkeypa
     assert "line 3: not JSON" in result.output
     assert "line 4: $.run.runId: is required" in result.output
     store = SqliteStore(db)
-    assert store.read(lambda tx: tx.get_node(Label.DATASET, "ol:postgres://db:5432/hospital.admissions")) is not None
+    placeholder = "ol:health:postgres://db:5432/hospital.admissions"
+    assert store.read(lambda tx: tx.get_node(Label.DATASET, placeholder)) is not None
     store.close()

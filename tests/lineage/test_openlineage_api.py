@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from starlette.testclient import TestClient
 
+from catalog.principal import SYSTEM
 from catalog.services import Services
 from catalog.store.query import TRUE
 from catalog.store.schema import Label, Rel
@@ -150,7 +151,7 @@ def test_every_example_event_the_schema_accepts_is_recorded(
 
     assert "example_full_event.json" in accepted and len(accepted) >= 4
     full = services.store.read(
-        lambda tx: tx.get_node(Label.DATASET, "ol:my-datasource-namespace/instance.schema.table")
+        lambda tx: tx.get_node(Label.DATASET, "ol:health:my-datasource-namespace/instance.schema.table")
     )
     assert full is not None and full["placeholder"] is True and full["owner_agency_id"] == "health"
 
@@ -192,8 +193,8 @@ def test_a_run_event_becomes_datasets_fields_a_process_and_column_lineage(
     body = response.json()
     source, output = sorted(body["datasets"])
     assert (source, output) == (
-        "ol:postgres://db:5432/hospital.admissions",
-        "ol:postgres://db:5432/hospital.admissions_by_age",
+        "ol:health:postgres://db:5432/hospital.admissions",
+        "ol:health:postgres://db:5432/hospital.admissions_by_age",
     )
     process = services.store.read(lambda tx: tx.get_node(Label.PROCESS, body["process"]))
     assert process is not None and process["run_id"] == "3f5e83fa-3480-44ff-99c5-ff943904e5e8"
@@ -205,10 +206,17 @@ def test_a_run_event_becomes_datasets_fields_a_process_and_column_lineage(
 
 def test_the_same_run_twice_is_recorded_once(client: TestClient, steward: str, services: Services) -> None:
     post(client, steward, run_event())
-    events_before = count(services, Label.AUDIT_EVENT)
+    events_before = actions(services)
 
     assert post(client, steward, run_event()).status_code == 201
-    assert count(services, Label.AUDIT_EVENT) == events_before
+    added = actions(services)[len(events_before) :]
+    # The repeat changes nothing in the lineage; it is still a request the policy decided, and that is recorded.
+    assert added and set(added) == {"decide_record_lineage"}
+
+
+def actions(services: Services) -> list[str]:
+    page = services.store.read(lambda tx: tx.find_nodes(Label.AUDIT_EVENT, TRUE, first=10_000))
+    return [str(props["action"]) for _, props in page.items]
 
 
 @pytest.mark.parametrize(
@@ -296,12 +304,15 @@ def test_names_an_id_cannot_hold_map_to_a_stable_hashed_id(client: TestClient, s
     again = post(client, steward, event).json()["datasets"]
 
     assert first == again
-    assert first[0].startswith("ol:s3://bucket/reports/2026-Q1--final-.csv.")
+    assert first[0].startswith("ol:health:s3://bucket/reports/2026-Q1--final-.csv.")
 
 
-def test_only_the_owner_describes_a_placeholder(
+def test_only_who_may_record_lineage_describes_a_placeholder(
     client: TestClient, token: Callable[[str], str], services: Services
 ) -> None:
+    services.registration.register_person(
+        SYSTEM, {"id": "analyst.health", "name": "Analyst", "agency_id": "health", "roles": ["ANALYST"]}
+    )
     dataset_event = {
         "eventTime": "2026-03-01T10:00:00Z",
         "producer": PRODUCER,
@@ -311,10 +322,31 @@ def test_only_the_owner_describes_a_placeholder(
     post(client, token("steward.health"), dataset_event)
     dataset_event["dataset"]["facets"]["schema"]["fields"] = [{"name": "age", "type": "INT"}]
 
-    other = post(client, token("steward.stats"), dataset_event).json()
+    analyst = post(client, token("analyst.health"), dataset_event).json()
     own = post(client, token("steward.health"), dataset_event).json()
 
-    assert "not yours to describe" in other["warnings"][0]
+    assert "not yours to describe" in analyst["warnings"][0]
     assert own["warnings"] == []
-    fields = services.store.read(lambda tx: tx.neighbors(Rel.HAS_FIELD, ["ol:s3://lake/admissions"], "out"))
-    assert fields == {"ol:s3://lake/admissions": ["ol:s3://lake/admissions#age"]}
+    fields = services.store.read(lambda tx: tx.neighbors(Rel.HAS_FIELD, ["ol:health:s3://lake/admissions"], "out"))
+    assert fields == {"ol:health:s3://lake/admissions": ["ol:health:s3://lake/admissions#age"]}
+    history = services.reads.dataset(SYSTEM, "ol:health:s3://lake/admissions").id
+    assert history  # the fields came with an update_dataset event: see test_every_write_has_its_event
+
+
+def test_another_agency_naming_the_same_dataset_gets_its_own_placeholder(
+    client: TestClient, token: Callable[[str], str], services: Services
+) -> None:
+    # Names are in the sending agency's own space, so an event can never reach (or reveal) another agency's.
+    dataset_event = {
+        "eventTime": "2026-03-01T10:00:00Z",
+        "producer": PRODUCER,
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent",
+        "dataset": {"namespace": "s3://lake", "name": "admissions", "facets": {}},
+    }
+    health = post(client, token("steward.health"), dataset_event).json()
+    stats = post(client, token("steward.stats"), dataset_event).json()
+
+    assert health["placeholders"] == ["ol:health:s3://lake/admissions"]
+    assert stats["placeholders"] == ["ol:stats:s3://lake/admissions"]
+    owners = services.reads.datasets_by_ids(SYSTEM, [*health["placeholders"], *stats["placeholders"]])
+    assert {d.owner_agency_id for d in owners.values()} == {"health", "stats"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from datetime import timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from catalog.principal import SYSTEM
 from catalog.services import Services
 from catalog.store.query import Eq
 from catalog.store.schema import Label
-from tests.lineage.conftest import acting, dataset, derive, effective, stored
+from tests.lineage.conftest import acting, attest, dataset, derive, effective, stored
 
 PERSONAL = ("NONE", "PERSONAL", "SPECIAL_CATEGORY")
 NOTE = "Identifiers removed; k-anonymity of 10 checked on this run."
@@ -64,7 +65,7 @@ def test_an_attested_deidentification_stops_restrictions_from_that_process_on(se
     derive(services, "p-tables", ["extract"], ["tables"])
     assert effective(services, "tables")[:2] == ("PROTECTED", "SPECIAL_CATEGORY")  # not attested yet
 
-    services.lineage.attest(SYSTEM, "p-deid", Identifiability.DEIDENTIFIED, NOTE)
+    attest(services, "p-deid", Identifiability.DEIDENTIFIED, NOTE)
 
     assert effective(services, "extract") == ("OFFICIAL_SENSITIVE", "NONE", None)
     assert effective(services, "tables") == ("OFFICIAL_SENSITIVE", "NONE", "extract via p-tables")
@@ -86,7 +87,7 @@ def test_an_attested_process_stops_only_its_own_path(services: Services) -> None
     derive(services, "p-agg", ["raw"], ["counts"], kind="AGGREGATE")
     derive(services, "p-join", ["other"], ["counts"])
 
-    services.lineage.attest(SYSTEM, "p-agg", Identifiability.AGGREGATE, NOTE)
+    attest(services, "p-agg", Identifiability.AGGREGATE, NOTE)
 
     assert effective(services, "counts") == ("OFFICIAL_SENSITIVE", "PERSONAL", "other via p-join")
 
@@ -167,14 +168,19 @@ def test_the_policy_refusal_names_the_upstream_dataset_and_path(services: Servic
         },
     )
 
-    decision = services.access.explain(
-        acting(services, "analyst.uni"),
-        {"dataset_id": "linked", "purpose": "RESEARCH", "access_method": "SECURE_ENCLAVE"},
-    )
+    request = {"dataset_id": "linked", "purpose": "RESEARCH", "access_method": "SECURE_ENCLAVE"}
+    decision = services.access.check(acting(services, "analyst.uni"), request)
+    recorded = services.access.get(acting(services, "auditor"), decision.id)
 
+    # The analyst may not see `raw`: the path is named with it redacted, never by its id.
+    hidden = services.redaction.redact("raw")
     assert decision.outcome.value == "DENY"
-    assert "effective classification PROTECTED comes from upstream raw via p-link" in decision.reason
-    assert decision.attributes["obj"]["restricted_by"] == "raw via p-link"
+    assert f"effective classification PROTECTED comes from upstream {hidden} via p-link" in decision.reason
+    assert decision.attributes["obj"]["restricted_by"] == f"{hidden} via p-link"
+    assert re.search(r"\braw\b", decision.model_dump_json()) is None
+    # The record keeps the whole path for oversight.
+    assert "comes from upstream raw via p-link" in recorded.reason
+    assert recorded.attributes["obj"]["restricted_by"] == "raw via p-link"
 
 
 # --- random sequences against a reference fixpoint ---------------------------------------------------------
@@ -228,13 +234,13 @@ def test_effective_values_stay_right_through_any_sequence_of_changes(services: S
             if kind != "TRANSFORM":
                 attestable.add(process_id)
             if kind != "TRANSFORM" and rng.random() < 0.5:
-                services.lineage.attest(SYSTEM, process_id, Identifiability.DEIDENTIFIED, NOTE)
+                attest(services, process_id, Identifiability.DEIDENTIFIED, NOTE)
                 processes[process_id] = (inputs, outputs, True)
         elif action == "attest":
             open_ones = sorted(p for p, (_, _, done) in processes.items() if p in attestable and not done)
             if open_ones:
                 process_id = rng.choice(open_ones)
-                services.lineage.attest(SYSTEM, process_id, Identifiability.AGGREGATE, NOTE)
+                attest(services, process_id, Identifiability.AGGREGATE, NOTE)
                 processes[process_id] = (*processes[process_id][:2], True)
         elif action == "reclassify":
             id = rng.choice(ids)

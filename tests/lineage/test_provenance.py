@@ -11,7 +11,7 @@ from rdflib import Graph, Namespace, URIRef
 from catalog.domain import Identifiability
 from catalog.principal import SYSTEM
 from catalog.services import Services
-from tests.lineage.conftest import acting, dataset, derive
+from tests.lineage.conftest import acting, attest, dataset, derive
 
 PROV = Namespace("http://www.w3.org/ns/prov#")
 BASE = "https://catalog.example.gov"
@@ -23,9 +23,9 @@ def landscape(services: Services) -> None:
     dataset(services, "extract", classification="OFFICIAL")
     dataset(services, "tables", owner="stats", classification="PUBLIC")
     derive(services, "p-deid", ["raw"], ["extract"], kind="DEIDENTIFY", run_id="r1")
-    services.lineage.attest(SYSTEM, "p-deid", Identifiability.DEIDENTIFIED, "checked")
+    attest(services, "p-deid", Identifiability.DEIDENTIFIED, "checked")
     derive(services, "p-agg", ["extract"], ["tables"], kind="AGGREGATE")
-    services.lineage.attest(SYSTEM, "p-agg", Identifiability.AGGREGATE, "checked")
+    attest(services, "p-agg", Identifiability.AGGREGATE, "checked")
 
 
 def test_prov_json_holds_entities_activities_agents_and_their_relations(services: Services) -> None:

@@ -14,7 +14,7 @@ from catalog.principal import SYSTEM
 from catalog.services import Services
 from catalog.store.query import TRUE
 from catalog.store.schema import Label, Rel
-from tests.lineage.conftest import acting, dataset, derive
+from tests.lineage.conftest import acting, attest, dataset, derive
 
 Gql = Callable[..., dict[str, Any]]
 NOTE = "Identifiers removed and checked."
@@ -48,7 +48,7 @@ def landscape(services: Services) -> Services:
         kind="DEIDENTIFY",
         column_lineage=[{"output": "extract#age", "inputs": ["raw#age"]}],
     )
-    services.lineage.attest(SYSTEM, "p-deid", Identifiability.DEIDENTIFIED, NOTE)
+    attest(services, "p-deid", Identifiability.DEIDENTIFIED, NOTE)
     derive(
         services,
         "p-tables",
@@ -57,7 +57,7 @@ def landscape(services: Services) -> Services:
         kind="AGGREGATE",
         column_lineage=[{"output": "tables#age_band", "inputs": ["extract#age"]}],
     )
-    services.lineage.attest(SYSTEM, "p-tables", Identifiability.AGGREGATE, NOTE)
+    attest(services, "p-tables", Identifiability.AGGREGATE, NOTE)
     derive(services, "p-city", ["tables"], ["city.secret"])
     now = utcnow()
     for provider, recipient, covered in (("city", "health", "city.secret"), ("health", "uni", "extract")):
@@ -225,14 +225,15 @@ def test_attest_process_through_graphql(services: Services, gql: Gql) -> None:
     dataset(services, "raw", classification="PROTECTED")
     dataset(services, "extract")
     derive(services, "p", ["raw"], ["extract"], kind="DEIDENTIFY")
+    services.registration.assign_steward(SYSTEM, "extract", "steward.health")
+    attest_p = """mutation { attestProcess(processId: "p", outputIdentifiability: DEIDENTIFIED, note: "checked") {
+        attestedIdentifiability attestedBy } }"""
 
-    body = gql(
-        """mutation { attestProcess(processId: "p", outputIdentifiability: DEIDENTIFIED, note: "checked") {
-             attestedIdentifiability attestedBy } }""",
-        as_="owner.health",
-    )
+    refused = gql(attest_p, as_="owner.health")  # a data owner, but not a steward of the output
+    body = gql(attest_p, as_="steward.health")
 
-    assert body["data"]["attestProcess"] == {"attestedIdentifiability": "DEIDENTIFIED", "attestedBy": "owner.health"}
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["data"]["attestProcess"] == {"attestedIdentifiability": "DEIDENTIFIED", "attestedBy": "steward.health"}
     page = services.store.read(lambda tx: tx.find_nodes(Label.DATASET, TRUE, first=10))
     assert dict(page.items)["extract"]["effective_classification"] == "OFFICIAL"
 

@@ -99,11 +99,13 @@ def test_one_steward_approval_is_enough_for_official_non_personal_data(services:
 
 
 def test_the_requester_can_never_approve_their_own_request(services: Services, clock: Clock) -> None:
-    # Even made a steward of the dataset (which would let anyone else approve), the requester may not.
     request = services.sharing.request(person(services, "uma.uni"), ed_request(clock)).id
-    services.registration.assign_steward(person(services, "alice.health"), ED, "uma.uni")
+    # A requester is never the provider's staff, so never its steward (the policy refuses to name one)...
+    with pytest.raises(Forbidden, match="deny-ineligible-steward"):
+        services.registration.assign_steward(person(services, "alice.health"), ED, "uma.uni")
     events = count(services.store, Label.DECISION)
 
+    # ...and should a policy ever let one decide, approving their own request stays an explicit deny.
     with pytest.raises(Forbidden, match="deny-self-approval") as raised:
         services.sharing.approve(person(services, "uma.uni"), request)
 
@@ -136,7 +138,9 @@ def test_one_person_gives_one_verdict(services: Services, pending: str) -> None:
 
 
 def test_a_steward_who_is_also_an_approver_still_needs_a_second_pair_of_eyes(services: Services, pending: str) -> None:
-    # grace becomes a steward too: her approval fills the steward's part only, never both.
+    # grace, an approver, is given the steward's role and named a steward too: her approval fills the steward's
+    # part only, never both.
+    services.people.set_roles(person(services, "alice.health"), "grace.health", ["APPROVER", "STEWARD"])
     services.registration.assign_steward(person(services, "alice.health"), ED, "grace.health")
 
     after = services.sharing.approve(person(services, "grace.health"), pending)

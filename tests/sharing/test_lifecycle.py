@@ -10,7 +10,7 @@ import pytest
 
 from catalog.domain import AgreementStatus, DenyKind, Outcome, SharingAgreement
 from catalog.errors import Conflict, Forbidden, InvalidInput
-from catalog.principal import Principal
+from catalog.principal import SYSTEM, Principal
 from catalog.services import AgreementFilter, Services
 from catalog.store.schema import Label, Rel
 from tests.sharing.conftest import DAY, ED, Clock, count, ed_request, person
@@ -90,7 +90,7 @@ def test_a_renewal_is_a_new_decision_and_brings_an_expired_agreement_back(
 
     assert (renewed.status, renewed.valid_until, renewed.version) == (AgreementStatus.ACTIVE, clock() + 180 * DAY, 2)
     assert count(services.store, Label.DECISION) == decisions + 1
-    renewal = services.sharing.decisions_by_ids([renewed.decision_ids[-1]])[renewed.decision_ids[-1]]
+    renewal = services.sharing.decisions_by_ids(SYSTEM, [renewed.decision_ids[-1]])[renewed.decision_ids[-1]]
     assert (renewal.request.action, renewal.outcome, renewal.agreement_id) == (
         "renew_agreement",
         Outcome.PERMIT,

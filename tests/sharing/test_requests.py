@@ -8,7 +8,7 @@ import pytest
 
 from catalog.domain import DenyKind, Outcome, ShareRequestStatus
 from catalog.errors import InvalidInput, Unauthenticated
-from catalog.principal import ANONYMOUS
+from catalog.principal import ANONYMOUS, SYSTEM
 from catalog.services import Services, ShareRequestFilter
 from catalog.store.schema import Label, Rel
 from tests.sharing.conftest import DAY, ED, SERVICE_REQUESTS, Clock, count, ed_request, person
@@ -20,7 +20,7 @@ def test_a_special_category_request_needs_its_steward_and_a_second_approver(serv
     assert request.status is ShareRequestStatus.PENDING_APPROVAL
     assert request.required_approvals == [f"steward:{ED}", "second-approver:health"]
     assert (request.requester_id, request.provider_agency_id) == ("uma.uni", "health")
-    [decision] = services.sharing.decisions_by_ids(request.decision_ids).values()
+    [decision] = services.sharing.decisions_by_ids(SYSTEM, request.decision_ids).values()
     assert (decision.outcome, decision.request.action, decision.request.dataset_id) == (
         Outcome.PERMIT,
         "request_share",
@@ -66,7 +66,7 @@ def test_a_refusal_is_recorded_and_says_why_to_the_requester(services: Services,
     assert f"[{ED}]" in request.status_reason and "people.training_current" in request.status_reason
     assert "settings.method_for_classification" not in request.status_reason  # OFFICIAL may be downloaded...
     assert "outputs.checked_release" in request.status_reason  # ...but special-category data may not leave
-    [decision] = services.sharing.decisions_by_ids(request.decision_ids).values()
+    [decision] = services.sharing.decisions_by_ids(SYSTEM, request.decision_ids).values()
     assert (decision.outcome, decision.deny_kind) == (Outcome.DENY, DenyKind.IMPLICIT)
     # The requester reads the refusal back, decision and all.
     assert services.sharing.get(rui, request.id).status_reason == request.status_reason
@@ -92,7 +92,7 @@ def test_law_enforcement_requests_are_an_explicit_deny(services: Services, clock
 
     request = services.sharing.request(person(services, "uma.uni"), payload)
 
-    [decision] = services.sharing.decisions_by_ids(request.decision_ids).values()
+    [decision] = services.sharing.decisions_by_ids(SYSTEM, request.decision_ids).values()
     assert request.status is ShareRequestStatus.DENIED
     assert (decision.deny_kind, decision.determining_rules) == (DenyKind.EXPLICIT, ["deny-law-enforcement"])
 
@@ -103,7 +103,7 @@ def test_one_decision_per_dataset_each_about_its_own_fields(services: Services, 
 
     request = services.sharing.request(person(services, "uma.uni"), payload)
 
-    decisions = services.sharing.decisions_by_ids(request.decision_ids)
+    decisions = services.sharing.decisions_by_ids(SYSTEM, request.decision_ids)
     by_dataset = {d.request.dataset_id: d for d in decisions.values()}
     assert by_dataset[ED].request.fields == ["triage", "region"]
     assert by_dataset["health.admissions-deid"].request.fields == ["region"]
@@ -122,7 +122,7 @@ def test_one_denied_dataset_denies_the_request_and_is_named(services: Services, 
 
     request = services.sharing.request(person(services, "uma.uni"), payload)
 
-    decisions = services.sharing.decisions_by_ids(request.decision_ids).values()
+    decisions = services.sharing.decisions_by_ids(SYSTEM, request.decision_ids).values()
     outcomes = {d.request.dataset_id: d.outcome for d in decisions}
     assert outcomes == {ED: Outcome.DENY, "health.admissions-deid": Outcome.PERMIT}
     assert request.status is ShareRequestStatus.DENIED

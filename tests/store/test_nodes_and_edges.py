@@ -170,6 +170,17 @@ def test_sequences_count_from_one_and_roll_back_with_the_transaction(store: Grap
     assert store.write(lambda tx: tx.next_sequence("audit")) == 3
 
 
+def test_a_sequence_is_read_without_moving_it(store: GraphStore) -> None:
+    assert store.read(lambda tx: tx.current_sequence("audit")) is None  # never used
+    store.write(lambda tx: tx.next_sequence("audit"))
+    store.write(lambda tx: tx.next_sequence("audit"))
+
+    assert store.read(lambda tx: tx.current_sequence("audit")) == 2
+    assert store.read(lambda tx: tx.current_sequence("audit")) == 2
+    assert store.read(lambda tx: tx.current_sequence("other")) is None
+    assert store.write(lambda tx: tx.next_sequence("audit")) == 3
+
+
 def test_round_trips_are_counted(store: GraphStore) -> None:
     before = store.round_trips
     store.read(lambda tx: tx.get_nodes(Label.AGENCY, ["a", "b", "c"]))

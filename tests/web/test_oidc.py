@@ -26,7 +26,8 @@ CALLBACK = "http://testserver/signin/callback"
 @pytest.fixture
 def issuer() -> Iterator[LoopbackIssuer]:
     issuer = LoopbackIssuer(CLIENT_ID, SECRET, [CALLBACK], AUDIENCE)
-    issuer.user = {"sub": "uma.uni", "agency": "uni", "roles": ["ANALYST"]}
+    # What the issuer says of roles and agencies is not what counts: the catalog's record of uma.uni is.
+    issuer.user = {"sub": "uma.uni", "agency": "stats", "roles": ["AUDITOR"]}
     server, thread = issuer.serve()
     yield issuer
     server.should_exit = True
@@ -44,6 +45,10 @@ def client(store: GraphStore, issuer: LoopbackIssuer) -> Iterator[TestClient]:
     services.registration.register_agency(SYSTEM, {"id": "uni", "name": "Northbridge University"})
     services.registration.register_dataset(
         SYSTEM, {"id": "uni.thesis-data", "title": "Thesis survey data", "owner_agency_id": "uni"}
+    )
+    # A first sign-in works once the person is registered under the id the issuer's `sub` carries.
+    services.registration.register_person(
+        SYSTEM, {"id": "uma.uni", "name": "Uma", "agency_id": "uni", "roles": ["ANALYST"]}
     )
     with TestClient(create_app(services), follow_redirects=False) as test_client:
         yield test_client
@@ -78,6 +83,21 @@ def test_signing_in_at_the_issuer_gives_a_session_as_the_tokens_person(
     assert done.status_code == 303 and done.headers["location"] == "/datasets/uni.thesis-data"
     assert page.status_code == 200, "OFFICIAL data of uma's own agency: visible to uma, not to anonymous"
     assert "Signed in as" in page.text and "uma.uni" in page.text
+    decisions = client.get("/decisions")
+    assert decisions.status_code == 200 and "AUDITOR" not in page.text  # the issuer's roles claim is ignored
+
+
+def test_a_first_sign_in_of_someone_the_catalog_does_not_know_is_refused_saying_what_to_do(
+    client: TestClient, issuer: LoopbackIssuer
+) -> None:
+    issuer.user = {"sub": "new.starter", "roles": ["PLATFORM_ADMIN"]}
+    _, back = to_issuer_and_back(client)
+
+    refused = client.get(callback_path(back))
+
+    assert refused.status_code == 401
+    assert "does not know" in refused.text and "ask your agency" in refused.text
+    assert "Signed in as" not in client.get("/").text
 
 
 def test_a_callback_with_another_state_is_refused(client: TestClient) -> None:

@@ -88,7 +88,7 @@ def test_a_bad_token_is_refused_on_the_form_and_no_session_starts(browser: TestC
 def test_a_session_whose_token_no_longer_verifies_is_ended(browser: TestClient, sign_in: Any) -> None:
     sign_in("auditor")
     # The signing secret is rotated: tokens issued before no longer verify, as after a key compromise.
-    browser.app.state.verifier = TokenVerifier(AuthSettings(jwt_secret="rotated-" + "x" * 40))  # type: ignore[attr-defined]
+    browser.app.state.verifier.verifier = TokenVerifier(AuthSettings(jwt_secret="rotated-" + "x" * 40))  # type: ignore[attr-defined]
 
     first = browser.get("/")
     second = browser.get("/")

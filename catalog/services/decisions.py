@@ -1,0 +1,488 @@
+"""The one place that decides and records: every service asks it, none builds policy inputs itself.
+
+Facts come from the graph in the caller's transaction (the dataset with its stewards, fields and agreements, the
+person asking as the catalog records them), become the policy's subject, resource and environment, and the engine
+decides. The Decision says what was asked, the outcome and every reason, under which policy version.
+
+A permitted action's decision is recorded with its audit event in the caller's transaction, beside the change it
+allows. A refused one raises `Refused` inside the unit of work, so the work rolls back and nothing partial is
+written; `Decisions.write` then records the refusal in a transaction of its own and answers FORBIDDEN. If that
+recording fails the caller gets UNAVAILABLE: a decision is never answered without its record (fail closed).
+
+Reads go through the same policy: `visible_datasets` and `readable` compile the read rules into store predicates,
+so a list and a lookup by id cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import lru_cache
+from typing import TypeVar
+
+from catalog.domain import (
+    PERSONAL_DATA_ORDER,
+    AccessMethod,
+    AccessRequest,
+    AgreementStatus,
+    Decision,
+    DenyKind,
+    Identifiability,
+    LegalBasis,
+    Outcome,
+    Training,
+    rank,
+    status_at,
+)
+from catalog.errors import Forbidden, NotFound
+from catalog.policy.attributes import AgreementView, Environment, PersonView, RequestAttributes, Resource, Subject
+from catalog.policy.engine import Evaluation, LoadedPolicy, PolicyEngine
+from catalog.policy.visibility import RECORDS, bind_now, read_predicate
+from catalog.principal import ANONYMOUS, Principal
+from catalog.services.audit import append_event
+from catalog.services.context import new_id
+from catalog.store.base import GraphStore, GraphTx, Props
+from catalog.store.query import TRUE, IdIn, Predicate, all_of
+from catalog.store.records import timestamp, to_props
+from catalog.store.schema import Label, Rel
+
+T = TypeVar("T")
+IDENTIFIED = {Identifiability.IDENTIFIED.value, Identifiability.PSEUDONYMISED.value}
+_PERSONAL_SCHEME = [p.value for p in PERSONAL_DATA_ORDER]
+
+
+# -- the policy's view of the graph -----------------------------------------------------------------------------
+
+
+def subject_of(principal: Principal, person: Props | None, now: datetime) -> Subject:
+    """Who asks: the principal's id, agency and roles, with their training from their person node.
+
+    The principal is the catalog's own record of the person: the API and the CLI build it from the store
+    (`services.people`), never from a token's claims, so the subject and the read predicates compiled for the
+    same principal always agree.
+    """
+    training = None
+    if person and person.get("training_json"):
+        training = Training.model_validate_json(str(person["training_json"]))
+    return Subject(
+        id=principal.id,
+        agency=principal.agency_id or "",
+        roles=sorted(role.value for role in principal.roles),
+        anonymous=principal.anonymous,
+        training_current=training is not None and training.is_current(now),
+        training_expires=timestamp(training.expires_at) if training else "",
+    )
+
+
+def person_view(props: Props | None) -> PersonView:
+    """The person an administrative action is about (`r.env.person`); an empty view when there is none."""
+    if props is None:
+        return PersonView()
+    return PersonView(
+        id=str(props["id"]),
+        agency=str(props.get("agency_id") or ""),
+        roles=sorted(str(role) for role in props.get("roles", [])),
+        active=bool(props.get("active", True)),
+    )
+
+
+def person_resource(props: Props) -> Resource:
+    """A person's record as the object of an administrative action: owned by their agency."""
+    return Resource(id=str(props["id"]), owner=str(props.get("agency_id") or ""))
+
+
+def agreement_status(props: Props, now: datetime) -> AgreementStatus:
+    """A stored agreement's status at `now` (see `domain.status_at`): how every reader reads it."""
+    return status_at(str(props.get("status", AgreementStatus.ACTIVE)), str(props["valid_until"]), now)
+
+
+def agreement_view(props: Props | None, purpose: str | None, now: datetime, scheme: Sequence[str]) -> AgreementView:
+    """The agreement as the policy sees it (`r.env.agreement`), with its status as of `now`."""
+    if props is None:
+        return AgreementView()
+    status = agreement_status(props, now)
+    return AgreementView(
+        id=str(props["id"]),
+        status=status.value,
+        active=status == AgreementStatus.ACTIVE and str(props["valid_from"]) <= timestamp(now),
+        expired=status == AgreementStatus.EXPIRED,
+        valid_until=str(props["valid_until"]),
+        recipient=str(props.get("recipient_agency_id", "")),
+        purpose=str(props.get("purpose", "")),
+        covers_purpose=purpose is not None and props.get("purpose") == purpose,
+        access_method=str(props.get("access_method", "")),
+        max_classification_rank=rank(scheme, props.get("max_classification")),
+        max_personal_data_rank=rank(_PERSONAL_SCHEME, props.get("max_personal_data", "NONE")),
+        allows_identified=bool(props.get("allows_identified", False)),
+        approved_fields=list(props.get("approved_fields", [])),
+    )
+
+
+@dataclass
+class DatasetFacts:
+    """One dataset as the policy sees it, with the agreements that cover it (in any state)."""
+
+    props: Props
+    stewards: list[str]
+    fields: list[str]  # names, in their declared order
+    agreements: list[Props] = field(default_factory=list)
+
+    @property
+    def owner(self) -> str:
+        return str(self.props.get("owner_agency_id", ""))
+
+    def resource(self, now: datetime, scheme: Sequence[str], restricted_by: str | None = None) -> Resource:
+        """`r.obj` for this dataset. `restricted_by` is the upstream path as the asker may read it (redacted)."""
+        props = self.props
+        recipients = [
+            str(a["recipient_agency_id"])
+            for a in self.agreements
+            if agreement_status(a, now) == AgreementStatus.ACTIVE
+        ]
+        legal = LegalBasis.model_validate_json(props["legal_basis_json"]) if props.get("legal_basis_json") else None
+        classification = str(props.get("effective_classification") or props.get("classification", ""))
+        personal = str(props.get("effective_personal_data") or props.get("personal_data", "NONE"))
+        identifiability = str(props.get("identifiability", "NOT_APPLICABLE"))
+        return Resource(
+            id=str(props["id"]),
+            owner=self.owner,
+            status=str(props.get("status", "ACTIVE")),
+            classification=classification,
+            classification_rank=rank(scheme, classification),
+            own_classification=str(props.get("classification", "")),
+            personal_data=personal,
+            personal_data_rank=rank(_PERSONAL_SCHEME, personal),
+            identifiability=identifiability,
+            identified=identifiability in IDENTIFIED,
+            permitted_purposes=list(props.get("permitted_purposes", [])),
+            has_legal_basis=legal is not None,
+            legal_basis_covers_identified=bool(legal and legal.covers_identified),
+            stewards=sorted(self.stewards),
+            fields=self.fields,
+            recipients=sorted(set(recipients)),
+            restricted_by=str(props.get("restricted_by") or "") if restricted_by is None else restricted_by,
+        )
+
+
+def read_facts(
+    tx: GraphTx, dataset_ids: Sequence[str], principal: Principal
+) -> tuple[dict[str, DatasetFacts], Props | None]:
+    """The datasets that exist among `dataset_ids`, and the principal's person node (None if it has none).
+
+    One round trip whatever the number of datasets: the datasets, their stewards, fields and covering agreements,
+    and the person.
+    """
+    ids = list(dict.fromkeys(dataset_ids))
+    nodes, (stewards, field_ids, covering) = tx.get_with_neighbors(
+        Label.DATASET,
+        ids,
+        [(Rel.STEWARD_OF, "in"), (Rel.HAS_FIELD, "out"), (Rel.COVERS, "in")],
+        also={Label.PERSON: [] if principal.anonymous else [principal.id]},
+    )
+    fields, agreements = nodes[Label.FIELD], nodes[Label.AGREEMENT]
+    facts = {}
+    for id in ids:
+        if id not in nodes[Label.DATASET]:
+            continue
+        declared = sorted((fields[f] for f in field_ids[id] if f in fields), key=lambda f: int(f.get("position", 0)))
+        facts[id] = DatasetFacts(
+            nodes[Label.DATASET][id],
+            stewards[id],
+            [str(f["name"]) for f in declared],
+            [agreements[a] for a in covering[id] if a in agreements],
+        )
+    return facts, nodes[Label.PERSON].get(principal.id)
+
+
+# -- refusals ---------------------------------------------------------------------------------------------------
+
+
+class Refused(Exception):
+    """The policy refused a unit of work. Raised inside the work so it rolls back; `Decisions.write` records the
+    decisions afterwards, in a transaction of their own, and answers Forbidden."""
+
+    def __init__(self, principal: Principal, decisions: list[Decision], what: str) -> None:
+        super().__init__(what)
+        self.principal, self.decisions, self.what = principal, decisions, what
+
+    def message(self) -> str:
+        """The first explicit deny's reason, else the first deny's, with the ids of the recorded decisions."""
+        denied = [d for d in self.decisions if d.outcome == Outcome.DENY]
+        first = next((d for d in denied if d.deny_kind == DenyKind.EXPLICIT), denied[0] if denied else None)
+        reason = first.reason if first else "refused"
+        ids = ", ".join(d.id for d in self.decisions)
+        return f"{self.what}: {reason} (decision{'s' if len(self.decisions) > 1 else ''} {ids})"
+
+
+@lru_cache(maxsize=4096)
+def _readable(policy: LoadedPolicy, subject: tuple[str, str, tuple[str, ...], bool], action: str) -> Predicate:
+    """Compiled once per policy version, subject and read action (a reload brings a new policy object)."""
+    id, agency, roles, anonymous = subject
+    return read_predicate(policy.rules, Subject(id=id, agency=agency, roles=list(roles), anonymous=anonymous), action)
+
+
+class Decisions:
+    """Decides every action under the policy and records the decision with its audit event."""
+
+    def __init__(
+        self, store: GraphStore, engine: PolicyEngine, scheme: Sequence[str], clock: Callable[[], datetime]
+    ) -> None:
+        self.store, self.engine, self.scheme, self.clock = store, engine, list(scheme), clock
+
+    @property
+    def policy(self) -> LoadedPolicy:
+        return self.engine.policy
+
+    # -- reads ------------------------------------------------------------------------------------------------
+
+    def readable(self, principal: Principal, action: str) -> Predicate:
+        """What `principal` may read under a read action (`read_metadata` or one of `RECORDS`), as a predicate.
+
+        The principal's roles are the catalog's record of them: the API builds principals from the store.
+        """
+        key = (principal.id, principal.agency_id or "", tuple(sorted(r.value for r in principal.roles)))
+        predicate = _readable(self.policy, (*key, principal.anonymous), action)
+        return bind_now(predicate, timestamp(self.clock())) if action == "read_metadata" else predicate
+
+    def visible_datasets(self, principal: Principal) -> Predicate:
+        """The datasets whose metadata `principal` may read."""
+        return self.readable(principal, "read_metadata")
+
+    def sees_everything(self, principal: Principal) -> bool:
+        """Whether `principal` may read every dataset (nothing can be hidden from them)."""
+        return self.visible_datasets(principal) == TRUE
+
+    def visible(self, tx: GraphTx, principal: Principal, label: Label, ids: Sequence[str]) -> dict[str, Props]:
+        """Which of `ids` the principal may read, with their properties, filtered in the store."""
+        if not ids:
+            return {}
+        action = "read_metadata" if label == Label.DATASET else _action_for(label)
+        where = all_of(IdIn(tuple(dict.fromkeys(ids))), self.readable(principal, action))
+        return dict(tx.find_nodes(label, where, first=len(set(ids))).items)
+
+    def require_visible(self, tx: GraphTx, principal: Principal, label: Label, id: str) -> Props:
+        """The node, or NotFound when it does not exist or the principal may not read it: both answer alike."""
+        found = self.visible(tx, principal, label, [id])
+        if id not in found:
+            raise NotFound(label.value, id)
+        return found[id]
+
+    # -- deciding ---------------------------------------------------------------------------------------------
+
+    def subject(self, tx: GraphTx, principal: Principal, now: datetime, person: Props | None = None) -> Subject:
+        """The subject as the store records them now (reads the person node unless given)."""
+        if person is None and not principal.anonymous:
+            person = tx.get_node(Label.PERSON, principal.id)
+        return subject_of(principal, person, now)
+
+    def permits(self, attributes: RequestAttributes) -> bool:
+        """Whether the policy permits `attributes`, without a Decision (a per-item read check)."""
+        return self.engine.decide(attributes).outcome == Outcome.PERMIT
+
+    def decide(
+        self,
+        principal: Principal,
+        request: AccessRequest,
+        attributes: RequestAttributes,
+        now: datetime,
+        agreement_id: str | None = None,
+    ) -> Decision:
+        """Run the engine on `attributes`; the Decision, not yet recorded."""
+        return self.decision_of(principal, request, attributes, self.engine.decide(attributes), now, agreement_id)
+
+    def decision_of(
+        self,
+        principal: Principal,
+        request: AccessRequest,
+        attributes: RequestAttributes,
+        evaluation: Evaluation,
+        now: datetime,
+        agreement_id: str | None = None,
+    ) -> Decision:
+        """The Decision recording `evaluation` of `attributes`: what was asked, the outcome and every reason."""
+        return Decision(
+            id=new_id("dec", now),
+            at=now,
+            principal_id=principal.id,
+            request=request,
+            outcome=evaluation.outcome,
+            deny_kind=evaluation.deny_kind,
+            determining_rules=evaluation.determining_rules,
+            evaluations=evaluation.evaluations,
+            safes=evaluation.safes,
+            obligations=evaluation.obligations,
+            reason=evaluation.reason,
+            policy_version=evaluation.policy_version,
+            engine_version=evaluation.engine_version,
+            attributes=attributes.snapshot(),
+            agreement_id=agreement_id,
+        )
+
+    def decide_one(
+        self,
+        tx: GraphTx,
+        principal: Principal,
+        request: AccessRequest,
+        obj: Resource,
+        now: datetime,
+        env: Environment | None = None,
+    ) -> Decision:
+        """Decide one action on `obj` by the principal as the store records them; not yet recorded."""
+        env = env or Environment(action=request.action)
+        env.action, env.now = request.action, env.now or timestamp(now)
+        attributes = RequestAttributes(self.subject(tx, principal, now), obj, env)
+        return self.decide(principal, request, attributes, now)
+
+    def authorize(
+        self,
+        tx: GraphTx,
+        principal: Principal,
+        request: AccessRequest,
+        obj: Resource,
+        now: datetime,
+        *,
+        env: Environment | None = None,
+    ) -> Decision:
+        """Decide one action and record a PERMIT in `tx`; raise Refused otherwise (the work rolls back)."""
+        decision = self.decide_one(tx, principal, request, obj, now, env)
+        return self.require(tx, principal, [decision], request.action)[0]
+
+    def datasets(self, tx: GraphTx, dataset_ids: Sequence[str]) -> dict[str, DatasetFacts]:
+        """The policy's view of each dataset, in one round trip. Raises NotFound for a dataset that is gone."""
+        facts, _ = read_facts(tx, dataset_ids, ANONYMOUS)
+        missing = [id for id in dataset_ids if id not in facts]
+        if missing:
+            raise NotFound("Dataset", missing[0])
+        return facts
+
+    def decide_each(
+        self,
+        tx: GraphTx,
+        principal: Principal,
+        action: str,
+        datasets: dict[str, DatasetFacts],
+        env: Callable[[str], Environment],
+        now: datetime,
+        *,
+        is_requester: bool = False,
+        agreement_id: str | None = None,
+    ) -> list[Decision]:
+        """One decision per dataset (the sharing workflow's shape), not yet recorded."""
+        subject = replace(self.subject(tx, principal, now), is_requester=is_requester)
+        decisions = []
+        for dataset_id, facts in datasets.items():
+            attributes = RequestAttributes(subject, facts.resource(now, self.scheme), env(dataset_id))
+            method = attributes.env.access_method
+            request = AccessRequest(
+                action=action,
+                dataset_id=dataset_id,
+                purpose=attributes.env.purpose or None,
+                access_method=AccessMethod(method) if method else None,
+                fields=attributes.env.fields,
+            )
+            decisions.append(self.decide(principal, request, attributes, now, agreement_id))
+        return decisions
+
+    def require(self, tx: GraphTx, principal: Principal, decisions: list[Decision], what: str) -> list[Decision]:
+        """Record the decisions in `tx` if every one permits; else raise Refused (the work rolls back)."""
+        if any(d.outcome == Outcome.DENY for d in decisions):
+            raise Refused(principal, decisions, what)
+        self.record(tx, principal, decisions)
+        return decisions
+
+    def write(self, work: Callable[[GraphTx], T]) -> T:
+        """Run `work` in a write transaction. If the policy refused it, record the refusing decisions in their own
+        transaction and raise Forbidden with the reason (UNAVAILABLE if they cannot be recorded)."""
+        try:
+            return self.store.write(work)
+        except Refused as exc:
+            refused = exc
+        self.store.write(lambda tx: self.record(tx, refused.principal, refused.decisions, check_links=True))
+        raise Forbidden(refused.message())
+
+    # -- recording --------------------------------------------------------------------------------------------
+
+    def record(
+        self,
+        tx: GraphTx,
+        principal: Principal,
+        decisions: Sequence[Decision],
+        *,
+        check_links: bool = False,
+        requester_known: bool | None = None,
+    ) -> None:
+        """Store decisions linked to their dataset, requester and agreement, each with its audit event.
+
+        With `check_links`, an edge is drawn only to a node that exists (a refused registration has no dataset).
+        `requester_known` says whether the principal has a person node, when the caller has read it already.
+        """
+        if not decisions:
+            return
+        wanted: dict[Label, list[str]] = {}
+        if requester_known is None and not principal.anonymous:
+            wanted[Label.PERSON] = [principal.id]
+        if check_links:
+            wanted[Label.DATASET] = [d.request.dataset_id for d in decisions if d.request.dataset_id]
+            wanted[Label.AGREEMENT] = [d.agreement_id for d in decisions if d.agreement_id]
+        found = tx.get_many(wanted) if wanted else {}
+        requester = requester_known if requester_known is not None else principal.id in found.get(Label.PERSON, {})
+        for decision in decisions:
+            request = decision.request
+            edges = []
+            if request.dataset_id and (not check_links or request.dataset_id in found[Label.DATASET]):
+                edges.append((Rel.ABOUT, decision.id, request.dataset_id))
+            if requester:
+                edges.append((Rel.REQUESTED_BY, decision.id, principal.id))
+            if decision.agreement_id and (not check_links or decision.agreement_id in found[Label.AGREEMENT]):
+                edges.append((Rel.UNDER, decision.id, decision.agreement_id))
+            _record_one(tx, principal, decision, edges)
+
+
+def _record_one(tx: GraphTx, principal: Principal, decision: Decision, edges: list[tuple[Rel, str, str]]) -> None:
+    request = decision.request
+    props = {
+        **to_props(decision),
+        "action": request.action,
+        "dataset_id": request.dataset_id,
+        "agency_id": principal.agency_id,
+        "owner_agency_id": str(decision.attributes.get("obj", {}).get("owner") or ""),
+        "rule_ids": sorted({e.rule_id for e in decision.evaluations}),
+    }
+    append_event(  # the decision, its edges and its audit event go to the store together
+        tx,
+        principal=principal,
+        action=f"decide_{request.action}",
+        target_ids=[t for t in (request.dataset_id, request.person_id, request.agency_id) if t],
+        decision_id=decision.id,
+        at=decision.at,
+        change={
+            "outcome": decision.outcome.value,
+            "rules": decision.determining_rules,
+            "policy_version": decision.policy_version,
+        },
+        alongside=[(Label.DECISION, decision.id, props)],
+        edges=edges,
+    )
+
+
+def _action_for(label: Label) -> str:
+    for action, kind in RECORDS.items():
+        if kind.label == label:
+            return action
+    raise AssertionError(f"no read rule covers {label}")
+
+
+__all__ = [
+    "DatasetFacts",
+    "Decisions",
+    "PolicyEngine",
+    "Refused",
+    "agreement_status",
+    "agreement_view",
+    "person_resource",
+    "person_view",
+    "read_facts",
+    "subject_of",
+]
+

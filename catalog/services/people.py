@@ -1,0 +1,170 @@
+"""People as the catalog records them: who a signed-in person is, and administering their roles and status.
+
+The catalog's record is the authority. A token only names a person; their agency, roles and whether they are
+active come from the store on each request (reused for `CATALOG_AUTH__PERSON_CACHE_S` at most, and forgotten at
+once when changed through this process). A token for a person the catalog does not know, or has deactivated, is
+refused as UNAUTHENTICATED.
+
+Granting or withdrawing a role (`grant_role`, decided once per role changed) and deactivating or reactivating a
+person are decided by the policy (`policies/rules/00-administration.yaml`) and recorded with the change.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from cachetools import TTLCache
+
+from catalog.domain import AccessRequest, Person, Role
+from catalog.errors import InvalidInput, Unauthenticated
+from catalog.policy.attributes import Environment
+from catalog.principal import Principal
+from catalog.services.audit import append_event
+from catalog.services.context import ServiceContext
+from catalog.services.decisions import person_resource, person_view
+from catalog.services.locking import lock
+from catalog.store.base import GraphTx, Props
+from catalog.store.records import from_props
+from catalog.store.schema import Label
+
+CACHE_SIZE = 4096
+
+
+def parse_roles(values: Sequence[Any], field: str = "roles") -> list[Role]:
+    """Role names as Roles, in the order given without repeats. InvalidInput names the first unknown one."""
+    roles: list[Role] = []
+    for i, value in enumerate(values):
+        try:
+            role = Role(value)
+        except ValueError:
+            raise InvalidInput(f"{field}.{i}", f"must be one of {', '.join(Role)}") from None
+        if role not in roles:
+            roles.append(role)
+    return roles
+
+
+def grant_decisions_env(props: Props, role: Role) -> tuple[AccessRequest, Environment]:
+    """What a grant (or withdrawal) of `role` to the person `props` asks the policy."""
+    request = AccessRequest(action="grant_role", person_id=str(props["id"]), role=role)
+    return request, Environment(action="grant_role", role=role.value, person=person_view(props))
+
+
+class People:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self.decisions = ctx.decisions
+        ttl = ctx.settings.auth.person_cache_s
+        self._cache: TTLCache[str, Principal] | None = TTLCache(CACHE_SIZE, ttl) if ttl > 0 else None
+        self._lock = threading.Lock()
+
+    # -- who is asking ----------------------------------------------------------------------------------------
+
+    def principal(self, person_id: str) -> Principal:
+        """The principal of the person a verified token names, as the catalog records them now.
+
+        Raises Unauthenticated when the catalog has no such person or has deactivated them.
+        """
+        if self._cache is not None:
+            with self._lock:
+                known = self._cache.get(person_id)
+            if known is not None:
+                return known
+        props = self.ctx.store.read(lambda tx: tx.get_node(Label.PERSON, person_id))
+        if props is None:
+            raise Unauthenticated(
+                f"the token names person {person_id!r}, whom the catalog does not know; "
+                "ask your agency's data owner to register you"
+            )
+        if not props.get("active", True):
+            raise Unauthenticated(f"person {person_id!r} has been deactivated; ask your agency's data owner")
+        principal = Principal.acting_as(from_props(Person, props))
+        if self._cache is not None:
+            with self._lock:
+                self._cache[person_id] = principal
+        return principal
+
+    def forget(self, person_id: str) -> None:
+        """Drop what this process remembers of a person, so their next request reads the store."""
+        if self._cache is not None:
+            with self._lock:
+                self._cache.pop(person_id, None)
+
+    # -- administering people ---------------------------------------------------------------------------------
+
+    def set_roles(
+        self, principal: Principal, person_id: str, roles: Sequence[Any], reason: str | None = None
+    ) -> Person:
+        """Give a person exactly `roles`. Each role granted or withdrawn is its own decision (`grant_role`)."""
+        wanted = parse_roles(roles)
+        now = self.ctx.clock()
+
+        def work(tx: GraphTx) -> Person:
+            lock(tx, Label.PERSON, person_id)
+            props = self.decisions.require_visible(tx, principal, Label.PERSON, person_id)
+            before = parse_roles(props.get("roles", []))
+            changed = [r for r in wanted if r not in before] + [r for r in before if r not in wanted]
+            if not changed:
+                return from_props(Person, props)
+            decisions = []
+            for role in changed:
+                request, env = grant_decisions_env(props, role)
+                decisions.append(self.decisions.decide_one(tx, principal, request, person_resource(props), now, env))
+            self.decisions.require(tx, principal, decisions, f"set_roles of {person_id}")
+            after = [role.value for role in wanted]
+            tx.update_node(Label.PERSON, person_id, {"roles": after})
+            append_event(
+                tx,
+                principal=principal,
+                action="set_roles",
+                target_ids=[person_id],
+                change={"roles": {"before": [r.value for r in before], "after": after}, "reason": reason},
+                at=now,
+                decision_id=decisions[0].id,
+            )
+            return from_props(Person, {**props, "roles": after})
+
+        person = self.decisions.write(work)
+        self.forget(person_id)
+        return person
+
+    def deactivate(self, principal: Principal, person_id: str, reason: str) -> Person:
+        """Deactivate a person: their tokens are refused from then on; their record and history stay."""
+        return self._set_active(principal, person_id, False, reason)
+
+    def reactivate(self, principal: Principal, person_id: str, reason: str) -> Person:
+        """Let a deactivated person sign in again, with the roles they had."""
+        return self._set_active(principal, person_id, True, reason)
+
+    def _set_active(self, principal: Principal, person_id: str, active: bool, reason: str) -> Person:
+        action = "reactivate_person" if active else "deactivate_person"
+        if not reason.strip():
+            raise InvalidInput("reason", f"is required: say why the person is {'re' if active else 'de'}activated")
+        now = self.ctx.clock()
+
+        def work(tx: GraphTx) -> Person:
+            lock(tx, Label.PERSON, person_id)
+            props = self.decisions.require_visible(tx, principal, Label.PERSON, person_id)
+            request = AccessRequest(action=action, person_id=person_id)
+            env = Environment(action=action, person=person_view(props))
+            decision = self.decisions.authorize(tx, principal, request, person_resource(props), now, env=env)
+            if bool(props.get("active", True)) != active:
+                tx.update_node(Label.PERSON, person_id, {"active": active})
+                append_event(
+                    tx,
+                    principal=principal,
+                    action=action,
+                    target_ids=[person_id],
+                    change={"active": {"before": not active, "after": active}, "reason": reason.strip()},
+                    at=now,
+                    decision_id=decision.id,
+                )
+            return from_props(Person, {**props, "active": active})
+
+        person = self.decisions.write(work)
+        self.forget(person_id)
+        return person
+
+
+__all__ = ["People", "grant_decisions_env", "parse_roles"]
