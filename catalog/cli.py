@@ -160,8 +160,11 @@ def schema_export(
 def policy_check(policy_dir: PolicyDir = None) -> None:
     """Validate model.conf and every rule file: ids, actions, attributes, expressions."""
     from catalog.policy.engine import PolicyEngine
+    from catalog.policy.rules import unworded
 
     engine = PolicyEngine(policy_dir or load_settings().policy_dir)
+    for warning in unworded(engine.policy.rules):
+        typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"policy OK: version {engine.version}, {len(engine.policy.rules)} rules")
 
 
@@ -212,10 +215,37 @@ def policy_explain(
         f" under policy {decision.policy_version}"
     )
     typer.echo(decision.reason)
+    if decision.remedies:
+        typer.echo("What would have to change (any one of these):")
+        for remedy in decision.remedies:
+            typer.echo(f"  - {remedy.text}")
+    typer.echo("The Five Safes:")
     for safe in decision.safes:
         typer.echo(f"  {safe.safe:<14} {safe.status.value}")
         for line in safe.evidence:
             typer.echo(f"      {line}")
+
+
+@policy_cli.command("diff")
+def policy_diff(
+    old: Annotated[str, typer.Argument(help="A policy version a decision was made under (as decisions name it).")],
+    new: Annotated[
+        str, typer.Argument(help="Another version, or `current` for the policy files now.")
+    ] = "current",
+) -> None:
+    """Print what changed between two policy versions kept in the store: rules added, removed and changed."""
+    from catalog.policy.diff import diff_policies
+
+    services = open_services()
+    try:
+        before = services.decisions.policy_at(None if old == "current" else old)
+        after = services.decisions.policy_at(None if new == "current" else new)
+    finally:
+        services.store.close()
+    changes = diff_policies(before, after)
+    typer.echo(f"policy {before.version} -> {after.version}: {len(changes)} change(s)")
+    for line in changes:
+        typer.echo(line)
 
 
 def main() -> None:

@@ -358,6 +358,7 @@ class ShareRequest(Model):
     valid_until: datetime
     status: ShareRequestStatus = ShareRequestStatus.PENDING_APPROVAL
     required_approvals: list[str] = Field(default_factory=list)
+    filled_approvals: list[str] = Field(default_factory=list)  # those given so far
     agreement_id: Identifier | None = None
     created_at: datetime = Field(default_factory=utcnow)
     provider_agency_id: Identifier | None = None
@@ -396,6 +397,25 @@ class RuleEvaluation(Model):
     conditions: list[ConditionResult] = Field(default_factory=list)
 
 
+class Safe(StrEnum):
+    """The Five Safes, as the policy's condition names prefix them."""
+
+    PROJECT = "project"
+    PEOPLE = "people"
+    SETTINGS = "settings"
+    DATA = "data"
+    OUTPUTS = "outputs"
+
+
+class Remedy(Model):
+    """What would have to change for a refused request to be permitted, as something a person can do."""
+
+    safe: Safe | None = None
+    # rule/condition that would then hold; none for advice on who else could act
+    conditions: list[str] = Field(default_factory=list)
+    text: Annotated[str, StringConstraints(min_length=1)]
+
+
 class SafeResult(Model):
     safe: str
     status: SafeStatus
@@ -427,6 +447,7 @@ class Decision(Model):
     safes: list[SafeResult] = Field(default_factory=list)
     obligations: list[str] = Field(default_factory=list)
     reason: Annotated[str, StringConstraints(min_length=1)]
+    remedies: list[Remedy] = Field(default_factory=list)
     policy_version: str
     engine_version: str
     attributes: dict[str, Any] = Field(default_factory=dict)

@@ -29,7 +29,11 @@ class DecisionQuery(graphene.ObjectType):
         input=inputs.AccessInput(required=True),
         description="Decide a hypothetical request without recording anything.",
     )
-    policy = graphene.Field(graphene.NonNull(decision_types.Policy))
+    policy = graphene.Field(
+        graphene.NonNull(decision_types.Policy),
+        version=graphene.ID(description="A version decisions name; the one in force when left out."),
+        description="The policy in force, or one a decision was made under, as it was then.",
+    )
 
     @staticmethod
     async def resolve_decision(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Decision:
@@ -56,8 +60,8 @@ class DecisionQuery(graphene.ObjectType):
         return await call(ctx(info).services.access.explain, ctx(info).principal, inputs.plain(input))
 
     @staticmethod
-    def resolve_policy(root: Any, info: graphene.ResolveInfo) -> Any:
-        return ctx(info).services.engine.policy
+    async def resolve_policy(root: Any, info: graphene.ResolveInfo, version: str | None = None) -> Any:
+        return await call(ctx(info).services.decisions.policy_at, version)
 
 
 class CheckAccess(graphene.Mutation):

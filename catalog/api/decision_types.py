@@ -7,10 +7,12 @@ from typing import Any
 import graphene
 
 from catalog import domain
+from catalog.api.context import call
 from catalog.api.types import AccessMethod, Dataset, Person, Role, connection_type, ctx
 from catalog.policy.engine import ENGINE_VERSION, LoadedPolicy
 
 Outcome = graphene.Enum.from_enum(domain.Outcome)
+Safe = graphene.Enum.from_enum(domain.Safe)
 DenyKind = graphene.Enum.from_enum(domain.DenyKind)
 SafeStatus = graphene.Enum.from_enum(domain.SafeStatus)
 
@@ -49,6 +51,19 @@ class SafeResult(graphene.ObjectType):
     evidence = graphene.List(graphene.NonNull(graphene.String), required=True)
 
 
+class Remedy(graphene.ObjectType):
+    class Meta:
+        description = "What would have to change for a refused request to be permitted, as something to do."
+
+    safe = graphene.Field(Safe, description="The safe it puts right, when its conditions are all of one safe.")
+    conditions = graphene.List(
+        graphene.NonNull(graphene.String),
+        required=True,
+        description="rule/condition that would then hold; none when it says who else could act instead.",
+    )
+    text = graphene.String(required=True)
+
+
 class Decision(graphene.ObjectType):
     class Meta:
         description = "A recorded policy decision with everything needed to say why."
@@ -65,16 +80,26 @@ class Decision(graphene.ObjectType):
     failed_conditions = graphene.List(
         graphene.NonNull(graphene.String),
         required=True,
-        description="rule/condition for every failed condition of every candidate",
+        description="For a DENY, rule/condition for every failed condition of every candidate rule; for a PERMIT, "
+        "none (conditions that failed in rules that did not decide it are in evaluations).",
     )
     evaluations = graphene.List(graphene.NonNull(RuleEvaluation), required=True)
     safes = graphene.List(graphene.NonNull(SafeResult), required=True)
     obligations = graphene.List(graphene.NonNull(graphene.String), required=True)
-    reason = graphene.String(required=True)
+    reason = graphene.String(required=True, description="Why, in plain words.")
+    remedies = graphene.List(
+        graphene.NonNull(Remedy),
+        required=True,
+        description="For a DENY, what would have to change for it to be permitted (any one of them).",
+    )
     policy_version = graphene.String(required=True)
+    policy = graphene.Field(lambda: Policy, description="The policy this was decided under, as it was then.")
     engine_version = graphene.String(required=True)
     attributes = graphene.JSONString(required=True, description="Snapshot of the attributes evaluated.")
     agreement_id = graphene.ID()
+    agreement_status_then = graphene.String(
+        description="The agreement's status when this was decided (compare agreement { status } for now)."
+    )
 
     @staticmethod
     async def resolve_requester(decision: domain.Decision, info: graphene.ResolveInfo) -> Any:
@@ -88,7 +113,18 @@ class Decision(graphene.ObjectType):
 
     @staticmethod
     def resolve_failed_conditions(decision: domain.Decision, info: graphene.ResolveInfo) -> list[str]:
+        if decision.outcome == domain.Outcome.PERMIT:
+            return []
         return [f"{e.rule_id}/{c.name}" for e in decision.evaluations for c in e.conditions if not c.passed]
+
+    @staticmethod
+    def resolve_agreement_status_then(decision: domain.Decision, info: graphene.ResolveInfo) -> str | None:
+        status = decision.attributes.get("env", {}).get("agreement", {}).get("status")
+        return None if status in (None, "NONE") or not decision.agreement_id else str(status)
+
+    @staticmethod
+    async def resolve_policy(decision: domain.Decision, info: graphene.ResolveInfo) -> LoadedPolicy:
+        return await call(ctx(info).services.decisions.policy_at, decision.policy_version)
 
 
 DecisionConnection = connection_type(Decision, "Decision")

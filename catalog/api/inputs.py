@@ -147,6 +147,7 @@ class DecisionFilterInput(graphene.InputObjectType):
     dataset = graphene.ID()
     agency = graphene.ID(description="The requester's agency.")
     outcome = graphene.InputField(decision_types.Outcome)
-    rule_id = graphene.String()
+    rule_id = graphene.String(description="Decided by this rule (one of its determining rules).")
+    evaluated_rule_id = graphene.String(description="This rule was evaluated, whatever it concluded.")
     at_from = graphene.DateTime(name="from")
     at_to = graphene.DateTime(name="to")

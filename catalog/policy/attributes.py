@@ -40,12 +40,14 @@ KNOWN_ATTRIBUTES: dict[str, str] = {
     "r.env.access_method": "SECURE_ENCLAVE, AGGREGATE_QUERY, API or DOWNLOAD ('' when none)",
     "r.env.fields": "the requested field names (empty means the agreement's approved fields)",
     "r.env.fields_within_approved": "whether every requested field is among the agreement's approved fields",
+    "r.env.fields_outside_approved": "the requested fields the agreement does not approve",
     "r.env.now": "the decision time (UTC ISO 8601)",
     "r.env.recipient": "the agency a share is requested for ('' outside the sharing workflow)",
     "r.env.share_basis_covers_identified": "whether the legal basis stated for a share covers identified records",
     "r.env.verdict": "APPROVE or REJECT when deciding on a share request ('' otherwise)",
     "r.env.agreement.id": "the agreement considered ('' when none covers the dataset and recipient)",
     "r.env.agreement.status": "its status, or NONE",
+    "r.env.agreement.status_reason": "why it is in that status, as recorded (a suspension's or revocation's reason)",
     "r.env.agreement.active": "ACTIVE and inside its validity window",
     "r.env.agreement.expired": "its validity window has passed (or it is marked EXPIRED)",
     "r.env.agreement.valid_until": "end of its validity window",
@@ -54,6 +56,7 @@ KNOWN_ATTRIBUTES: dict[str, str] = {
     "r.env.agreement.covers_purpose": "whether it allows the stated purpose",
     "r.env.agreement.access_method": "the access method it allows",
     "r.env.agreement.max_classification_rank": "the most restrictive classification rank it allows",
+    "r.env.agreement.max_classification": "the most restrictive classification it allows",
     "r.env.agreement.max_personal_data_rank": "the most restrictive personal-data rank it allows",
     "r.env.agreement.allows_identified": "whether it allows identified records",
     "r.env.agreement.approved_fields": "the fields it approves (empty means all)",
@@ -63,6 +66,8 @@ KNOWN_ATTRIBUTES: dict[str, str] = {
     "r.env.person.roles": "that person's roles, as the catalog records them",
     "r.env.person.active": "whether that person is active (not deactivated)",
     "r.env.recorded_by": "who recorded the process run being attested ('' otherwise)",
+    "r.env.pending_request.id": "a share request of the requester's agency for the dataset still waiting for approval",
+    "r.env.pending_request.waiting_for": "the approvals that request is still waiting for",
 }
 
 
@@ -111,9 +116,19 @@ class PersonView:
 
 
 @dataclass(slots=True)
+class PendingRequest:
+    """A share request of the requester's agency for the dataset, still waiting for approval
+    (`r.env.pending_request`)."""
+
+    id: str = ""
+    waiting_for: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class AgreementView:
     id: str = ""
     status: str = "NONE"
+    status_reason: str = ""
     active: bool = False
     expired: bool = False
     valid_until: str = ""
@@ -122,6 +137,7 @@ class AgreementView:
     covers_purpose: bool = False
     access_method: str = ""
     max_classification_rank: int = -1
+    max_classification: str = ""
     max_personal_data_rank: int = -1
     allows_identified: bool = False
     approved_fields: list[str] = field(default_factory=list)
@@ -134,6 +150,7 @@ class Environment:
     access_method: str = ""
     fields: list[str] = field(default_factory=list)
     fields_within_approved: bool = True
+    fields_outside_approved: list[str] = field(default_factory=list)
     now: str = ""
     agreement: AgreementView = field(default_factory=AgreementView)
     recipient: str = ""
@@ -142,6 +159,7 @@ class Environment:
     role: str = ""
     person: PersonView = field(default_factory=PersonView)
     recorded_by: str = ""
+    pending_request: PendingRequest = field(default_factory=PendingRequest)
 
 
 @dataclass(slots=True)

@@ -20,10 +20,11 @@ from typing import Any
 import casbin
 
 import catalog
-from catalog.domain import ConditionResult, DenyKind, Outcome, RuleEvaluation, SafeResult, SafeStatus
+from catalog.domain import ConditionResult, DenyKind, Outcome, Remedy, RuleEvaluation, SafeResult, SafeStatus
 from catalog.policy.attributes import RequestAttributes
 from catalog.policy.expressions import Condition
-from catalog.policy.rules import SAFES, PolicyError, Rule, RuleIndex, load_rules
+from catalog.policy.reasons import closest, explicit_reason, implicit_reason, permit_reason, remedies
+from catalog.policy.rules import SAFES, PolicyError, Rule, RuleIndex, load_rules_text
 from catalog.policy.visibility import Untranslatable, check_translatable
 
 log = logging.getLogger("catalog.policy")
@@ -45,6 +46,7 @@ class Evaluation:
     reason: str
     policy_version: str
     engine_version: str = ENGINE_VERSION
+    remedies: list[Remedy] = field(default_factory=list)  # what would have to change; for a DENY only
 
 
 @dataclass(eq=False)  # hashed by identity: a reload installs a new object, so caches keyed on it stay correct
@@ -54,6 +56,7 @@ class LoadedPolicy:
     index: RuleIndex
     model_text: str
     by_id: dict[str, Rule] = field(default_factory=dict)
+    files: tuple[tuple[str, str], ...] = ()  # (path under the policy folder, text) of every rule file
 
 
 def policy_files(policy_dir: Path) -> tuple[Path, list[Path]]:
@@ -68,18 +71,23 @@ def load_policy(policy_dir: Path) -> LoadedPolicy:
     model_path, rule_paths = policy_files(policy_dir)
     if not rule_paths:
         raise PolicyError(f"{policy_dir / RULES_GLOB}: no rule files")
-    model_text = model_path.read_text()
-    _check_model(model_text, model_path)
-    rules = load_rules([(path, str(path.relative_to(policy_dir))) for path in rule_paths])
+    files = tuple((str(path.relative_to(policy_dir)), path.read_text()) for path in rule_paths)
+    return compile_policy(model_path.read_text(), files, str(model_path))
+
+
+def compile_policy(model_text: str, files: tuple[tuple[str, str], ...], model_source: str = MODEL_FILE) -> LoadedPolicy:
+    """A policy from its model and rule file texts, as files on disk or a version kept in the store hold them."""
+    _check_model(model_text, Path(model_source))
+    rules = load_rules_text(list(files))
     try:
         check_translatable(rules)
     except Untranslatable as exc:
-        raise PolicyError(f"{exc} (read_metadata rules must compile into store queries)") from None
+        raise PolicyError(f"{exc} (read rules must compile into store queries)") from None
     digest = hashlib.sha256(model_text.encode())
-    for path in rule_paths:
-        digest.update(b"\0" + str(path.relative_to(policy_dir)).encode() + b"\0" + path.read_bytes())
+    for name, text in files:
+        digest.update(b"\0" + name.encode() + b"\0" + text.encode())
     return LoadedPolicy(
-        digest.hexdigest()[:16], rules, RuleIndex.build(rules), model_text, {rule.id: rule for rule in rules}
+        digest.hexdigest()[:16], rules, RuleIndex.build(rules), model_text, {rule.id: rule for rule in rules}, files
     )
 
 
@@ -123,6 +131,7 @@ class PolicyEngine:
         self.policy_dir = policy_dir
         self._run = _Run()
         self._lock = threading.Lock()
+        self._installed: dict[str, LoadedPolicy] = {}
         self._install(load_policy(policy_dir))
 
     @property
@@ -137,6 +146,11 @@ class PolicyEngine:
         enforcers = {key: self._enforcer(policy.model_text, rules) for key, rules in policy.index.buckets.items()}
         with self._lock:
             self._policy, self._enforcers = policy, enforcers
+            self._installed[policy.version] = policy
+
+    def installed(self, version: str) -> LoadedPolicy | None:
+        """A version this engine has served since it started (decisions name it), or None."""
+        return self._installed.get(version)
 
     def _enforcer(self, model_text: str, rules: list[Rule]) -> _Enforcer:
         model = casbin.model.Model()
@@ -216,57 +230,25 @@ def _conclude(
             reason = f"the policy engine disagreed with its own log on rule bucket {key}; denied to be safe"
             return Evaluation(Outcome.DENY, DenyKind.IMPLICIT, [], evaluations, [], [], reason, policy.version)
     permitted = any(verdicts.values()) and not denies
-    reference = _reference_rule(policy, evaluations, allows if permitted else [])
+    reference = closest(evaluations, allows if permitted else None)
     obligations = _obligations(policy, request, allows) if permitted else []
     safes = _five_safes(policy, evaluations, reference, denies, obligations)
     if permitted:
-        return Evaluation(
-            Outcome.PERMIT,
-            None,
-            allows,
-            evaluations,
-            safes,
-            obligations,
-            _permit_reason(policy, allows, obligations),
-            policy.version,
-        )
+        reason = permit_reason([policy.by_id[id] for id in allows], obligations)
+        return Evaluation(Outcome.PERMIT, None, allows, evaluations, safes, obligations, reason, policy.version)
+    # Remedies and readable reasons are worked out for refusals only: a permit costs no more than it did.
+    fixes = remedies(policy.by_id, evaluations, denies, request)
     if denies:
+        denying = next(e for e in evaluations if e.rule_id == denies[0])
+        reason = explicit_reason(policy.by_id[denies[0]], denying, request)
         return Evaluation(
-            Outcome.DENY,
-            DenyKind.EXPLICIT,
-            denies,
-            evaluations,
-            safes,
-            [],
-            _explicit_reason(policy, denies, evaluations, request),
-            policy.version,
+            Outcome.DENY, DenyKind.EXPLICIT, denies, evaluations, safes, [], reason, policy.version, remedies=fixes
         )
+    rule = policy.by_id[reference.rule_id] if reference else None
+    reason = implicit_reason(rule, reference, request)
     return Evaluation(
-        Outcome.DENY,
-        DenyKind.IMPLICIT,
-        [],
-        evaluations,
-        safes,
-        [],
-        _implicit_reason(request, evaluations, reference),
-        policy.version,
+        Outcome.DENY, DenyKind.IMPLICIT, [], evaluations, safes, [], reason, policy.version, remedies=fixes
     )
-
-
-def _reference_rule(
-    policy: LoadedPolicy, evaluations: list[RuleEvaluation], allows: list[str]
-) -> RuleEvaluation | None:
-    """The allow rule the Five Safes are read from: the permitting one, or the closest to permitting."""
-    candidates = [e for e in evaluations if e.effect == "allow" and (not allows or e.rule_id in allows)]
-    if not candidates:
-        return None
-
-    def closeness(e: RuleEvaluation) -> tuple[int, int]:
-        tagged = sum(1 for c in e.conditions if _safe(c.name))
-        failed = sum(1 for c in e.conditions if not c.passed)
-        return (0 if tagged else 1, failed)
-
-    return min(candidates, key=closeness)
 
 
 def _safe(name: str) -> str | None:
@@ -322,49 +304,4 @@ def _show(seen: dict[str, Any]) -> str:
     return ", ".join(f"{path.removeprefix('r.')}={value!r}" for path, value in seen.items()) or "nothing"
 
 
-def _permit_reason(policy: LoadedPolicy, allows: list[str], obligations: list[str]) -> str:
-    first = policy.by_id[allows[0]]
-    reason = f"Permitted by rule {', '.join(allows)}: {first.description}"
-    if obligations:
-        reason += f" Obligations: {'; '.join(obligations)}."
-    return reason
-
-
-def _explicit_reason(
-    policy: LoadedPolicy, denies: list[str], evaluations: list[RuleEvaluation], request: RequestAttributes
-) -> str:
-    first = policy.by_id[denies[0]]
-    details = [c for e in evaluations if e.rule_id == denies[0] for c in e.conditions]
-    seen = "; ".join(_show(c.seen) for c in details if c.seen)
-    return f"Denied by rule {', '.join(denies)}: {first.description}" + (f" (saw {seen})" if seen else "")
-
-
-def _implicit_reason(
-    request: RequestAttributes, evaluations: list[RuleEvaluation], reference: RuleEvaluation | None
-) -> str:
-    subject = f"{request.env.action} on dataset {request.obj.id}"
-    if reference is None:
-        return f"No rule permits {subject}: no allow rule covers this action."
-    failures = [c for c in reference.conditions if not c.passed]
-    parts = [_explain_failure(c, request) for c in failures]
-    return f"No rule permits {subject}. Closest rule {reference.rule_id} failed: " + "; ".join(parts) + "."
-
-
-def _explain_failure(condition: ConditionResult, request: RequestAttributes) -> str:
-    agreement = request.env.agreement
-    text = f"{condition.name} ({condition.expected}; saw {_show(condition.seen)})"
-    reads = " ".join(condition.seen)
-    if "agreement" in reads and agreement.expired:
-        text += f" - agreement {agreement.id} expired on {agreement.valid_until}"
-    elif "agreement" in reads and not agreement.id:
-        text += f" - no agreement covers dataset {request.obj.id} for agency {request.sub.agency or 'none'}"
-    if "training" in condition.name and request.sub.training_expires:
-        text += f" - training expired on {request.sub.training_expires}"
-    if "classification" in reads and request.obj.restricted_by:
-        text += (
-            f" - effective classification {request.obj.classification} comes from upstream {request.obj.restricted_by}"
-        )
-    return text
-
-
-__all__ = ["ENGINE_VERSION", "Condition", "Evaluation", "PolicyEngine", "PolicyError", "load_policy"]
+__all__ = ["ENGINE_VERSION", "Condition", "Evaluation", "PolicyEngine", "PolicyError", "compile_policy", "load_policy"]

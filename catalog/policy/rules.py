@@ -16,6 +16,7 @@ import yaml
 
 from catalog.errors import ConfigError
 from catalog.policy.expressions import Condition, ExpressionError, compile_condition
+from catalog.policy.sentences import Template, TemplateError
 
 ACTIONS = frozenset(
     {
@@ -29,7 +30,10 @@ ACTIONS = frozenset(
         "access",
         "request_share",
         "approve_share",
-        "manage_agreement",
+        "reject_share",
+        "suspend_agreement",
+        "resume_agreement",
+        "revoke_agreement",
         "administer",
         "register_agency",
         "register_person",
@@ -50,11 +54,53 @@ ACTIONS = frozenset(
 )
 SAFES = ("project", "people", "settings", "data", "outputs")
 SCOPES = frozenset({"dataset", "owner", "agency"})
-_RULE_KEYS = frozenset({"id", "effect", "actions", "description", "scope", "conditions", "obligations"})
+_RULE_KEYS = frozenset({"id", "effect", "actions", "description", "scope", "conditions", "obligations", "remedy"})
+_CONDITION_KEYS = frozenset({"holds", "because", "remedy"})
+# Who the request is by and about, and what it asks: any sentence may name these, whatever its condition reads.
+IDENTITY = (
+    "r.sub.id",
+    "r.sub.agency",
+    "r.obj.id",
+    "r.obj.owner",
+    "r.env.action",
+    "r.env.purpose",
+    "r.env.access_method",
+    "r.env.fields",
+    "r.env.role",
+)
+READ_ACTIONS = frozenset(action for action in ACTIONS if action.startswith("read_"))
 
 
 class PolicyError(ConfigError):
     """The policy files are not valid. The message names the file, the line and the rule id."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One wording of a sentence, used when its `when` holds (always, without one). The first that applies wins."""
+
+    text: Template
+    when: Condition | None = None
+
+    def applies(self, request: Any) -> bool:
+        return self.when is None or self.when.evaluate(request)[0]
+
+
+def first_applying(options: tuple[Option, ...], request: Any) -> str | None:
+    """The first option that applies, rendered for `request`; None when none does."""
+    for option in options:
+        if option.applies(request):
+            return option.text.render(request)
+    return None
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What a condition says when it counts against a request (failed in an allow rule, held in a deny rule):
+    `because`, the fact in plain words, and `remedy`, what a person could do about it."""
+
+    because: tuple[Option, ...] = ()
+    remedy: tuple[Option, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +121,11 @@ class Rule:
     scope: tuple[tuple[str, str], ...] = ()
     source: str = ""
     line: int = 0
+    wordings: tuple[tuple[str, Wording], ...] = ()  # by condition name
+    remedy: tuple[Option, ...] = ()  # a deny rule's: what it forbids and who can change that
+
+    def wording(self, condition: str) -> Wording:
+        return next((w for name, w in self.wordings if name == condition), Wording())
 
     def safe_of(self, condition: Condition) -> str | None:
         prefix = condition.name.split(".", 1)[0]
@@ -99,23 +150,59 @@ def _fail(source: str, line: int, rule_id: str | None, message: str) -> PolicyEr
     return PolicyError(f"{where}: {message}")
 
 
-def _conditions(raw: Any, where: tuple[str, int, str]) -> tuple[Condition, ...]:
+def _conditions(raw: Any, where: tuple[str, int, str]) -> tuple[tuple[Condition, ...], tuple[tuple[str, Wording], ...]]:
+    """A rule's conditions, each written `name: expression` or `name: {holds, because, remedy}`."""
     source, line, rule_id = where
     if raw is None:
-        return ()
+        return (), ()
     if not isinstance(raw, dict):
         raise _fail(source, line, rule_id, "conditions must be a mapping of name: expression")
-    compiled = []
-    for name, expression in raw.items():
+    compiled, wordings = [], []
+    for name, spec in raw.items():
         if name == "__line__":
             continue
+        entry = spec if isinstance(spec, dict) else {"holds": spec}
+        unknown = sorted(set(entry) - _CONDITION_KEYS - {"__line__"})
+        if unknown:
+            raise _fail(source, line, rule_id, f"condition {name!r}: unknown key(s) {', '.join(unknown)}")
+        expression = entry.get("holds")
         if not isinstance(expression, str):
             raise _fail(source, line, rule_id, f"condition {name!r} must be a string expression")
         try:
-            compiled.append(compile_condition(str(name), expression))
+            condition = compile_condition(str(name), expression)
         except ExpressionError as exc:
             raise _fail(source, line, rule_id, str(exc)) from None
-    return tuple(compiled)
+        compiled.append(condition)
+        reads = condition.attributes
+        wording = Wording(
+            because=_options(entry.get("because"), reads, where, f"condition {name!r} because"),
+            remedy=_options(entry.get("remedy"), reads, where, f"condition {name!r} remedy"),
+        )
+        if wording != Wording():
+            wordings.append((str(name), wording))
+    return tuple(compiled), tuple(wordings)
+
+
+def _options(raw: Any, reads: tuple[str, ...], where: tuple[str, int, str], what: str) -> tuple[Option, ...]:
+    """A sentence: one template, or a list of `{when, text}` tried in order."""
+    source, line, rule_id = where
+    if raw is None:
+        return ()
+    entries = raw if isinstance(raw, list) else [{"text": raw}]
+    options = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
+            raise _fail(source, line, rule_id, f"{what}: expected a sentence, or a list of {{when, text}}")
+        when = None
+        try:
+            if entry.get("when") is not None:
+                when = compile_condition(f"{what} when", str(entry["when"]))
+            reads_too = (*reads, *(when.attributes if when else ()))
+            text = Template.parse(" ".join(entry["text"].split()), reads_too, IDENTITY)
+        except (ExpressionError, TemplateError) as exc:
+            raise _fail(source, line, rule_id, f"{what}: {exc}") from None
+        options.append(Option(text, when))
+    return tuple(options)
 
 
 def _obligations(raw: Any, where: tuple[str, int, str]) -> tuple[Obligation, ...]:
@@ -164,23 +251,31 @@ def _rule(raw: dict[str, Any], source: str) -> Rule:
     if not isinstance(scope, dict) or set(scope) - SCOPES - {"__line__"}:
         raise _fail(source, line, rule_id, f"scope may only name {', '.join(sorted(SCOPES))}")
     where = (source, line, rule_id)
+    conditions, wordings = _conditions(raw.get("conditions"), where)
+    reads = tuple(path for c in conditions for path in c.attributes)
     return Rule(
         id=rule_id,
         effect=effect,
         actions=tuple(actions),
         description=" ".join(description.split()),
-        conditions=_conditions(raw.get("conditions"), where),
+        conditions=conditions,
         obligations=_obligations(raw.get("obligations"), where),
         scope=tuple(sorted((k, str(v)) for k, v in scope.items() if k != "__line__")),
         source=source,
         line=line,
+        wordings=wordings,
+        remedy=_options(raw.get("remedy"), reads, where, "remedy"),
     )
 
 
 def load_rule_file(path: Path, display: str | None = None) -> list[Rule]:
-    source = display or path.name
+    return load_rule_text(path.read_text(), display or path.name)
+
+
+def load_rule_text(text: str, source: str) -> list[Rule]:
+    """The rules of one file's text; `source` names the file in errors."""
     try:
-        document = yaml.load(path.read_text(), Loader=_LineLoader)
+        document = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise _fail(source, (mark.line + 1) if mark else 0, None, f"not valid YAML: {exc}") from None
@@ -191,10 +286,16 @@ def load_rule_file(path: Path, display: str | None = None) -> list[Rule]:
 
 def load_rules(paths: list[tuple[Path, str]]) -> list[Rule]:
     """Every rule of the given files, in order. Raises PolicyError on the first problem, or on a repeated id."""
+    return load_rules_text([(display, path.read_text()) for path, display in paths])
+
+
+def load_rules_text(files: list[tuple[str, str]]) -> list[Rule]:
+    """Every rule of the given (name, text) files, in order. Raises PolicyError on the first problem, or on a
+    repeated id."""
     rules: list[Rule] = []
     seen: dict[str, Rule] = {}
-    for path, display in paths:
-        for rule in load_rule_file(path, display):
+    for display, text in files:
+        for rule in load_rule_text(text, display):
             if rule.id in seen:
                 first = seen[rule.id]
                 raise _fail(
@@ -203,6 +304,21 @@ def load_rules(paths: list[tuple[Path, str]]) -> list[Rule]:
             seen[rule.id] = rule
             rules.append(rule)
     return rules
+
+
+def unworded(rules: list[Rule]) -> list[str]:
+    """Warnings for conditions that could refuse a request but have no `because:` sentence to say why."""
+    warnings = []
+    for rule in rules:
+        if set(rule.actions) <= READ_ACTIONS:
+            continue  # read rules filter lists; they never write a reason
+        for condition in rule.conditions:
+            if not rule.wording(condition.name).because:
+                warnings.append(
+                    f"{rule.source}:{rule.line} rule {rule.id!r}: condition {condition.name!r} has no `because:` "
+                    "sentence; a refusal will name the condition instead"
+                )
+    return warnings
 
 
 @dataclass

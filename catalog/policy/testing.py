@@ -14,7 +14,15 @@ from typing import Any
 
 import yaml
 
-from catalog.policy.attributes import AgreementView, Environment, PersonView, RequestAttributes, Resource, Subject
+from catalog.policy.attributes import (
+    AgreementView,
+    Environment,
+    PendingRequest,
+    PersonView,
+    RequestAttributes,
+    Resource,
+    Subject,
+)
 from catalog.policy.engine import Evaluation, PolicyEngine
 from catalog.policy.rules import PolicyError
 
@@ -53,9 +61,9 @@ def attributes_from(request: dict[str, Any], where: str) -> RequestAttributes:
     env_values = dict(request.get("env", {}))
     agreement = _build(AgreementView, env_values.pop("agreement", {}), f"{where} env.agreement")
     person = _build(PersonView, env_values.pop("person", {}), f"{where} env.person")
-    env = _build(
-        Environment, {"action": "access", **env_values, "agreement": agreement, "person": person}, f"{where} env"
-    )
+    pending = _build(PendingRequest, env_values.pop("pending_request", {}), f"{where} env.pending_request")
+    nested = {"agreement": agreement, "person": person, "pending_request": pending}
+    env = _build(Environment, {"action": "access", **env_values, **nested}, f"{where} env")
     return RequestAttributes(sub, obj, env)
 
 

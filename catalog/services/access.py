@@ -10,12 +10,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from catalog.domain import AccessRequest, AgreementStatus, Decision, parse_model
+from catalog.domain import AccessRequest, AgreementStatus, Decision, ShareRequestStatus, parse_model
 from catalog.errors import InvalidInput, NotFound
-from catalog.policy.attributes import Environment, RequestAttributes
+from catalog.policy.attributes import Environment, PendingRequest, RequestAttributes
 from catalog.principal import Principal
 from catalog.services.context import Listing, ServiceContext
-from catalog.services.decisions import DatasetFacts, agreement_status, agreement_view, read_facts, subject_of
+from catalog.services.decisions import (
+    DatasetFacts,
+    agreement_status,
+    agreement_view,
+    read_facts,
+    subject_of,
+    waiting_for,
+)
 from catalog.services.redaction import Redaction
 from catalog.store.base import GraphTx, Props
 from catalog.store.query import Cmp, Contains, Eq, Predicate, all_of
@@ -75,14 +82,19 @@ class Access:
         chosen = _choose_agreement(mine, request, now)
         view = agreement_view(chosen, request.purpose, now, scheme)
         fields = _resolved_fields(request, dataset, view.approved_fields, visible)
+        outside = [name for name in fields if view.approved_fields and name not in view.approved_fields]
+        # Only when no agreement is in force: a refusal then says a request of theirs is already on its way.
+        pending = _pending(tx, dataset_id, sub.agency) if sub.agency and not view.active else PendingRequest()
         env = Environment(
             action=request.action,
             purpose=request.purpose or "",
             access_method=request.access_method.value if request.access_method else "",
             fields=fields,
-            fields_within_approved=not view.approved_fields or set(fields) <= set(view.approved_fields),
+            fields_within_approved=not outside,
+            fields_outside_approved=outside,
             now=timestamp(now),
             agreement=view,
+            pending_request=pending,
         )
         decided = request.model_copy(update={"fields": fields})
         return AccessContext(RequestAttributes(sub, obj, env), decided, view.id or None, visible, person is not None)
@@ -150,6 +162,7 @@ class DecisionFilter:
     agency: str | None = None
     outcome: str | None = None
     rule_id: str | None = None
+    evaluated_rule_id: str | None = None
     at_from: datetime | None = None
     at_to: datetime | None = None
 
@@ -160,7 +173,8 @@ class DecisionFilter:
             Eq("dataset_id", self.dataset) if self.dataset else None,
             Eq("agency_id", self.agency) if self.agency else None,
             Eq("outcome", self.outcome) if self.outcome else None,
-            Contains("rule_ids", self.rule_id) if self.rule_id else None,
+            Contains("decided_by", self.rule_id) if self.rule_id else None,
+            Contains("rule_ids", self.evaluated_rule_id) if self.evaluated_rule_id else None,
             Cmp("at", ">=", timestamp(self.at_from)) if self.at_from else None,
             Cmp("at", "<", timestamp(self.at_to)) if self.at_to else None,
         )
@@ -186,6 +200,21 @@ def _choose_agreement(mine: list[Props], request: AccessRequest, now: datetime) 
         )
 
     return max(mine, key=preference)
+
+
+def _pending(tx: GraphTx, dataset_id: str, agency: str) -> PendingRequest:
+    """A share request of `agency` for the dataset still waiting for approval, if there is one."""
+    where = all_of(
+        Contains("dataset_ids", dataset_id),
+        Eq("recipient_agency_id", agency),
+        Eq("status", ShareRequestStatus.PENDING_APPROVAL.value),
+    )
+    page = tx.find_nodes(Label.SHARE_REQUEST, where, first=1)
+    if not page.items:
+        return PendingRequest()
+    id, props = page.items[0]
+    required, filled = list(props.get("required_approvals", [])), list(props.get("filled_approvals", []))
+    return PendingRequest(id=id, waiting_for=waiting_for(required, filled))
 
 
 def _resolved_fields(request: AccessRequest, dataset: DatasetFacts, approved: list[str], visible: bool) -> list[str]:

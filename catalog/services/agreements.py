@@ -250,7 +250,7 @@ class Agreements:
         self, principal: Principal, agreement_id: str, verb: str, reason: str, valid_until: datetime | None = None
     ) -> SharingAgreement:
         now = self.ctx.clock()
-        action = "renew_agreement" if verb == "renew" else "manage_agreement"
+        action = f"{verb}_agreement"  # suspend, resume, revoke or renew: each is its own policy action
 
         def work(tx: GraphTx) -> SharingAgreement:
             lock(tx, Label.AGREEMENT, agreement_id)

@@ -15,6 +15,7 @@ so a list and a lookup by id cannot disagree.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -37,11 +38,12 @@ from catalog.domain import (
 )
 from catalog.errors import Forbidden, NotFound
 from catalog.policy.attributes import AgreementView, Environment, PersonView, RequestAttributes, Resource, Subject
-from catalog.policy.engine import Evaluation, LoadedPolicy, PolicyEngine
+from catalog.policy.engine import Evaluation, LoadedPolicy, PolicyEngine, compile_policy
 from catalog.policy.visibility import RECORDS, bind_now, read_predicate
-from catalog.principal import ANONYMOUS, Principal
-from catalog.services.audit import append_event
+from catalog.principal import ANONYMOUS, SYSTEM, Principal
+from catalog.services.audit import append_event, canonical, digest
 from catalog.services.context import new_id
+from catalog.services.locking import lock
 from catalog.store.base import GraphStore, GraphTx, Props
 from catalog.store.query import TRUE, IdIn, Predicate, all_of
 from catalog.store.records import timestamp, to_props
@@ -105,6 +107,7 @@ def agreement_view(props: Props | None, purpose: str | None, now: datetime, sche
     return AgreementView(
         id=str(props["id"]),
         status=status.value,
+        status_reason=str(props.get("status_reason") or ""),
         active=status == AgreementStatus.ACTIVE and str(props["valid_from"]) <= timestamp(now),
         expired=status == AgreementStatus.EXPIRED,
         valid_until=str(props["valid_until"]),
@@ -113,10 +116,18 @@ def agreement_view(props: Props | None, purpose: str | None, now: datetime, sche
         covers_purpose=purpose is not None and props.get("purpose") == purpose,
         access_method=str(props.get("access_method", "")),
         max_classification_rank=rank(scheme, props.get("max_classification")),
+        max_classification=str(props.get("max_classification") or ""),
         max_personal_data_rank=rank(_PERSONAL_SCHEME, props.get("max_personal_data", "NONE")),
         allows_identified=bool(props.get("allows_identified", False)),
         approved_fields=list(props.get("approved_fields", [])),
     )
+
+
+def waiting_for(required: list[str], filled: list[str]) -> list[str]:
+    """The approvals a share request still waits for, as a person reads them."""
+    kinds = {"steward": "a steward of {}", "second-approver": "a second approver of {}"}
+    wanted = [r for r in required if r not in filled]
+    return [kinds.get(r.partition(":")[0], "{}").format(r.partition(":")[2] or r) for r in wanted]
 
 
 @dataclass
@@ -212,7 +223,8 @@ class Refused(Exception):
         first = next((d for d in denied if d.deny_kind == DenyKind.EXPLICIT), denied[0] if denied else None)
         reason = first.reason if first else "refused"
         ids = ", ".join(d.id for d in self.decisions)
-        return f"{self.what}: {reason} (decision{'s' if len(self.decisions) > 1 else ''} {ids})"
+        rules = f"; rule {', '.join(first.determining_rules)}" if first and first.determining_rules else ""
+        return f"{self.what}: {reason} (decision{'s' if len(self.decisions) > 1 else ''} {ids}{rules})"
 
 
 @lru_cache(maxsize=4096)
@@ -229,10 +241,25 @@ class Decisions:
         self, store: GraphStore, engine: PolicyEngine, scheme: Sequence[str], clock: Callable[[], datetime]
     ) -> None:
         self.store, self.engine, self.scheme, self.clock = store, engine, list(scheme), clock
+        self._kept: set[str] = set()  # policy versions known to be kept in the store
 
     @property
     def policy(self) -> LoadedPolicy:
         return self.engine.policy
+
+    def policy_at(self, version: str | None = None) -> LoadedPolicy:
+        """The policy of `version` (the one in force when None): served now, or kept in the store when a decision
+        was first made under it. NotFound when no decision was ever made under that version."""
+        if version is None:
+            return self.engine.policy
+        installed = self.engine.installed(version)
+        if installed is not None:
+            return installed
+        props = self.store.read(lambda tx: tx.get_node(Label.POLICY_VERSION, version))
+        if props is None:
+            raise NotFound("PolicyVersion", version)
+        files = tuple((str(f["path"]), str(f["text"])) for f in json.loads(str(props["files_json"])))
+        return compile_policy(str(props["model_text"]), files)
 
     # -- reads ------------------------------------------------------------------------------------------------
 
@@ -313,6 +340,7 @@ class Decisions:
             safes=evaluation.safes,
             obligations=evaluation.obligations,
             reason=evaluation.reason,
+            remedies=evaluation.remedies,
             policy_version=evaluation.policy_version,
             engine_version=evaluation.engine_version,
             attributes=attributes.snapshot(),
@@ -427,6 +455,8 @@ class Decisions:
             wanted[Label.AGREEMENT] = [d.agreement_id for d in decisions if d.agreement_id]
         found = tx.get_many(wanted) if wanted else {}
         requester = requester_known if requester_known is not None else principal.id in found.get(Label.PERSON, {})
+        for version in sorted({d.policy_version for d in decisions} - self._kept):
+            self._keep_policy(tx, version, decisions[0].at)
         for decision in decisions:
             request = decision.request
             edges = []
@@ -439,6 +469,29 @@ class Decisions:
             _record_one(tx, principal, decision, edges)
 
 
+    def _keep_policy(self, tx: GraphTx, version: str, at: datetime) -> None:
+        """Keep the policy a decision was made under in the store, the first time it is used, so `policy(version)`
+        shows its rules for as long as the decision is kept. Costs one round trip until the store has it."""
+        policy = self.engine.installed(version)
+        if policy is None:
+            return  # not this process's (cannot happen for its own decisions); the replica that used it keeps it
+        lock(tx, Label.POLICY_VERSION, version)  # replicas using a new version at once: one keeps it, the rest see it
+        if tx.get_node(Label.POLICY_VERSION, version) is not None:
+            self._kept.add(version)  # there already (committed): no need to look again
+            return
+        files = [{"path": path, "text": text} for path, text in policy.files]
+        props = {"model_text": policy.model_text, "files_json": canonical(files), "first_used_at": timestamp(at)}
+        tx.create_node(Label.POLICY_VERSION, version, props)
+        append_event(
+            tx,
+            principal=SYSTEM,
+            action="keep_policy_version",
+            target_ids=[version],
+            change={"version": version, "files": [path for path, _ in policy.files], "digest": digest(files)},
+            at=at,
+        )
+
+
 def _record_one(tx: GraphTx, principal: Principal, decision: Decision, edges: list[tuple[Rel, str, str]]) -> None:
     request = decision.request
     props = {
@@ -448,6 +501,7 @@ def _record_one(tx: GraphTx, principal: Principal, decision: Decision, edges: li
         "agency_id": principal.agency_id,
         "owner_agency_id": str(decision.attributes.get("obj", {}).get("owner") or ""),
         "rule_ids": sorted({e.rule_id for e in decision.evaluations}),
+        "decided_by": sorted(decision.determining_rules),
     }
     append_event(  # the decision, its edges and its audit event go to the store together
         tx,
@@ -476,6 +530,7 @@ def _action_for(label: Label) -> str:
 __all__ = [
     "DatasetFacts",
     "Decisions",
+    "LoadedPolicy",
     "PolicyEngine",
     "Refused",
     "agreement_status",
@@ -484,5 +539,6 @@ __all__ = [
     "person_view",
     "read_facts",
     "subject_of",
+    "waiting_for",
 ]
 

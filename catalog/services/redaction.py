@@ -17,9 +17,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from catalog.domain import AuditEvent, ConditionResult, CorrectionNotice, Dataset, Decision, RuleEvaluation
+from catalog.domain import (
+    AuditEvent,
+    ConditionResult,
+    CorrectionNotice,
+    Dataset,
+    Decision,
+    DenyKind,
+    Outcome,
+    RuleEvaluation,
+)
+from catalog.policy.reasons import closest, explicit_reason, implicit_reason
+from catalog.policy.testing import attributes_from
 from catalog.principal import Principal
 from catalog.services.context import ServiceContext
+from catalog.services.decisions import LoadedPolicy
 from catalog.store.query import TRUE, IdIn, Not, all_of
 from catalog.store.schema import Label
 
@@ -133,15 +145,32 @@ class Redaction:
                 return decision
             attributes = {**decision.attributes, "obj": {**decision.attributes["obj"], "restricted_by": shown_path}}
             return decision.model_copy(update={"reason": reason, "attributes": attributes})
-        # A former recipient: the outcome and the reason; no attribute of the dataset beyond its id.
+        # A former recipient: the outcome, and the reason and remedies as far as they rest on nothing hidden; no
+        # attribute of the dataset beyond its id and owner.
+        policy = self.policy.policy_at(decision.policy_version)
         return decision.model_copy(
             update={
-                "reason": reason,
+                "reason": self._reason_without_object(decision, policy),
+                "remedies": [r for r in decision.remedies if not _names_object(policy, r.conditions, "remedy")],
                 "attributes": {key: value for key, value in decision.attributes.items() if key != "obj"},
                 "evaluations": [_without_object(e) for e in decision.evaluations],
                 "safes": [s.model_copy(update={"evidence": []}) for s in decision.safes],
             }
         )
+
+    def _reason_without_object(self, decision: Decision, policy: LoadedPolicy) -> str:
+        """The decision's reason written again without the sentences that name something hidden of the dataset."""
+        request = attributes_from(decision.attributes, f"decision {decision.id}")
+        if decision.deny_kind == DenyKind.EXPLICIT and decision.determining_rules:
+            rule_id = decision.determining_rules[0]
+            evaluation = next(e for e in decision.evaluations if e.rule_id == rule_id)
+            return explicit_reason(policy.by_id[rule_id], _keeping(policy, evaluation), request)
+        if decision.outcome == Outcome.PERMIT:
+            return decision.reason
+        reference = closest(decision.evaluations)
+        if reference is None:
+            return implicit_reason(None, None, request)
+        return implicit_reason(policy.by_id[reference.rule_id], _keeping(policy, reference), request)
 
     # -- audit events and notices ------------------------------------------------------------------------------
 
@@ -207,6 +236,34 @@ def _strings(value: Any, into: set[str]) -> None:
 
 def _dataset_part(candidate: str) -> str:
     return candidate.partition("#")[0]
+
+
+# What a former recipient still knows of a dataset: its id and who holds it.
+_KNOWN_OF_OBJECT = frozenset({"r.obj.id", "r.obj.owner"})
+
+
+def _names_object(policy: LoadedPolicy, names: list[str], sentence: str) -> bool:
+    """Whether a sentence (`because` or `remedy`) of any of these rule/condition names could name something of
+    the dataset beyond its id and owner."""
+    for name in names:
+        rule_id, _, condition = name.partition("/")
+        rule = policy.by_id.get(rule_id)
+        if rule is None:
+            continue
+        options = getattr(rule.wording(condition), sentence)
+        if sentence == "remedy" and rule.effect == "deny":
+            options = (*options, *rule.remedy)  # a deny rule's remedy is its own
+        paths = {path for option in options for path in option.text.paths}
+        if any(path.startswith("r.obj.") and path not in _KNOWN_OF_OBJECT for path in paths):
+            return True
+    return False
+
+
+def _keeping(policy: LoadedPolicy, evaluation: RuleEvaluation) -> RuleEvaluation:
+    """The evaluation without the conditions whose sentences name hidden attributes of the dataset."""
+    named = [(c, f"{evaluation.rule_id}/{c.name}") for c in evaluation.conditions]
+    kept = [c for c, name in named if not _names_object(policy, [name], "because")]
+    return evaluation.model_copy(update={"conditions": kept})
 
 
 def _without_object(evaluation: RuleEvaluation) -> RuleEvaluation:

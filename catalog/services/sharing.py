@@ -243,17 +243,16 @@ class Sharing:
             given = self._approvals(tx, [request_id])[request_id]
             _check_open(request, given, principal, verdict, now)
             datasets = self.decisions.datasets(tx, request.dataset_ids)
+            action = f"{verdict.value.lower()}_share"  # approve_share or reject_share: the verdict is the action
 
             def env(dataset_id: str) -> Environment:
                 asked = [name for name in request.fields if name in datasets[dataset_id].fields]
-                return share_environment("approve_share", request, now, fields=asked, verdict=verdict.value)
+                return share_environment(action, request, now, fields=asked, verdict=verdict.value)
 
             mine = principal.id == request.requester_id
-            decisions = self.decisions.decide_each(
-                tx, principal, "approve_share", datasets, env, now, is_requester=mine
-            )
+            decisions = self.decisions.decide_each(tx, principal, action, datasets, env, now, is_requester=mine)
             if _refused(decisions):
-                raise Refused(principal, decisions, f"{verdict.value.lower()}_share on {request_id}")
+                raise Refused(principal, decisions, f"{action} on {request_id}")
             fills = _fills(request, given, decisions, principal) if verdict == ApprovalVerdict.APPROVE else []
             # Taken under the request's lock, so verdicts are numbered in the order they were given.
             numbered = {"sequence": len(given) + 1, "fills": fills, "decision_ids": [d.id for d in decisions]}
@@ -262,12 +261,14 @@ class Sharing:
             tx.merge_edge(Rel.HAS_APPROVAL, request.id, approval.id)
             if tx.get_node(Label.PERSON, principal.id) is not None:
                 tx.merge_edge(Rel.GIVEN_BY, approval.id, principal.id)
-            self.decisions.record(tx, principal, decisions)
             updated = self._conclude(tx, request, [*given, approval], datasets, now)
+            if updated.agreement_id:  # the approval that made the agreement links to it
+                decisions = [d.model_copy(update={"agreement_id": updated.agreement_id}) for d in decisions]
+            self.decisions.record(tx, principal, decisions)
             append_event(
                 tx,
                 principal=principal,
-                action=f"{verdict.value.lower()}_share",
+                action=action,
                 target_ids=[request.id, approval.id, *([updated.agreement_id] if updated.agreement_id else [])],
                 change={
                     "approval": to_props(approval),
@@ -289,7 +290,8 @@ class Sharing:
     ) -> ShareRequest:
         """The request after this verdict: rejected, still pending, or approved with its agreement created."""
         latest = approvals[-1]
-        changes: dict[str, Any] = {"version": request.version + 1, "updated_at": now}
+        filled = sorted({r for a in approvals for r in a.fills})
+        changes: dict[str, Any] = {"version": request.version + 1, "updated_at": now, "filled_approvals": filled}
         if latest.verdict == ApprovalVerdict.REJECT:
             changes.update(status=REJECTED, status_reason=latest.note)
         elif set(request.required_approvals) <= {r for a in approvals for r in a.fills}:

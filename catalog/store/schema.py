@@ -18,6 +18,7 @@ class Label(StrEnum):
     NOTICE = "CorrectionNotice"
     APPROVAL = "Approval"
     DELIVERY = "DeliveryAttempt"
+    POLICY_VERSION = "PolicyVersion"
 
 
 class Rel(StrEnum):
@@ -100,6 +101,7 @@ QUERYABLE: dict[Label, frozenset[str]] = {
             "outcome",
             "deny_kind",
             "rule_ids",
+            "decided_by",
             "agency_id",
             "owner_agency_id",
             "at",
@@ -109,6 +111,7 @@ QUERYABLE: dict[Label, frozenset[str]] = {
     Label.NOTICE: frozenset({"dataset_id", "agency_ids", "at", "issued_by"}),
     Label.APPROVAL: frozenset({"request_id", "approver_id"}),
     Label.DELIVERY: frozenset({"notice_id", "agency_id"}),
+    Label.POLICY_VERSION: frozenset({"first_used_at"}),
 }
 
 # Properties covered by the full-text index (Neo4j full-text index, SQLite FTS5).

@@ -29,6 +29,8 @@ def web_routes(settings: Settings) -> list[BaseRoute]:
         web_route("/datasets/{id:path}", views_catalog.dataset),
         web_route("/decisions", views_decisions.decisions),
         web_route("/decisions/{id:path}", views_decisions.decision),
+        web_route("/policy", views_decisions.policy_version),
+        web_route("/policy/{version}", views_decisions.policy_version, name="policy_at"),
         web_route("/agencies/{id:path}", views_agreements.agency),
         web_route("/agreements/{id:path}", views_agreements.agreement),
         web_route("/people/{id:path}", views_catalog.person),

@@ -111,7 +111,22 @@ def decision_sheet(services: Services, principal: Principal, decision_id: str) -
         "agreement": services.agreements.by_ids(principal, [agreement_id]).get(agreement_id) if agreement_id else None,
         "current_policy": policy.version,
         "seen": seen,
+        "agreement_then": _status_then(decision),
     }
+
+
+def _status_then(decision: Decision) -> str | None:
+    status = decision.attributes.get("env", {}).get("agreement", {}).get("status")
+    return None if status in (None, "NONE") else str(status)
+
+
+async def policy_version(request: Request) -> Response:
+    """The policy a decision was made under, rule by rule, as it was then (or the one in force)."""
+    services = services_of(request)
+    version = request.path_params.get("version") or None
+    shown = await call(services.decisions.policy_at, version)
+    current = services.decisions.policy.version
+    return page(request, "policy.html", policy=shown, current=current)
 
 
 async def decision(request: Request) -> Response:

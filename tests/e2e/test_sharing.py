@@ -155,7 +155,7 @@ def test_request_approvals_expiry_renewal_and_revocation_read_back_by_an_auditor
         ("approve_share", "PERMIT"),
         ("approve_share", "PERMIT"),
         ("renew_agreement", "PERMIT"),
-        ("manage_agreement", "PERMIT"),
+        ("revoke_agreement", "PERMIT"),
     ]
     assert all(d["reason"] and d["policyVersion"] and d["determiningRules"] for d in trail["decisions"])
     assert [a["approverId"] for a in trail["approvals"]] == ["hamid.health", "grace.health"]
@@ -243,4 +243,4 @@ def test_racing_approvals_and_revocations_on_two_replicas(start_server: StartSer
     actions = [d["request"]["action"] for d in final["decisions"]]
     assert final["status"] == "REVOKED"
     assert final["version"] == 2 + renewed  # one step per change that went through, no more
-    assert actions.count("manage_agreement") == 1 and actions.count("renew_agreement") == renewed
+    assert actions.count("revoke_agreement") == 1 and actions.count("renew_agreement") == renewed

@@ -68,7 +68,10 @@ def test_a_denial_names_what_failed(services: Services) -> None:
     decision = services.access.check(as_person(services, "rui.uni"), RESEARCH_IN_ENCLAVE)
 
     assert (decision.outcome, decision.deny_kind) == (Outcome.DENY, "IMPLICIT")
-    assert "people.training_current" in decision.reason
+    assert decision.reason == (
+        "Access to health.admissions-deid is not permitted: rui.uni has no data-ethics training on record."
+    )
+    assert [r.text for r in decision.remedies] == ["complete data-ethics training"]
     safes = {s.safe: s.status for s in decision.safes}
     assert safes["safe people"] == "FAIL" and safes["safe project"] == "PASS"
 

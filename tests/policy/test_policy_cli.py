@@ -70,5 +70,10 @@ def test_explain_prints_the_decision_and_the_five_safes(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("DENY (IMPLICIT) under policy ")
-    assert "people.training_current" in lines[1]
-    assert any(line.split() == ["safe", "people", "FAIL"] for line in lines)
+    # The reason, what would have to change, then the Five Safes: in that order.
+    assert lines[1] == (
+        "Access to health.admissions-deid is not permitted: rui.uni has no data-ethics training on record."
+    )
+    assert lines[2:4] == ["What would have to change (any one of these):", "  - complete data-ethics training"]
+    assert lines[4] == "The Five Safes:"
+    assert any(line.split() == ["safe", "people", "FAIL"] for line in lines[5:])

@@ -47,7 +47,7 @@ def test_a_wrong_expectation_is_reported(policy_dir: Path) -> None:
     results = {r.name: r for r in run_policy_tests(PolicyEngine(policy_dir), policy_dir / "tests")}
 
     problems = results["expects the impossible"].problems
-    assert problems[0].startswith("outcome DENY, expected PERMIT: No rule permits access")
+    assert problems[0].startswith("outcome DENY, expected PERMIT: Access to dataset is not permitted")
 
 
 @pytest.mark.parametrize(

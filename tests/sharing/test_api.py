@@ -105,7 +105,7 @@ def test_an_auditor_reads_the_agreement_with_every_decision_approval_and_dataset
         "request_share",
         "approve_share",
         "approve_share",
-        "manage_agreement",
+        "suspend_agreement",
     ]
     assert all(d["reason"] and d["policyVersion"] for d in read["decisions"])
 

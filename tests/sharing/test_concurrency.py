@@ -68,7 +68,7 @@ def test_of_many_racing_revocations_exactly_one_goes_through(services: Services,
     assert len(won) == 1 and won[0].version == 2
     assert all(isinstance(r, Conflict) and "is REVOKED" in str(r) for r in lost)
     assert services.agreements.get(grace, agreement_id).version == 2
-    assert decisions_under(services, agreement_id, "manage_agreement") == 1
+    assert decisions_under(services, agreement_id, "revoke_agreement") == 1
 
 
 def test_a_renewal_racing_a_revocation_ends_revoked_with_a_decision_per_change(
@@ -89,7 +89,7 @@ def test_a_renewal_racing_a_revocation_ends_revoked_with_a_decision_per_change(
     assert renewed or (isinstance(renewal, Conflict) and "is REVOKED" in str(renewal))
     assert final.version == 2 + renewed
     assert decisions_under(services, agreement_id, "renew_agreement") == renewed
-    assert decisions_under(services, agreement_id, "manage_agreement") == 1
+    assert decisions_under(services, agreement_id, "revoke_agreement") == 1
 
 
 def test_the_two_last_approvals_racing_make_exactly_one_agreement(services: Services, clock: Clock) -> None:

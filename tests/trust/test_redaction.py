@@ -103,7 +103,7 @@ def test_ones_own_audit_events_never_name_a_dataset_hidden_from_one(trust: Trust
 
 
 def test_a_former_recipient_keeps_the_outcome_and_reason_but_not_the_hidden_attributes(trust: Trust) -> None:
-    granted = agreement(trust, HIDDEN)
+    granted = agreement(trust, HIDDEN, max_classification="OFFICIAL")  # its own terms the recipient knows
     trust.services.agreements.revoke(trust.principal("owner.health"), granted, "INC-0042: misuse")
     ask = f'{{datasetId: "{HIDDEN}", purpose: "RESEARCH", accessMethod: SECURE_ENCLAVE}}'
     query = (

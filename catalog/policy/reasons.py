@@ -1,0 +1,162 @@
+"""A decision's reason and remedies, in words a person can act on.
+
+The reason of a refusal is built from the `because:` sentences of the conditions that counted against the
+request: those that failed in the closest allow rule (an implicit deny), or those that held in a deny rule (an
+explicit one). The technical detail (expressions, the values each condition saw) stays in the decision's
+evaluations for auditors; the reason has no attribute paths and no Python literals.
+
+Remedies say what would have to change. For an implicit deny they are the smallest sets of failed conditions,
+among the allow rules for the action, that the person could make hold: found by evaluating each failed condition
+again with the attributes a person can change treated as unknown (`policy.partial`). A condition still false
+then cannot be put right by the person, and a rule that has one offers no remedy. An explicit deny's remedy is
+the deny rule's own `remedy:`: what it forbids, and who can change that.
+"""
+
+from __future__ import annotations
+
+from catalog.domain import ConditionResult, Remedy, RuleEvaluation, Safe
+from catalog.policy.attributes import RequestAttributes
+from catalog.policy.partial import partially
+from catalog.policy.rules import SAFES, Rule, first_applying
+from catalog.policy.sentences import plain, sentence
+
+# What a request is, as a sentence names it; `{id}` is the object (a dataset, a person, an agency), `{role}` the
+# role granted or withdrawn.
+PHRASES: dict[str, str] = {
+    "access": "access to {id}",
+    "read_metadata": "reading the metadata of {id}",
+    "request_share": "a share of {id}",
+    "approve_share": "approving a share of {id}",
+    "reject_share": "rejecting a share of {id}",
+    "renew_agreement": "renewing an agreement on {id}",
+    "suspend_agreement": "suspending an agreement on {id}",
+    "resume_agreement": "resuming an agreement on {id}",
+    "revoke_agreement": "revoking an agreement on {id}",
+    "register_agency": "registering agency {id}",
+    "register_person": "registering {id}",
+    "record_training": "recording the training of {id}",
+    "grant_role": "granting or withdrawing the role {role} of {id}",
+    "deactivate_person": "deactivating {id}",
+    "reactivate_person": "reactivating {id}",
+    "register_dataset": "registering dataset {id}",
+    "update_dataset": "updating {id}",
+    "assign_steward": "naming a steward of {id}",
+    "unassign_steward": "removing a steward of {id}",
+    "record_lineage": "recording the lineage of {id}",
+    "attest_process": "attesting the processing into {id}",
+    "issue_correction": "correcting {id}",
+    "register_agreement": "registering an agreement of {id}",
+}
+
+
+def closest(evaluations: list[RuleEvaluation], allows: list[str] | None = None) -> RuleEvaluation | None:
+    """The allow rule a decision is explained from: the permitting one, or else the closest to permitting (Five
+    Safes rules first, then the fewest failed conditions)."""
+    candidates = [e for e in evaluations if e.effect == "allow" and (not allows or e.rule_id in allows)]
+
+    def closeness(e: RuleEvaluation) -> tuple[int, int]:
+        tagged = any("." in c.name and c.name.split(".", 1)[0] in SAFES for c in e.conditions)
+        return (0 if tagged else 1, sum(1 for c in e.conditions if not c.passed))
+
+    return min(candidates, key=closeness, default=None)
+
+
+def phrase(request: RequestAttributes) -> str:
+    template = PHRASES.get(request.env.action, request.env.action.replace("_", " ") + " on {id}")
+    return template.format(id=request.obj.id or "it", role=plain(request.env.role))
+
+
+def permit_reason(rules: list[Rule], obligations: list[str]) -> str:
+    """Which rules permitted it and what comes with it."""
+    reason = f"Permitted by rule {', '.join(r.id for r in rules)}: {rules[0].description.rstrip('.')}."
+    if obligations:
+        reason += " Obligations: " + "; ".join(o.rstrip(".") for o in obligations) + "."
+    return reason
+
+
+def explicit_reason(rule: Rule, evaluation: RuleEvaluation, request: RequestAttributes) -> str:
+    """A deny rule's reason: what it forbids, and the facts that made it apply."""
+    facts = [_because(rule, c, request) for c in evaluation.conditions if c.passed and c.name != "scope"]
+    said = "; ".join(f for f in facts if f)
+    head = f"{phrase(request)} is forbidden: {rule.description.rstrip('.')}"
+    return sentence([f"{head} ({said})" if said else head])
+
+
+def implicit_reason(rule: Rule | None, evaluation: RuleEvaluation | None, request: RequestAttributes) -> str:
+    """No allow rule matched: what failed in the closest one, in its own words."""
+    if rule is None or evaluation is None:
+        return sentence([f"{phrase(request)} is not permitted: no rule of the policy allows it"])
+    failed = [c for c in evaluation.conditions if not c.passed]
+    facts = [_because(rule, c, request) for c in failed]
+    return sentence([f"{phrase(request)} is not permitted: " + "; ".join(f for f in facts if f)])
+
+
+def _because(rule: Rule, condition: ConditionResult, request: RequestAttributes) -> str:
+    if condition.name == "scope":
+        return f"rule {rule.id} is for {', '.join(f'{k} {v}' for k, v in rule.scope)} only"
+    said = first_applying(rule.wording(condition.name).because, request)
+    # An empty sentence says nothing on purpose (another condition's sentence tells it better).
+    return said if said is not None else f"the requirement {condition.name!r} of rule {rule.id} is not met"
+
+
+def remedies(
+    rules: dict[str, Rule], evaluations: list[RuleEvaluation], denies: list[str], request: RequestAttributes
+) -> list[Remedy]:
+    """What would have to change: for an explicit deny, each deny rule's remedy; for an implicit one, the
+    smallest sets of failed conditions a person could make hold, each as something to do."""
+    if denies:
+        return [r for r in (_deny_remedy(rules[id], evaluations, request) for id in denies) if r is not None]
+    candidates: list[tuple[Rule, list[str]]] = []
+    for evaluation in evaluations:
+        rule = rules[evaluation.rule_id]
+        failed = [c.name for c in evaluation.conditions if not c.passed]
+        if evaluation.effect != "allow" or not failed or "scope" in failed:
+            continue
+        compiled = {c.name: c for c in rule.conditions}
+        if any(partially(compiled[name], request) is False for name in failed):
+            continue  # something no person can change fails too: this rule cannot be met
+        candidates.append((rule, failed))
+    if not candidates:
+        return _who_can(rules, evaluations, request)
+    fewest = min(len(failed) for _, failed in candidates)
+    return [_remedy(rule, failed, request) for rule, failed in candidates if len(failed) == fewest]
+
+
+def _who_can(
+    rules: dict[str, Rule], evaluations: list[RuleEvaluation], request: RequestAttributes
+) -> list[Remedy]:
+    """When nothing the person can change would do, who else could: the closest allow rule's own `remedy:`.
+    It names no conditions: it is advice about someone else acting, not a change to this request."""
+    reference = closest(evaluations)
+    if reference is None or not rules[reference.rule_id].remedy:
+        return []
+    failed = [c.name for c in reference.conditions if not c.passed and c.name != "scope"]
+    text = first_applying(rules[reference.rule_id].remedy, request)
+    return [Remedy(safe=_safe(failed), conditions=[], text=text)] if text and failed else []
+
+
+def _remedy(rule: Rule, failed: list[str], request: RequestAttributes) -> Remedy:
+    texts = []
+    for name in failed:
+        wording = rule.wording(name)
+        text = first_applying(wording.remedy, request)
+        if text is None:
+            because = first_applying(wording.because, request)
+            text = f"put right that {because}" if because else f"meet the requirement {name!r} of rule {rule.id}"
+        texts.append(text)
+    return Remedy(safe=_safe(failed), conditions=[f"{rule.id}/{name}" for name in failed], text="; and ".join(texts))
+
+
+def _deny_remedy(rule: Rule, evaluations: list[RuleEvaluation], request: RequestAttributes) -> Remedy | None:
+    evaluation = next(e for e in evaluations if e.rule_id == rule.id)
+    held = [c.name for c in evaluation.conditions if c.passed and c.name != "scope"]
+    text = first_applying(rule.remedy, request) or f"nothing the asker can do: {rule.description}"
+    return Remedy(safe=_safe(held), conditions=[f"{rule.id}/{name}" for name in held], text=text)
+
+
+def _safe(names: list[str]) -> Safe | None:
+    safes = {name.split(".", 1)[0] for name in names if "." in name and name.split(".", 1)[0] in SAFES}
+    return Safe(safes.pop()) if len(safes) == 1 else None
+
+
+__all__ = ["PHRASES", "closest", "explicit_reason", "implicit_reason", "permit_reason", "phrase", "remedies"]
