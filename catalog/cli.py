@@ -12,6 +12,7 @@ import typer
 
 from catalog.cli_audit import audit_cli
 from catalog.cli_bench import bench
+from catalog.cli_help import CatalogTyper
 from catalog.cli_ingest import export_cli, ingest_cli
 from catalog.cli_lineage import ingest_openlineage
 from catalog.config import Settings, load_settings
@@ -19,26 +20,31 @@ from catalog.errors import CatalogError, ConfigError, InvalidInput
 from catalog.services import Services
 from catalog.store import open_store
 
-cli = typer.Typer(
+cli = CatalogTyper(
     help="A metadata catalog for public-sector data with policy-as-code access control.",
-    no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_cli = typer.Typer(help="Prepare and inspect the store.", no_args_is_help=True)
-token_cli = typer.Typer(help="Bearer tokens for the API (dev mode, HS256).", no_args_is_help=True)
-schema_cli = typer.Typer(help="The GraphQL schema file (schema.graphql).", no_args_is_help=True)
+db_cli = CatalogTyper(help="Prepare and inspect the store.")
+token_cli = CatalogTyper(help="Bearer tokens for the API (dev mode, HS256).")
+schema_cli = CatalogTyper(help="The GraphQL schema file (schema.graphql).")
+policy_cli = CatalogTyper(help="Check, test and try out the policy in CATALOG_POLICY_DIR.")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(token_cli, name="token")
 cli.add_typer(schema_cli, name="schema")
-policy_cli = typer.Typer(help="Check, test and try out the policy in CATALOG_POLICY_DIR.", no_args_is_help=True)
 cli.add_typer(policy_cli, name="policy")
 cli.add_typer(ingest_cli, name="ingest")
 ingest_cli.command("openlineage")(ingest_openlineage)
 cli.add_typer(export_cli, name="export")
 cli.add_typer(audit_cli, name="audit")
-cli.command("bench")(bench)
-PolicyDir = Annotated[Path | None, typer.Option("--dir", help="Policy folder [default: CATALOG_POLICY_DIR]")]
+PolicyDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--dir",
+        metavar="DIR",
+        show_default="CATALOG_POLICY_DIR, else the policies/ folder of this checkout",
+        help="Policy folder: model.conf, rules/*.yaml and tests/*.yaml.",
+    ),
+]
 
 
 def open_services(settings: Settings | None = None) -> Services:
@@ -53,12 +59,33 @@ def open_services(settings: Settings | None = None) -> Services:
     return Services(store, settings)
 
 
-@cli.command()
+@cli.command("serve")
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on (default: CATALOG_HOST or 127.0.0.1)")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on (default: CATALOG_PORT or 8000)")] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(metavar="ADDRESS", show_default="CATALOG_HOST or 127.0.0.1", help="Address to listen on."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            metavar="PORT",
+            show_default="CATALOG_PORT or 8000",
+            help="Port to listen on.",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the catalog over HTTP: /graphql, /healthz, /readyz."""
+    """Serve the catalog over HTTP. It serves:
+
+    \b
+    /                          pages for people: /datasets, /decisions,
+                               /agencies, /agreements, /people, /signin,
+                               /signout (their assets under /static)
+    /graphql                   GraphQL over HTTP; GraphiQL for browsers
+    /api/v1/lineage            OpenLineage events (POST)
+    /dcat/catalog.ttl|.jsonld  the public catalogue as DCAT-AP 3
+    /healthz, /readyz          liveness and readiness probes
+    /metrics                   Prometheus metrics
+    """
     import uvicorn
 
     from catalog.api.app import create_app
@@ -88,7 +115,7 @@ def db_init() -> None:
 def demo(
     reset: Annotated[bool, typer.Option(help="Delete everything in the store first.")] = False,
 ) -> None:
-    """Load a realistic demo landscape: five agencies, their people, datasets, lineage and agreements."""
+    """Load a realistic demo landscape. Five agencies, their people, datasets, lineage and agreements."""
     from catalog.demo import load_demo
 
     services = open_services()
@@ -116,10 +143,15 @@ def _silence_driver_logs() -> None:
 
 @token_cli.command("issue")
 def token_issue(
-    person: Annotated[str, typer.Option(help="Id of a registered person; the token carries their agency and roles.")],
-    ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds (default: CATALOG_AUTH__TOKEN_TTL_S)")] = None,
+    person: Annotated[
+        str, typer.Option(metavar="ID", help="Id of a registered person; the token carries their agency and roles.")
+    ],
+    ttl: Annotated[
+        int | None,
+        typer.Option(metavar="SECONDS", show_default="CATALOG_AUTH__TOKEN_TTL_S, 3600", help="Lifetime of the token."),
+    ] = None,
 ) -> None:
-    """Print a signed token for a registered person (HS256 with CATALOG_AUTH__JWT_SECRET)."""
+    """Print a signed token for a registered person. HS256, signed with CATALOG_AUTH__JWT_SECRET."""
     from catalog.api.auth import issue_token
     from catalog.principal import SYSTEM
 
@@ -135,10 +167,10 @@ def token_issue(
 
 @schema_cli.command("export")
 def schema_export(
-    path: Annotated[Path, typer.Option(help="Where the SDL goes.")] = Path("schema.graphql"),
+    path: Annotated[Path, typer.Option(metavar="FILE", help="Where the SDL goes.")] = Path("schema.graphql"),
     check: Annotated[bool, typer.Option(help="Only compare: exit 1 if the file differs from the live schema.")] = False,
 ) -> None:
-    """Write the live GraphQL schema as SDL, or check that the file still matches it."""
+    """Write the live GraphQL schema as SDL. With --check, only compare the file with it."""
     from catalog.api.sdl import schema_sdl
 
     sdl = schema_sdl()
@@ -155,7 +187,7 @@ def schema_export(
 
 @policy_cli.command("check")
 def policy_check(policy_dir: PolicyDir = None) -> None:
-    """Validate model.conf and every rule file: ids, actions, attributes, expressions."""
+    """Validate the policy files. Checks model.conf and every rule: ids, actions, attributes, expressions."""
     from catalog.policy.engine import PolicyEngine
 
     engine = PolicyEngine(policy_dir or load_settings().policy_dir)
@@ -164,7 +196,7 @@ def policy_check(policy_dir: PolicyDir = None) -> None:
 
 @policy_cli.command("test")
 def policy_test(policy_dir: PolicyDir = None) -> None:
-    """Run the policy's own test cases (tests/*.yaml in the policy folder)."""
+    """Run the policy's own test cases. They are tests/*.yaml in the policy folder."""
     from catalog.policy.engine import PolicyEngine
     from catalog.policy.testing import run_policy_tests
 
@@ -182,14 +214,23 @@ def policy_test(policy_dir: PolicyDir = None) -> None:
 
 @policy_cli.command("explain")
 def policy_explain(
-    person: Annotated[str, typer.Option("--as", help="Id of the person asking.")],
-    dataset: Annotated[str, typer.Option(help="Dataset id.")],
-    purpose: Annotated[str | None, typer.Option(help="Stated purpose.")] = None,
-    method: Annotated[str | None, typer.Option(help="Access method, e.g. SECURE_ENCLAVE.")] = None,
-    fields: Annotated[str | None, typer.Option(help="Comma-separated field names.")] = None,
-    action: Annotated[str, typer.Option(help="access or read_metadata.")] = "access",
+    person: Annotated[str, typer.Option("--as", metavar="PERSON", help="Id of the person asking.")],
+    dataset: Annotated[str, typer.Option(metavar="ID", help="Dataset id.")],
+    purpose: Annotated[
+        str | None, typer.Option(metavar="PURPOSE", show_default="none stated", help="Stated purpose, e.g. RESEARCH.")
+    ] = None,
+    method: Annotated[
+        str | None,
+        typer.Option(metavar="METHOD", show_default="none stated", help="Access method, e.g. SECURE_ENCLAVE."),
+    ] = None,
+    fields: Annotated[
+        str | None, typer.Option(metavar="NAMES", show_default="none named", help="Comma-separated field names.")
+    ] = None,
+    action: Annotated[
+        str, typer.Option(metavar="[access|read_metadata]", help="What the person asks to do.")
+    ] = "access",
 ) -> None:
-    """Decide a hypothetical request against the store's data, without recording it, and say why."""
+    """Decide a hypothetical request and say why. It reads the store's data and records nothing."""
     from catalog.principal import SYSTEM, Principal
 
     services = open_services()
@@ -215,6 +256,9 @@ def policy_explain(
         typer.echo(f"  {safe.safe:<14} {safe.status.value}")
         for line in safe.evidence:
             typer.echo(f"      {line}")
+
+
+cli.command("bench")(bench)
 
 
 def main() -> None:
