@@ -326,7 +326,7 @@ def _permit_reason(policy: LoadedPolicy, allows: list[str], obligations: list[st
     first = policy.by_id[allows[0]]
     reason = f"Permitted by rule {', '.join(allows)}: {first.description}"
     if obligations:
-        reason += f" Obligations: {'; '.join(obligations)}."
+        reason += f" Obligations: {'; '.join(o.rstrip('.') for o in obligations)}."  # each text is a sentence
     return reason
 
 
