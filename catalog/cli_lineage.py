@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from catalog.cli_ingest import Token
+from catalog.cli_ingest import Person, Token
 from catalog.errors import CatalogError, InvalidInput, Unavailable
 
 Server = Annotated[
@@ -27,12 +27,6 @@ Server = Annotated[
         metavar="URL",
         show_default="none: write in-process into CATALOG_STORE",
         help="POST the events to the catalog running at this URL.",
-    ),
-]
-Person = Annotated[
-    str | None,
-    typer.Option(
-        "--as", metavar="PERSON", show_default="the system", help="In-process: write as this registered person."
     ),
 ]
 Agency = Annotated[
