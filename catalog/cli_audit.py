@@ -24,21 +24,30 @@ from catalog.audit_checkpoint import (
     verify_signature,
     write_checkpoint,
 )
+from catalog.cli_help import CatalogTyper
 from catalog.config import Settings, load_settings
 from catalog.errors import InvalidInput
 from catalog.services.audit_trail import checkpoint_store, export_store, verify_store
 from catalog.store import GraphStore, open_store
 
-audit_cli = typer.Typer(help="Verify, checkpoint and export the tamper-evident audit trail.", no_args_is_help=True)
+audit_cli = CatalogTyper(help="Verify, checkpoint and export the tamper-evident audit trail.")
 
 CheckpointOption = Annotated[
-    Path | None, typer.Option("--checkpoint", help="A checkpoint the log must still extend (proves it only grew).")
+    Path | None,
+    typer.Option(
+        "--checkpoint",
+        metavar="FILE",
+        show_default="none: the chain alone is checked",
+        help="A signed checkpoint the log must still extend (proves it only grew).",
+    ),
 ]
 PublicKeyOption = Annotated[
     Path | None,
     typer.Option(
         "--public-key",
-        help="PEM public key to check the checkpoint's signature with [default: CATALOG_AUDIT__SIGNING_KEY_FILE's].",
+        metavar="FILE",
+        show_default="the public half of CATALOG_AUDIT__SIGNING_KEY_FILE",
+        help="PEM public key that checks the checkpoint's signature.",
     ),
 ]
 
@@ -81,11 +90,17 @@ def _report(report: ChainReport, checkpoint: Checkpoint | None) -> None:
 def verify(
     checkpoint: CheckpointOption = None,
     export: Annotated[
-        Path | None, typer.Option("--export", help="Verify this export file offline instead of the store.")
+        Path | None,
+        typer.Option(
+            "--export",
+            metavar="FILE",
+            show_default="the store (CATALOG_STORE)",
+            help="Verify this export file offline instead of the store.",
+        ),
     ] = None,
     public_key: PublicKeyOption = None,
 ) -> None:
-    """Recompute the hash chain: exit 0 with the count and head hash, or 1 naming the first broken event."""
+    """Recompute the hash chain. Exit 0 with the count and head hash, or 1 naming the first broken event."""
     settings = load_settings()
     trusted = _trusted_checkpoint(checkpoint, public_key, settings)
     expected = trusted.expected() if trusted else None
@@ -99,9 +114,11 @@ def verify(
 
 @audit_cli.command("checkpoint")
 def checkpoint(
-    out: Annotated[Path, typer.Option(help="Where the signed checkpoint (JSON) goes.")] = Path("audit-checkpoint.json"),
+    out: Annotated[Path, typer.Option(metavar="FILE", help="Where the signed checkpoint (JSON) goes.")] = Path(
+        "audit-checkpoint.json"
+    ),
 ) -> None:
-    """Verify the chain, then sign its size and head hash with the Ed25519 key (created on first use)."""
+    """Verify the chain and sign its head. Signs size and head hash with the Ed25519 key (made on first use)."""
     settings = load_settings()
     key = signing_key(settings.audit.signing_key_file)
     with _store(settings) as store:
@@ -112,9 +129,11 @@ def checkpoint(
 
 @audit_cli.command("export")
 def export(
-    out: Annotated[Path | None, typer.Option(help="Write JSON Lines here [default: standard output].")] = None,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE", show_default="standard output", help="Where the JSON Lines go.")
+    ] = None,
 ) -> None:
-    """Write every event as JSON Lines with its chain hashes; `verify --export` checks such a file offline."""
+    """Export every event as JSON Lines. Each carries its chain hashes; `verify --export` checks the file offline."""
     settings = load_settings()
     with _store(settings) as store:
         if out is None:
@@ -131,9 +150,11 @@ def export(
 
 @audit_cli.command("public-key")
 def public_key(
-    out: Annotated[Path | None, typer.Option(help="Write the PEM here [default: standard output].")] = None,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE", show_default="standard output", help="Where the PEM goes.")
+    ] = None,
 ) -> None:
-    """Print the public half of the checkpoint signing key, for verifiers to keep (creates the key if needed)."""
+    """Print the checkpoint signing key's public half. Verifiers keep it; the key is created if needed."""
     pem = public_pem(signing_key(load_settings().audit.signing_key_file).public_key())
     if out is None:
         typer.echo(pem, nl=False)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from catalog.cli_help import choices
+
 
 class Size(StrEnum):
     S = "S"
@@ -24,19 +26,23 @@ def bench(
     size: Annotated[
         Size,
         typer.Option(
+            metavar=choices(Size),
             help="Landscape size: S (1k datasets, about 80 s for both backends), M (10k) or L (100k datasets and "
-            "300k lineage edges; needs ~6 GB of memory and about 5 minutes on two cores)."
+            "300k lineage edges; needs ~6 GB of memory and about 5 minutes on two cores).",
         ),
     ] = Size.S,
     backend: Annotated[
         list[Backend] | None,
-        typer.Option(help="Backend to run, sqlite or neo4j; repeat the option for both. Default: both."),
+        typer.Option(metavar=choices(Backend), show_default="both", help="Backend to run; repeat the option for both."),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Where the JSON goes (default: bench/results/SIZE.json).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE", show_default="bench/results/SIZE.json", help="Where the JSON goes.")
+    ] = None,
 ) -> None:
-    """Benchmark the catalog on a generated government data landscape, beside same-run baselines.
+    """Benchmark the catalog beside same-run baselines.
 
-    The Neo4j runs start their own embedded server. Prints a table and writes the figures as JSON.
+    The landscape is a generated government one. The Neo4j runs start their own embedded server. Prints a
+    table and writes the figures as JSON.
 
     HTTP load comes from wrk when it is on PATH, else from an httpx client (its own CPU then bounds the figures).
     """

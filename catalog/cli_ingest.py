@@ -20,26 +20,51 @@ import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from catalog.cli_help import CatalogTyper, choices
 from catalog.errors import InvalidInput
 from connectors.base import ConnectorContext, run
 from connectors.registry import REGISTRY, ConnectorSpec, connector_class
 from connectors.sinks import GraphQLSink, ServiceSink, Sink
 
-ingest_cli = typer.Typer(help="Harvest metadata into the catalog: one command per connector.", no_args_is_help=True)
-export_cli = typer.Typer(help="Publish the catalog in open standards.", no_args_is_help=True)
+ingest_cli = CatalogTyper(help="Harvest metadata into the catalog: one command per connector.")
+export_cli = CatalogTyper(help="Publish the catalog in open standards.")
 
-Server = Annotated[str | None, typer.Option(help="Write into the catalog running at this URL, through its API.")]
-Token = Annotated[str | None, typer.Option(help="Bearer token for --server (see `catalog token issue`).")]
+Server = Annotated[
+    str | None,
+    typer.Option(
+        metavar="URL",
+        show_default="none: write in-process into CATALOG_STORE",
+        help="Write into the catalog running at this URL, through its API.",
+    ),
+]
+Token = Annotated[
+    str | None,
+    typer.Option(
+        metavar="TOKEN",
+        show_default="none; required with --server",
+        help="Bearer token for --server (catalog token issue).",
+    ),
+]
 Person = Annotated[
-    str | None, typer.Option("--as", help="In-process: write as this registered person (default: the system).")
+    str | None,
+    typer.Option(
+        "--as", metavar="PERSON", show_default="the system", help="In-process: write as this registered person."
+    ),
 ]
 Options = Annotated[
     list[str] | None,
     typer.Option(
-        "--option", "-o", help="A config setting as KEY=VALUE (VALUE read as JSON when it parses). Repeatable."
+        "--option",
+        "-o",
+        metavar="KEY=VALUE",
+        show_default="the connector's own",
+        help="A config setting (VALUE read as JSON when it parses). Repeatable.",
     ),
 ]
-ConfigFile = Annotated[Path | None, typer.Option("--config", help="A YAML file of config settings.")]
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option("--config", metavar="FILE", show_default="none", help="A YAML file of config settings; -o wins."),
+]
 
 
 def parse_options(config_file: Path | None, options: list[str]) -> dict[str, Any]:
@@ -119,7 +144,7 @@ def ingest(
 def _command(spec: ConnectorSpec) -> Callable[..., None]:
     # SOURCE's help differs per connector, so it is given as a default value: annotations are only strings here.
     def command(
-        source: str = typer.Argument(..., help=spec.source_help, show_default=False),
+        source: str = typer.Argument(..., metavar="SOURCE", help=spec.source_help, show_default=False),
         server: Server = None,
         token: Token = None,
         person: Person = None,
@@ -145,10 +170,19 @@ class DcatFormat(StrEnum):
 
 @export_cli.command("dcat")
 def export_dcat(
-    format: Annotated[DcatFormat, typer.Option(help="Turtle or JSON-LD.")] = DcatFormat.ttl,
-    out: Annotated[Path | None, typer.Option(help="Write here instead of to stdout.")] = None,
+    format: Annotated[
+        DcatFormat, typer.Option(metavar=choices(DcatFormat), help="Turtle or JSON-LD.")
+    ] = DcatFormat.ttl,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE", show_default="standard output", help="Where the catalogue goes.")
+    ] = None,
     base_url: Annotated[
-        str | None, typer.Option(help="The catalog's public address, for IRIs (default: http://CATALOG_HOST:PORT).")
+        str | None,
+        typer.Option(
+            metavar="URL",
+            show_default="http://CATALOG_HOST:CATALOG_PORT",
+            help="The catalog's public address, for the IRIs in the catalogue.",
+        ),
     ] = None,
 ) -> None:
     """Write the catalog as DCAT-AP 3: only what anonymous readers may see."""

@@ -18,13 +18,24 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from catalog.cli_ingest import Person, Token
 from catalog.errors import CatalogError, InvalidInput, Unavailable
 
-Server = Annotated[str | None, typer.Option(help="POST the events to the catalog running at this URL.")]
-Token = Annotated[str | None, typer.Option(help="Bearer token for --server (see `catalog token issue`).")]
-Person = Annotated[str | None, typer.Option("--as", help="In-process: write as this registered person.")]
+Server = Annotated[
+    str | None,
+    typer.Option(
+        metavar="URL",
+        show_default="none: write in-process into CATALOG_STORE",
+        help="POST the events to the catalog running at this URL.",
+    ),
+]
 Agency = Annotated[
-    str | None, typer.Option(help="In-process as the system: the agency that owns placeholder datasets.")
+    str | None,
+    typer.Option(
+        metavar="AGENCY",
+        show_default="none",
+        help="In-process as the system: the agency that owns placeholder datasets.",
+    ),
 ]
 
 
@@ -110,13 +121,13 @@ def replay(path: Path, send: Callable[[Any], None]) -> Replay:
 
 
 def ingest_openlineage(
-    file: Annotated[Path, typer.Argument(help="A JSON Lines file: one OpenLineage event per line.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A JSON Lines file: one OpenLineage event per line.")],
     server: Server = None,
     token: Token = None,
     person: Person = None,
     agency: Agency = None,
 ) -> None:
-    """Replay OpenLineage events (RunEvent, DatasetEvent, JobEvent) from a JSON Lines file."""
+    """Replay OpenLineage events from a JSON Lines file. RunEvent, DatasetEvent and JobEvent are understood."""
     if server:
         if person or agency:
             raise InvalidInput("--as" if person else "--agency", "is for in-process runs; the token says who writes")

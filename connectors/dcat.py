@@ -7,6 +7,7 @@ and distributions. Each dataset is mapped on its own: one that cannot be is repo
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -17,6 +18,7 @@ from pydantic import Field
 from rdflib import RDF, RDFS, SKOS, Graph, Namespace, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.namespace import DCAT, DCTERMS, FOAF
+from rdflib.plugins.parsers.jsonld import to_rdf
 from rdflib.term import Node
 
 from catalog.domain import Agency, Dataset, Distribution, Extra, Licence, parse_model
@@ -49,6 +51,21 @@ OPEN_ACCESS = "http://publications.europa.eu/resource/authority/access-right/PUB
 NAME_PROPERTIES = (FOAF.name, SKOS.prefLabel, VCARD.fn, RDFS.label, DCTERMS.title)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._:@-]+")
 MAX_TEXT = 20_000
+
+
+def parse_rdf(content: bytes | str, fmt: str, base: str | None = None) -> Graph:
+    """The triples of a Turtle, RDF/XML or JSON-LD document, with relative IRIs resolved against `base`.
+
+    JSON-LD goes straight to rdflib's `to_rdf` with a plain Graph: `Graph.parse` would wrap that graph in the
+    deprecated ConjunctiveGraph (rdflib 7.x, RDFLib/rdflib#3064), and a Dataset sink hits the deprecated
+    `default_context`. A plain Graph takes the default graph and the triples of any named graph alike, as a
+    harvest wants.
+    """
+    if fmt != "json-ld":
+        return Graph().parse(data=content, format=fmt, publicID=base)
+    graph = Graph()
+    to_rdf(json.loads(content), graph, base=base)
+    return graph
 
 
 class DcatConfig(HttpSettings, ConnectorConfig):
@@ -163,7 +180,7 @@ class DcatConnector(Connector[DcatConfig]):
             fmt = self.config.format or SUFFIXES.get(path.suffix.lower())
         fmt = fmt or "turtle"
         try:
-            graph = Graph().parse(data=content, format=fmt, publicID=key)
+            graph = parse_rdf(content, fmt, key)
         except Exception as exc:  # rdflib's parsers raise many unrelated types; all mean "not this format"
             raise UpstreamError(f"{source} is not valid {fmt}: {type(exc).__name__}: {exc}") from None
         catalogs = [c for c in graph.subjects(RDF.type, DCAT.Catalog) if isinstance(c, URIRef)]

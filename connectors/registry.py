@@ -29,14 +29,14 @@ REGISTRY: dict[str, ConnectorSpec] = {
         ConnectorSpec(
             "ckan",
             "connectors.ckan:CkanConnector",
-            "Harvest organisations and datasets from a CKAN portal's Action API.",
+            "Harvest a CKAN portal. Its organisations and datasets, through the portal's Action API.",
             "url",
             "The portal's address, e.g. https://ckan.publishing.service.gov.uk",
         ),
         ConnectorSpec(
             "dcat",
             "connectors.dcat:DcatConnector",
-            "Import a DCAT or DCAT-AP catalogue (Turtle, RDF/XML or JSON-LD) from a file or URL.",
+            "Import a DCAT or DCAT-AP catalogue. Turtle, RDF/XML or JSON-LD, from a file or URL.",
             "source",
             "A file path or an http(s) URL of the catalogue.",
         ),

@@ -111,6 +111,21 @@ def test_a_bad_setting_is_named(tmp_path: Path, setting: str, value: str) -> Non
     assert_one_clear_line(result, setting)
 
 
+def test_a_port_in_use_is_one_line_naming_it_and_how_to_choose_another(tmp_path: Path) -> None:
+    env = {"CATALOG_STORE": f"sqlite:///{tmp_path / 'catalog.db'}"}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+
+        result = run_catalog(tmp_path, env, *SERVE, port)
+
+    line = assert_one_clear_line(result, f"port {port}", "--port", "CATALOG_PORT")
+    assert "in use" in line
+    assert result.returncode == 2
+    assert "serving" not in result.stdout + result.stderr
+
+
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = run_catalog(tmp_path, {}, "--help")
 

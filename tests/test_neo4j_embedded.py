@@ -108,6 +108,7 @@ def test_jvm_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
         if parent.poll() is None:
             parent.kill()
             parent.wait(timeout=10)
+        parent.stdout.close()
 
 
 def test_tooling_problem_names_missing_java(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 
 from pydantic import BaseModel
 
+from catalog.api.errors import CODE_MEANINGS, error_codes
 from catalog.api.sdl import schema_sdl
 from catalog.config import Settings
 from tests.conftest import REPO
@@ -47,6 +49,29 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     missing = [name for name in setting_names(Settings) if f"`{name}`" not in readme]
 
     assert missing == [], f"settings missing from the README's configuration table: {missing}"
+
+
+ERROR_CODES_START = "<!-- extensions.code: generated from catalog/errors.py and catalog/api/errors.py -->\n"
+ERROR_CODES_END = "<!-- end of extensions.code -->"
+
+
+def error_code_list() -> str:
+    """The README's list of error codes, generated from the error tree and what each code means to a client."""
+    missing = [code for code in error_codes() if code not in CODE_MEANINGS]
+    assert missing == [], f"give these codes a meaning in catalog/api/errors.py CODE_MEANINGS: {missing}"
+    items = (f"- `{code}`: {CODE_MEANINGS[code]}." for code in sorted(error_codes()))
+    return "".join(
+        textwrap.fill(item, width=120, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False) + "\n"
+        for item in items
+    )
+
+
+def test_the_readme_lists_exactly_the_error_codes_of_the_error_tree() -> None:
+    readme = (REPO / "README.md").read_text()
+    listed = readme.partition(ERROR_CODES_START)[2].partition(ERROR_CODES_END)[0]
+
+    assert sorted(CODE_MEANINGS) == sorted(error_codes()), "CODE_MEANINGS and the error tree disagree"
+    assert listed == error_code_list(), f"put this between the README's error-code markers:\n{error_code_list()}"
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:

@@ -12,6 +12,44 @@ from catalog.errors import CatalogError, InvalidInput
 
 log = logging.getLogger("catalog.api")
 
+# The HTTP layer's own code, outside the error tree: a request that cannot be read as GraphQL over HTTP at all.
+BAD_REQUEST = "BAD_REQUEST"
+
+# What each `extensions.code` tells a client. The README's list is generated from `error_codes()` and this table,
+# and a test fails when either drifts from the error tree.
+CODE_MEANINGS: dict[str, str] = {
+    "BAD_REQUEST": "the HTTP request is not GraphQL over HTTP: no query, a body that is not JSON, the wrong "
+    "`Content-Type`, a mutation sent with GET, or a body over `CATALOG_API__MAX_BODY_BYTES`",
+    "BAD_USER_INPUT": "the query or its input is invalid or over a limit; `extensions.field` names the input field, "
+    "when there is one",
+    "UNAUTHENTICATED": "the bearer token is malformed, invalid or expired (no token at all means anonymous), or the "
+    "action needs someone signed in",
+    "FORBIDDEN": "the policy does not let this caller do this",
+    "NOT_FOUND": "no such record, or one the caller may not see: the two answers are the same",
+    "CONFLICT": "the record already exists, or its current state does not allow the change (the message names it)",
+    "UNAVAILABLE": "the store or another dependency cannot be used right now, or the request ran past "
+    "`CATALOG_API__REQUEST_TIMEOUT_S`",
+    "CONFIG": "the server's configuration is wrong; the message names the setting",
+    "INTERNAL": "anything unexpected: the message carries a request id, also in the `X-Request-ID` header, to quote "
+    "to the operators; no stack trace ever reaches a client",
+}
+
+
+def error_codes() -> list[str]:
+    """Every `extensions.code` a client can meet: the codes of the tree in catalog/errors.py, then the HTTP layer's.
+
+    Subclasses elsewhere reuse those codes (PolicyError is a ConfigError) or never reach the API (a connector's
+    UPSTREAM, a client's RemoteError), so only catalog/errors.py counts: the answer does not depend on imports.
+    """
+    codes: list[str] = []
+    pending: list[type[CatalogError]] = [CatalogError]
+    while pending:
+        kind = pending.pop(0)
+        if kind.code not in codes:
+            codes.append(kind.code)
+        pending.extend(sub for sub in kind.__subclasses__() if sub.__module__ == CatalogError.__module__)
+    return [*codes, BAD_REQUEST]
+
 
 def camel(path: str) -> str:
     """`permitted_purposes.0` -> `permittedPurposes.0`: input paths in the API's own spelling."""

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from catalog.api.context import RequestContext
-from catalog.api.errors import error, format_error
+from catalog.api.errors import BAD_REQUEST, error, format_error
 from catalog.api.graphiql import graphiql_page
 from catalog.api.limits import LimitExceeded, check_limits
 from catalog.config import ApiSettings
@@ -140,7 +140,7 @@ class GraphQLEndpoint:
             operation_name = params.operation_name
             status, body = await self._run(request, params, media_type, request_id)
         except BadRequest as exc:
-            status, body = exc.status, {"errors": [error(exc.message, "BAD_REQUEST", requestId=request_id)]}
+            status, body = exc.status, {"errors": [error(exc.message, BAD_REQUEST, requestId=request_id)]}
             response = JSONResponse(body, status, headers=exc.headers, media_type=media_type)
             self._observe(request, operation_name, status, started, body)
             return response

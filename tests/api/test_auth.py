@@ -137,6 +137,7 @@ def jwks_issuer() -> Iterator[tuple[str, Any]]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json", key
     server.shutdown()
+    server.server_close()
 
 
 def test_rs256_tokens_verify_against_the_issuers_jwks(jwks_issuer: tuple[str, Any]) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from catalog.api.app import create_app
 from catalog.services import Services
+
+STORE_HOLD_S = 60.0
 
 
 @pytest.fixture
@@ -73,10 +77,20 @@ def test_page_size_over_the_maximum_is_refused(client: TestClient) -> None:
     assert body["errors"][0]["extensions"]["field"] == "first"
 
 
-def test_a_request_over_the_time_limit_is_cut_off(services: Services) -> None:
-    services.ctx.settings.api.request_timeout_s = 1e-9
+def test_a_request_over_the_time_limit_is_cut_off(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The read holds until the request has been answered, so the limit is what ends it. (A limit shorter than
+    # the clock's resolution cancelled the request before its resolvers started: a coroutine never awaited.)
+    answered = threading.Event()
+
+    def held_read(*args: Any, **kwargs: Any) -> Any:
+        answered.wait(STORE_HOLD_S)
+        raise AssertionError("the request was not cut off while its read was held")
+
+    monkeypatch.setattr(services.reads, "datasets", held_read)
+    services.ctx.settings.api.request_timeout_s = 0.05
     with TestClient(create_app(services)) as client:
         response = client.post("/graphql", json={"query": "{ datasets { totalCount } }"})
+        answered.set()
 
     assert response.status_code == 504
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"

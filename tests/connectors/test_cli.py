@@ -6,10 +6,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from rdflib import RDF, Graph
+from rdflib import RDF
 from rdflib import namespace as ns
 
 from catalog.client import CatalogClient
+from connectors.dcat import parse_rdf
 from tests.connectors.portal import Fault, Portal
 from tests.e2e.conftest import StartServer, StoreUnderTest, catalog_env, run_catalog
 
@@ -33,7 +34,7 @@ def test_ingest_twice_then_export_from_the_command_line(
     assert again.returncode == 0, again.stdout + again.stderr
     assert "  datasets: 0 created, 0 updated, 1 unchanged" in again.stdout.splitlines()  # incremental: only the newest
     assert exported.returncode == 0, exported.stderr
-    graph = Graph().parse(out, format="json-ld")
+    graph = parse_rdf(out.read_bytes(), "json-ld")
     assert len(set(graph.subjects(RDF.type, ns.DCAT.Dataset))) == 5
 
 

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from catalog.api.app import create_app
 from catalog.principal import SYSTEM
 from catalog.services import Services
+from connectors.dcat import parse_rdf
 from connectors.dcat_ap import CatalogDescription, Format, catalog_graph, serialize
 from tests.connectors.conftest import Harvest
 
@@ -68,7 +69,7 @@ def test_the_export_conforms_to_the_dcat_ap_3_shapes(
 ) -> None:
     body = serialize(catalog_graph(landscape, CatalogDescription("https://catalog.example.gov")), fmt)
 
-    graph = Graph().parse(data=body, format=rdf_format)
+    graph = parse_rdf(body, rdf_format)
 
     assert violations(graph, dcat_ap_shapes) == []
     assert len(set(graph.subjects(RDF.type, ns.DCAT.Dataset))) == 5
@@ -101,8 +102,8 @@ def test_the_catalogue_is_served_over_http_in_both_formats(landscape: Services) 
     assert turtle.status_code == jsonld.status_code == 200
     assert turtle.headers["content-type"].startswith("text/turtle")
     assert jsonld.headers["content-type"].startswith("application/ld+json")
-    from_turtle = Graph().parse(data=turtle.text, format="turtle")
-    from_jsonld = Graph().parse(data=jsonld.text, format="json-ld")
+    from_turtle = parse_rdf(turtle.text, "turtle")
+    from_jsonld = parse_rdf(jsonld.text, "json-ld")
     assert len(from_turtle) == len(from_jsonld) > 0
     # IRIs are minted from the address the catalogue was asked at.
     assert [str(c) for c in from_turtle.subjects(RDF.type, ns.DCAT.Catalog)] == ["http://testserver/dcat/catalog"]

@@ -120,7 +120,7 @@ def _spawn(env: dict[str, str], log_path: Path, port: int) -> subprocess.Popen[b
         return subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
 
 
-def _wait_until_ready(server: CatalogServer) -> None:
+def wait_until_ready(server: CatalogServer) -> None:
     """Poll /readyz until it answers 200; raise with the server's log tail if it exits or times out."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     with httpx.Client(timeout=2.0) as client:
@@ -149,7 +149,7 @@ def _load_demo(env: Mapping[str, str]) -> None:
         raise RuntimeError(f"catalog demo failed with code {result.returncode}:\n{result.stdout}{result.stderr}")
 
 
-def _empty_neo4j(uri: str) -> dict[str, str]:
+def empty_neo4j(uri: str) -> dict[str, str]:
     from catalog.store.neo4j import Neo4jStore
 
     store = Neo4jStore(uri, user="neo4j", password="")
@@ -160,13 +160,21 @@ def _empty_neo4j(uri: str) -> dict[str, str]:
     return {"CATALOG_STORE": uri, "CATALOG_NEO4J__USER": "neo4j", "CATALOG_NEO4J__PASSWORD": ""}
 
 
-@pytest.fixture(params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+BACKENDS = ["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)]
+
+
+def fresh_store(request: pytest.FixtureRequest, backend: str, folder: Path) -> StoreUnderTest:
+    """A fresh, empty store on `backend` (a SQLite file in `folder`, or the suite's Neo4j emptied)."""
+    if backend == "sqlite":
+        # sqlite:/// followed by an absolute path: four slashes in all.
+        return StoreUnderTest("sqlite", {"CATALOG_STORE": f"sqlite:///{folder / 'catalog.db'}"})
+    return StoreUnderTest("neo4j", empty_neo4j(request.getfixturevalue("neo4j_uri")))
+
+
+@pytest.fixture(params=BACKENDS)
 def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> StoreUnderTest:
     """A fresh, empty store on each backend, as the settings that name it."""
-    if request.param == "sqlite":
-        # sqlite:/// followed by an absolute path: four slashes in all.
-        return StoreUnderTest("sqlite", {"CATALOG_STORE": f"sqlite:///{tmp_path / 'catalog.db'}"})
-    return StoreUnderTest("neo4j", _empty_neo4j(request.getfixturevalue("neo4j_uri")))
+    return fresh_store(request, request.param, tmp_path)
 
 
 @pytest.fixture
@@ -182,7 +190,7 @@ def start_server(store_env: StoreUnderTest, tmp_path: Path) -> Iterator[StartSer
         log_path = tmp_path / f"serve-{len(started) + 1}.log"
         server = CatalogServer(store_env.backend, f"http://{HOST}:{port}", env, log_path, _spawn(env, log_path, port))
         started.append(server)
-        _wait_until_ready(server)
+        wait_until_ready(server)
         return server
 
     yield start

@@ -7,10 +7,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
+from catalog.domain import Outcome
 from catalog.policy.engine import PolicyEngine
 from catalog.policy.rules import PolicyError
-from catalog.policy.testing import run_policy_tests
+from catalog.policy.testing import attributes_from, run_policy_tests
 from tests.conftest import REPO
 
 POLICIES = REPO / "policies"
@@ -32,6 +34,17 @@ def test_the_shipped_policy_passes_its_own_tests() -> None:
 
     assert len(results) >= 25
     assert [r.name for r in results if not r.passed] == []
+
+
+def test_a_permit_with_obligations_reads_as_sentences() -> None:
+    defaults = yaml.safe_load((POLICIES / "tests" / "access.yaml").read_text())["defaults"]
+
+    evaluation = PolicyEngine(POLICIES).decide(attributes_from(defaults, "access.yaml defaults"))
+
+    assert evaluation.outcome == Outcome.PERMIT
+    assert " Obligations: " in evaluation.reason
+    assert evaluation.reason.endswith(".")
+    assert ".." not in evaluation.reason and ".;" not in evaluation.reason, evaluation.reason
 
 
 def test_a_wrong_expectation_is_reported(policy_dir: Path) -> None:

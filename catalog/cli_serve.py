@@ -1,0 +1,90 @@
+"""`catalog serve`: listen first, then announce, then serve.
+
+The socket is bound before anything is printed and handed to uvicorn as it is, so a port that is taken is one
+clear line (and exit 2) instead of a "serving on" claim followed by uvicorn's `[Errno 98]`, and nothing else
+can take the port between the check and the serving.
+"""
+
+from __future__ import annotations
+
+import errno
+import gc
+import logging
+import socket
+from typing import Annotated
+
+import typer
+
+# uvicorn's own exit code when the app fails to start (its lifespan raised): kept, so scripts see the same code.
+STARTUP_FAILURE = 3
+BIND_FAILURE = 2
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port, as uvicorn binds one. On failure, one line on stderr and exit 2."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # uvicorn's rule for IPv6 hosts
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            problem, remedy = f"port {port} on {host} is already in use", "choose another with --port or CATALOG_PORT"
+        else:
+            problem = f"cannot listen on {host}:{port} ({exc.strerror or exc})"
+            remedy = "choose another address with --host and --port, or CATALOG_HOST and CATALOG_PORT"
+        typer.echo(f"catalog: {problem}; {remedy}", err=True)
+        raise typer.Exit(BIND_FAILURE) from None
+    return sock
+
+
+def serve(
+    host: Annotated[
+        str | None,
+        typer.Option(metavar="ADDRESS", show_default="CATALOG_HOST or 127.0.0.1", help="Address to listen on."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            metavar="PORT",
+            show_default="CATALOG_PORT or 8000",
+            help="Port to listen on. A port already in use stops serve with exit code 2.",
+        ),
+    ] = None,
+) -> None:
+    """Serve the catalog over HTTP. It serves:
+
+    \b
+    /                          pages for people: /datasets, /decisions,
+                               /agencies, /agreements, /people, /policy,
+                               /signin, /signout (assets under /static)
+    /graphql                   GraphQL over HTTP; GraphiQL for browsers
+    /api/v1/lineage            OpenLineage events (POST)
+    /dcat/catalog.ttl|.jsonld  the public catalogue as DCAT-AP 3
+    /healthz, /readyz          liveness and readiness probes
+    /metrics                   Prometheus metrics
+    """
+    import uvicorn
+
+    from catalog.api.app import create_app
+    from catalog.cli import open_services
+    from catalog.config import load_settings
+
+    settings = load_settings()
+    bind_host, bind_port = host or settings.host, settings.port if port is None else port
+    sock = listening_socket(bind_host, bind_port)
+    with sock:
+        services = open_services(settings)
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        shown_port = sock.getsockname()[1]
+        typer.echo(f"catalog: serving {services.store.backend} store on http://{bind_host}:{shown_port}", err=True)
+        config = uvicorn.Config(create_app(services), log_level=settings.log_level.lower())
+        server = uvicorn.Server(config)
+        # What start-up built (schema, policy, drivers) lives as long as the process: move it out of the cyclic
+        # collector's reach, or every full collection walks it again (measured: p95 of a list page 33 ms -> 8 ms).
+        gc.collect()
+        gc.freeze()
+        server.run(sockets=[sock])
+    if not server.started:
+        raise typer.Exit(STARTUP_FAILURE)
