@@ -170,3 +170,28 @@ def test_the_cedar_policies_are_typed_by_a_schema_read_off_our_attributes(cedar:
     assert cedarpy.validate_policies(cedar.ACCESS_POLICIES.read_text(), schema).validation_passed
     assert cedarpy.validate_policies(synthetic.cedar_policies(synthetic_rules(10)), schema).validation_passed
     assert not cedarpy.validate_policies(misspelt, schema).validation_passed
+
+
+def test_the_peer_bench_measures_every_engine_it_is_given_and_compares_with_cedar(
+    cedar: Any, opa_binary: Path, tmp_path: Path
+) -> None:
+    from bench.http_api import HttpLoad
+    from bench.peers.report import side_by_side
+    from bench.peers.suite import CEDAR, OPA_HTTP, OURS, Workload, run
+
+    workload = Workload(sizes=(10,), iterations=20, batch=40, batch_iterations=2,
+                        http=HttpLoad(requests=40, connections=1, tool="httpx"), engines=(OURS, CEDAR, OPA_HTTP))
+
+    figures = run(workload, opa_binary, tmp_path)
+
+    rows = {(f.name, f.backend): f for f in figures}
+    for name in ("real policy", "10 rules", "batch of 40"):
+        for mode in ("on", "off"):
+            for engine in (OURS, CEDAR, OPA_HTTP):
+                measured = rows[(f"{name}, explain {mode}", engine)]
+                assert measured.p50_ms and measured.p50_ms > 0 and measured.per_s, (name, mode, engine)
+            assert rows[(f"{name}, explain {mode}", OURS)].ratio is not None
+    assert ("real policy, explain=fails trace", OPA_HTTP) in rows
+    assert rows[("batch of 40, explain on", OURS)].notes["decisions_per_batch"] == 40
+    assert "ours_over_opa_http" in rows[("real policy, explain on", OURS)].notes
+    assert len(side_by_side(figures)) == 7
