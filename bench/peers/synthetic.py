@@ -1,8 +1,10 @@
 """The synthetic scoped rules of bench/policy_eval.py, written for each engine as its users would write them.
 
 Our rule's `scope: {owner: X}` becomes, in Cedar, a resource scope on the owning agency (`resource in
-Agency::"X"`, the dataset's parent) and, in Rego, an equality on `input.obj.owner` in the rule's body, which OPA's
-rule index uses. The conditions are translated one by one (CONDITIONS).
+Agency::"X"`, the dataset's parent) and, in Rego, a key: the rule is `scoped_allow["X"][id]` and the module looks
+up `scoped_allow[input.obj.owner]`, so OPA evaluates only that agency's rules, as our index does. (Written as
+`allow_rules[id] := ... if input.obj.owner == "X"`, OPA's rule index does not apply and 1,000 rules cost ten times
+100: 0.83 against 0.09 ms p50 for the outcome, measured once.) Conditions are translated one by one (CONDITIONS).
 """
 
 from __future__ import annotations
@@ -36,10 +38,17 @@ def cedar_policies(rules: Rules) -> str:
 
 
 def rego_rules(rules: Rules) -> str:
-    lines = ["package catalog.access", ""]
+    lines = [
+        "package catalog.access",
+        "",
+        "allow_rules[id] := conditions if some id, conditions in scoped_allow[input.obj.owner]",
+        "",
+        "deny_rules[id] := conditions if some id, conditions in scoped_deny[input.obj.owner]",
+        "",
+    ]
     for rule_id, effect, owner, conditions in rules:
-        document = "allow_rules" if effect == "allow" else "deny_rules"
-        lines.append(f'{document}["{rule_id}"] := {{')
+        document = "scoped_allow" if effect == "allow" else "scoped_deny"
+        lines.append(f'{document}["{owner}"]["{rule_id}"] := {{')
         lines += [f'\t"c{n}": {TRANSLATIONS[condition][1]},' for n, condition in enumerate(conditions)]
-        lines += ["} if {", '\tinput.env.action == "access"', f'\tinput.obj.owner == "{owner}"', "}", ""]
+        lines += ['} if input.env.action == "access"', ""]
     return "\n".join(lines)
