@@ -38,6 +38,7 @@ class HttpLoad:
     duration_s: float = 5.0
     requests: int = 2000  # the httpx fallback stops on count
     connections: int = 8
+    tool: str | None = None  # "wrk" or "httpx"; None: wrk when it is on PATH
 
     def drive(
         self,
@@ -56,6 +57,7 @@ class HttpLoad:
             duration_s=self.duration_s,
             requests=requests or self.requests,
             connections=connections or self.connections,
+            tool=self.tool,
         )
 
 

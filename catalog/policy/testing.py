@@ -88,19 +88,37 @@ def _check(evaluation: Evaluation, expect: dict[str, Any]) -> list[str]:
     return problems
 
 
+@dataclass
+class PolicyCase:
+    """One case of a policy test file: its attributes (defaults merged in) and what it expects."""
+
+    file: str
+    name: str
+    attributes: RequestAttributes
+    expect: dict[str, Any]
+
+
+def load_cases(path: Path) -> list[PolicyCase]:
+    """The cases of one policy test file. Raises PolicyError for a malformed file."""
+    document = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(document.get("cases"), list):
+        raise PolicyError(f"{path.name}: expected a 'cases' list")
+    defaults = document.get("defaults") or {}
+    cases = []
+    for i, case in enumerate(document["cases"]):
+        name = str(case.get("name") or f"case {i + 1}")
+        where = f"{path.name} case {name!r}"
+        if "expect" not in case or "outcome" not in case["expect"]:
+            raise PolicyError(f"{where}: needs expect.outcome")
+        attributes = attributes_from(_merge(defaults, case.get("request") or {}), where)
+        cases.append(PolicyCase(path.name, name, attributes, case["expect"]))
+    return cases
+
+
 def run_policy_tests(engine: PolicyEngine, test_dir: Path) -> list[CaseResult]:
     """Run every case in `test_dir/*.yaml` against `engine`. Raises PolicyError for a malformed test file."""
-    results = []
-    for path in sorted(test_dir.glob("*.yaml")):
-        document = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(document.get("cases"), list):
-            raise PolicyError(f"{path.name}: expected a 'cases' list")
-        defaults = document.get("defaults") or {}
-        for i, case in enumerate(document["cases"]):
-            name = str(case.get("name") or f"case {i + 1}")
-            where = f"{path.name} case {name!r}"
-            if "expect" not in case or "outcome" not in case["expect"]:
-                raise PolicyError(f"{where}: needs expect.outcome")
-            attributes = attributes_from(_merge(defaults, case.get("request") or {}), where)
-            results.append(CaseResult(path.name, name, _check(engine.decide(attributes), case["expect"])))
-    return results
+    return [
+        CaseResult(case.file, case.name, _check(engine.decide(case.attributes), case.expect))
+        for path in sorted(test_dir.glob("*.yaml"))
+        for case in load_cases(path)
+    ]
