@@ -27,7 +27,7 @@ allow_rules["access-five-safes"] := {
 	"data.classification_within": input.obj.classification_rank <= input.env.agreement.max_classification_rank,
 	"data.personal_data_within": input.obj.personal_data_rank <= input.env.agreement.max_personal_data_rank,
 	"data.identified_only_if_lawful": identified_only_if_lawful,
-	"data.fields_minimised": input.env.fields_within_approved,
+	"data.fields_minimised": fields_minimised,
 	"outputs.checked_release": checked_release,
 } if input.env.action == "access"
 
@@ -78,6 +78,12 @@ identified_only_if_lawful if {
 	input.env.agreement.allows_identified
 	input.obj.legal_basis_covers_identified
 }
+
+default fields_minimised := false
+
+fields_minimised if count(input.env.fields_outside_approved) == 0
+
+fields_minimised if count(input.env.agreement.approved_fields) == 0
 
 default checked_release := false
 

@@ -8,6 +8,7 @@ The policy set and the entities of a whole request table are parsed once; a deci
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import typing
 from dataclasses import asdict, dataclass, fields
@@ -16,7 +17,7 @@ from typing import Any
 
 import cedarpy
 
-from catalog.policy.attributes import AgreementView, Environment, RequestAttributes, Resource, Subject
+from catalog.policy.attributes import Environment, RequestAttributes, Resource, Subject
 
 ACCESS_POLICIES = Path(__file__).with_name("access.cedar")
 ACTIONS = ("access", "request_share")
@@ -29,8 +30,8 @@ def _cedar_type(annotation: Any) -> dict[str, Any]:
     if typing.get_origin(annotation) is list:
         (element,) = typing.get_args(annotation)
         return {"type": "Set", "element": _cedar_type(element)}
-    assert annotation is AgreementView, f"no Cedar type for {annotation!r}"
-    return _record(AgreementView)
+    assert dataclasses.is_dataclass(annotation), f"no Cedar type for {annotation!r}"
+    return _record(annotation)  # AgreementView, PersonView, PendingRequest: records in the context
 
 
 def _record(cls: type[Any], leave_out: tuple[str, ...] = ()) -> dict[str, Any]:

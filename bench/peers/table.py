@@ -38,7 +38,7 @@ CHOICES: dict[str, list[Any]] = {
     "obj.legal_basis_covers_identified": [True, False],
     "env.purpose": [*PURPOSES, ""],
     "env.access_method": METHODS,
-    "env.fields_within_approved": [True, False],
+    "env.fields_outside_approved": [[], ["nhs_number"], ["diagnosis_group", "postcode"]],
     "env.agreement.status": ["ACTIVE", "SUSPENDED", "REVOKED", "EXPIRED", "NONE"],
     "env.agreement.active": [True, False],
     "env.agreement.recipient": ["uni", "city", ""],
@@ -49,11 +49,13 @@ CHOICES: dict[str, list[Any]] = {
     "env.agreement.max_personal_data_rank": [-1, 0, 1, 2],
     "env.agreement.allows_identified": [True, False],
 }
-# Attributes derived from another one, as the service derives them: rank from name, `identified` from identifiability.
+# Attributes derived from another one, as the service derives them: rank from name, `identified` from identifiability,
+# `fields_within_approved` from the fields outside.
 DERIVED = {
     "obj.classification": lambda obj, value: setattr(obj, "classification_rank", CLASSIFICATIONS.index(value)),
     "obj.personal_data": lambda obj, value: setattr(obj, "personal_data_rank", PERSONAL_DATA.index(value)),
     "obj.identifiability": lambda obj, value: setattr(obj, "identified", value in ("IDENTIFIED", "PSEUDONYMISED")),
+    "env.fields_outside_approved": lambda env, value: setattr(env, "fields_within_approved", not value),
 }
 
 
