@@ -75,7 +75,7 @@ class Registration:
         return self.ctx.store.write(work)
 
     def register_person(self, principal: Principal, payload: dict[str, Any]) -> Person:
-        person = parse_model(Person, payload)
+        person = parse_model(Person, payload, now=self.ctx.clock())
         self.ctx.gate.authorize(principal, "register_person", {"agency_id": person.agency_id})
 
         def work(tx: GraphTx) -> Person:
@@ -95,7 +95,7 @@ class Registration:
         return self.ctx.store.write(work)
 
     def record_training(self, principal: Principal, person_id: str, payload: dict[str, Any]) -> Person:
-        training = parse_model(Training, payload, prefix="training.")
+        training = parse_model(Training, payload, prefix="training.", now=self.ctx.clock())
 
         def work(tx: GraphTx) -> Person:
             props = _require(tx, Label.PERSON, person_id)
