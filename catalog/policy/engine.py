@@ -23,7 +23,7 @@ import catalog
 from catalog.domain import ConditionResult, DenyKind, Outcome, RuleEvaluation, SafeResult, SafeStatus
 from catalog.policy.attributes import RequestAttributes
 from catalog.policy.expressions import Condition
-from catalog.policy.rules import SAFES, PolicyError, Rule, RuleIndex, load_rules
+from catalog.policy.rules import SAFES, PolicyError, Rule, RuleIndex, load_rules, read_policy_file
 from catalog.policy.visibility import Untranslatable, check_translatable
 
 log = logging.getLogger("catalog.policy")
@@ -68,7 +68,7 @@ def load_policy(policy_dir: Path) -> LoadedPolicy:
     model_path, rule_paths = policy_files(policy_dir)
     if not rule_paths:
         raise PolicyError(f"{policy_dir / RULES_GLOB}: no rule files")
-    model_text = model_path.read_text()
+    model_text = read_policy_file(model_path, str(model_path))
     _check_model(model_text, model_path)
     rules = load_rules([(path, str(path.relative_to(policy_dir))) for path in rule_paths])
     try:
@@ -83,6 +83,14 @@ def load_policy(policy_dir: Path) -> LoadedPolicy:
     )
 
 
+# What _check_model holds the model to, as pycasbin reads it back (dots become underscores).
+EXPECTED_MODEL = (
+    ("r", "r", "request_definition", "sub, obj, act, env"),
+    ("e", "e", "policy_effect", "some(where (p_eft == allow)) && !some(where (p_eft == deny))"),
+    ("m", "m", "matcher", "r_act == p_act && holds(p_id, r_sub, r_obj, r_env)"),
+)
+
+
 def _check_model(text: str, path: Path) -> None:
     try:
         model = casbin.model.Model()
@@ -92,6 +100,13 @@ def _check_model(text: str, path: Path) -> None:
     tokens = model["p"]["p"].tokens
     if tokens != ["p_id", "p_eft", "p_act"]:
         raise PolicyError(f"{path}: policy_definition must be `p = id, eft, act`, not {', '.join(tokens)}")
+    # The engine explains decisions from holds() and the two effects: any other matcher or effect (say one with
+    # `|| true` appended) would decide something the explanation does not describe.
+    for section, key, name, expected in EXPECTED_MODEL:
+        assertion = model.model.get(section, {}).get(key)  # pycasbin's Model has no `in`: it would loop forever
+        found = assertion.value if assertion is not None else ""
+        if "".join(found.split()) != "".join(expected.split()):
+            raise PolicyError(f"{path}: the {name} must be `{expected}`, not `{found}`")
 
 
 class _Enforcer(casbin.Enforcer):
@@ -152,6 +167,12 @@ class PolicyEngine:
             policy = load_policy(self.policy_dir)
         except PolicyError as exc:
             log.error("policy reload refused; still serving version %s: %s", self.version, exc)
+            return False
+        except Exception as exc:  # a loader failure nobody foresaw must not end the watcher either
+            log.error(
+                "policy reload refused; still serving version %s: %s: %s: %s",
+                self.version, self.policy_dir, type(exc).__name__, exc,
+            )
             return False
         if policy.version != self.version:
             self._install(policy)

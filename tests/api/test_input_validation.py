@@ -48,7 +48,7 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
         "training.completedAt",
     ),
     ("field-name-hash", DATASET, dataset(fields=[{"name": "a#b"}]), "fields.0.name"),
-    ("self-loop", LINEAGE, {"i": {"id": "p-loop", "name": "L", "inputs": ["clinics"], "outputs": ["clinics"]}}, "outputs"),
+    ("self-loop", LINEAGE, {"i": {"id": "p", "name": "L", "inputs": ["clinics"], "outputs": ["clinics"]}}, "outputs"),
     ("control-in-title", DATASET, dataset(title="bad\u0007title"), "title"),
     ("newline-in-tag", DATASET, dataset(tags=["two\nlines"]), "tags.0"),
     ("control-in-description", DATASET, dataset(description="line one\n\u001b[31mred"), "description"),
