@@ -73,6 +73,9 @@ class ApiSettings(BaseModel):
         description="Memory the cache of parsed documents may hold, estimated from text and tokens; 0 turns it off.",
     )
     max_body_bytes: int = Field(1_000_000, gt=0, description="Largest request body accepted; 413 beyond it.")
+    max_authorization_bytes: int = Field(
+        8192, gt=0, description="Largest Authorization header accepted; 431 naming the header beyond it."
+    )
     request_timeout_s: float = Field(30.0, gt=0, description="Seconds a request may run before it is cut off.")
     max_page_size: int = Field(100, gt=0, description="Largest `first` a list field accepts.")
     default_page_size: int = Field(20, gt=0, description="Page size when `first` is not given.")

@@ -26,6 +26,7 @@ from catalog.api.documents import DocumentPreparer
 from catalog.api.errors import error, format_error
 from catalog.api.graphiql import graphiql_page
 from catalog.api.limits import LimitExceeded
+from catalog.api.security import graphiql_policy
 from catalog.config import ApiSettings
 from catalog.errors import CatalogError
 from catalog.principal import Principal
@@ -123,7 +124,8 @@ class GraphQLEndpoint:
         if request.method == "GET" and wants_html(request):
             if not self.settings.graphiql:
                 return JSONResponse(error("GraphiQL is turned off (CATALOG_API__GRAPHIQL)", "NOT_FOUND"), 404)
-            return HTMLResponse(graphiql_page(self.settings.graphiql_assets_url))
+            assets = self.settings.graphiql_assets_url
+            return HTMLResponse(graphiql_page(assets), headers={"Content-Security-Policy": graphiql_policy(assets)})
         operation_name = None
         try:
             params = await request_params(request, self.settings)

@@ -20,6 +20,7 @@ from typing import Any
 import casbin
 
 import catalog
+from catalog.audit_chain import digest
 from catalog.domain import ConditionResult, DenyKind, Outcome, RuleEvaluation, SafeResult, SafeStatus
 from catalog.policy.attributes import RequestAttributes
 from catalog.policy.expressions import Condition
@@ -109,6 +110,16 @@ def _check_model(text: str, path: Path) -> None:
             raise PolicyError(f"{path}: the {name} must be `{expected}`, not `{found}`")
 
 
+class _Quiet:
+    """Stands in for pycasbin's request logger: never enabled, so it never formats a request."""
+
+    def isEnabledFor(self, level: int) -> bool:
+        return False
+
+
+_QUIET = _Quiet()
+
+
 class _Enforcer(casbin.Enforcer):
     """pycasbin parses the matcher again on every enforce() call; parse it once per thread instead.
 
@@ -118,6 +129,9 @@ class _Enforcer(casbin.Enforcer):
     def __init__(self, model: casbin.model.Model) -> None:
         super().__init__(model)
         self._parsed = threading.local()
+        # pycasbin logs every request with all its attributes (personal values too) at INFO or WARNING once a
+        # logging set-up such as uvicorn's re-enables its logger. The engine logs its own digested line instead.
+        self.logger = _QUIET
 
     def _get_expression(self, expr: str, functions: Any = None) -> Any:
         cache: dict[str, Any] = self._parsed.__dict__
@@ -208,7 +222,24 @@ class PolicyEngine:
             evaluations = list(self._run.results.values())
         finally:
             self._run.request = None
-        return _conclude(policy, request, verdicts, evaluations)
+        evaluation = _conclude(policy, request, verdicts, evaluations)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "decision %s %s on %s for %s (agency %s) under %s: rules %s",
+                evaluation.outcome.value,
+                action,
+                request.obj.id,
+                _pseudonym(request.sub.id),
+                request.sub.agency or "-",
+                policy.version,
+                ",".join(evaluation.determining_rules) or "none",
+            )
+        return evaluation
+
+
+def _pseudonym(person_id: str) -> str:
+    """A person id as the server log shows it: a digest that still tells one person's decisions apart."""
+    return "sha256:" + digest(person_id)[:12]
 
 
 def _scope_result(rule: Rule, request: RequestAttributes) -> ConditionResult:

@@ -18,6 +18,7 @@ from catalog.services.provenance import Provenance
 from catalog.services.reads import DatasetFilter, Reads
 from catalog.services.registration import Registration
 from catalog.services.sharing import ShareRequestFilter, Sharing, SharingDecisions
+from catalog.services.web_sessions import WebSessions
 from catalog.store.base import GraphStore
 
 __all__ = ["AgreementFilter", "DatasetFilter", "DecisionFilter", "Listing", "Services", "ShareRequestFilter"]
@@ -48,3 +49,4 @@ class Services:
         self.agreements = Agreements(self.ctx, sharing_decisions)
         self.sharing = Sharing(self.ctx, sharing_decisions)
         self.access = Access(self.ctx, self.engine)
+        self.web_sessions = WebSessions(store, clock)

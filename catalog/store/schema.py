@@ -18,6 +18,7 @@ class Label(StrEnum):
     NOTICE = "CorrectionNotice"
     APPROVAL = "Approval"
     DELIVERY = "DeliveryAttempt"
+    WEB_SESSION = "WebSession"  # operational state of the pages, not catalog data: no audit events
 
 
 class Rel(StrEnum):
@@ -99,6 +100,7 @@ QUERYABLE: dict[Label, frozenset[str]] = {
     Label.NOTICE: frozenset({"dataset_id", "agency_ids", "at"}),
     Label.APPROVAL: frozenset({"request_id", "approver_id"}),
     Label.DELIVERY: frozenset({"notice_id", "agency_id"}),
+    Label.WEB_SESSION: frozenset({"expires_at"}),
 }
 
 # Properties covered by the full-text index (Neo4j full-text index, SQLite FTS5).
