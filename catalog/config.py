@@ -69,7 +69,24 @@ class ApiSettings(BaseModel):
     max_depth: int = Field(12, gt=0, description="Maximum nesting depth of a GraphQL query.")
     max_aliases: int = Field(30, gt=0, description="Maximum number of aliased fields in one query.")
     max_cost: int = Field(5000, gt=0, description="Maximum estimated cost (fields x page sizes) of a query.")
+    max_tokens: int = Field(
+        2000,
+        gt=0,
+        description="Largest GraphQL document parsed, in lexical tokens (comments included); the parser stops there. "
+        "About 10x the largest legitimate document we know, GraphiQL's introspection query (about 190 tokens).",
+    )
+    max_field_repeats: int = Field(
+        5, gt=0, description="How often one field (one response name) may appear in a single selection set."
+    )
+    parse_cache_bytes: int = Field(
+        32_000_000,
+        ge=0,
+        description="Memory the cache of parsed documents may hold, estimated from text and tokens; 0 turns it off.",
+    )
     max_body_bytes: int = Field(1_000_000, gt=0, description="Largest request body accepted; 413 beyond it.")
+    max_authorization_bytes: int = Field(
+        8192, gt=0, description="Largest Authorization header accepted; 431 naming the header beyond it."
+    )
     request_timeout_s: float = Field(30.0, gt=0, description="Seconds a request may run before it is cut off.")
     max_page_size: int = Field(100, gt=0, description="Largest `first` a list field accepts.")
     default_page_size: int = Field(20, gt=0, description="Page size when `first` is not given.")

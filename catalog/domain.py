@@ -2,20 +2,95 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from catalog.errors import InvalidInput
 
 M = TypeVar("M", bound=BaseModel)
 
+# What a caller sends is held to more than what the store already holds: these checks run only when
+# parse_model validates input, so a record stored before a check existed still reads.
+_INPUT = "input"
+_NOW = "now"
+CLOCK_SKEW = timedelta(minutes=5)  # how far ahead of the server's clock a caller's "now" may be
+
+# C0 and C1 controls, lone surrogates and the two non-characters: none is text, and XML 1.0 refuses most of them
+# (a title holding one made lineage.svg invalid). Multi-line text keeps tab, line feed and carriage return.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_CONTROL_OR_BREAK = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+_EMAIL: TypeAdapter[EmailStr] = TypeAdapter(EmailStr)
+
+
+def _on_input(check: Callable[[str], None]) -> AfterValidator:
+    def validate(value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and isinstance(info.context, dict) and info.context.get(_INPUT):
+            check(value)
+        return value
+
+    return AfterValidator(validate)
+
+
+def _no_control(pattern: re.Pattern[str]) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        found = pattern.search(value)
+        if found:
+            raise ValueError(f"must not contain control characters (U+{ord(found.group()):04X} at {found.start()})")
+
+    return check
+
+
+def is_http_url(value: str) -> bool:
+    """Whether `value` is an absolute http(s) URL with a host."""
+    try:
+        _HTTP_URL.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _http_url(value: str) -> None:
+    if not is_http_url(value):
+        raise ValueError("must be an absolute http(s) URL")
+
+
+def _email(value: str) -> None:
+    try:
+        _EMAIL.validate_python(value)
+    except ValidationError as exc:
+        raise ValueError(str(exc.errors()[0]["msg"]).removeprefix("value is not a valid email address: ")) from None
+
+
+def _field_name(value: str) -> None:
+    if "#" in value:
+        raise ValueError("must not contain '#' (column lineage names a column as dataset#field)")
+
+
+LINE = _on_input(_no_control(_CONTROL_OR_BREAK))  # one line of text: a title, a name, a tag
+TEXT = _on_input(_no_control(_CONTROL))  # text that may run over lines: a description, a note
+
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$")]
-Text = Annotated[str, StringConstraints(max_length=20_000)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+Text = Annotated[str, StringConstraints(max_length=20_000), TEXT]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True), LINE]
+WebUrl = Annotated[str, StringConstraints(max_length=2000), _on_input(_http_url)]
 
 DEFAULT_CLASSIFICATIONS: tuple[str, ...] = ("PUBLIC", "OFFICIAL", "OFFICIAL_SENSITIVE", "PROTECTED")
 DEFAULT_PURPOSES: tuple[str, ...] = (
@@ -169,8 +244,8 @@ class Model(BaseModel):
 class Agency(Model):
     id: Identifier
     name: Name
-    kind: Annotated[str, StringConstraints(max_length=100)] = "GOVERNMENT_AGENCY"
-    webhook_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    kind: Annotated[str, StringConstraints(max_length=100), LINE] = "GOVERNMENT_AGENCY"
+    webhook_url: WebUrl | None = None
 
 
 class Training(Model):
@@ -178,6 +253,15 @@ class Training(Model):
 
     completed_at: datetime
     expires_at: datetime
+
+    @field_validator("completed_at")
+    @classmethod
+    def _not_in_the_future(cls, value: datetime, info: ValidationInfo) -> datetime:
+        context = info.context if isinstance(info.context, dict) else {}
+        now = context.get(_NOW) or utcnow()
+        if context.get(_INPUT) and value.tzinfo is not None and value > now + CLOCK_SKEW:
+            raise ValueError("must not be in the future")
+        return value
 
     @field_validator("expires_at")
     @classmethod
@@ -194,7 +278,7 @@ class Training(Model):
 class Person(Model):
     id: Identifier
     name: Name
-    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    email: Annotated[str, StringConstraints(max_length=320), _on_input(_email)] | None = None
     agency_id: Identifier
     roles: list[Role] = Field(default_factory=list)
     training: Training | None = None
@@ -204,15 +288,15 @@ class Person(Model):
 
 class LegalBasis(Model):
     article6: LawfulBasis
-    statute: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    statute: Annotated[str, StringConstraints(max_length=1000), LINE] | None = None
     covers_identified: bool = False
 
 
 class DatasetField(Model):
     """A column of a dataset, tagged for personal information."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
-    type: Annotated[str, StringConstraints(max_length=100)] = "string"
+    name: Annotated[str, StringConstraints(min_length=1, max_length=300), LINE, _on_input(_field_name)]
+    type: Annotated[str, StringConstraints(max_length=100), LINE] = "string"
     description: Text = ""
     pii: PiiTag = PiiTag.NONE
 
@@ -220,26 +304,26 @@ class DatasetField(Model):
 class Licence(Model):
     """The licence a dataset is published under, as its source named it."""
 
-    id: Annotated[str, StringConstraints(max_length=200)] = ""
-    title: Annotated[str, StringConstraints(max_length=500)] = ""
-    url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    id: Annotated[str, StringConstraints(max_length=200), LINE] = ""
+    title: Annotated[str, StringConstraints(max_length=500), LINE] = ""
+    url: WebUrl | None = None
 
 
 class Distribution(Model):
     """One way to get a dataset (a file, an API, a page): a CKAN resource or a DCAT distribution."""
 
-    title: Annotated[str, StringConstraints(max_length=500)] = ""
+    title: Annotated[str, StringConstraints(max_length=500), LINE] = ""
     description: Text = ""
-    access_url: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-    download_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    format: Annotated[str, StringConstraints(max_length=100)] = ""
-    media_type: Annotated[str, StringConstraints(max_length=200)] = ""
+    access_url: Annotated[WebUrl, StringConstraints(min_length=1)]
+    download_url: WebUrl | None = None
+    format: Annotated[str, StringConstraints(max_length=100), LINE] = ""
+    media_type: Annotated[str, StringConstraints(max_length=200), LINE] = ""
 
 
 class Extra(Model):
     """A source-specific property with no place of its own in the catalog (a CKAN extra)."""
 
-    key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    key: Annotated[str, StringConstraints(min_length=1, max_length=200), LINE]
     value: Text = ""
 
 
@@ -257,12 +341,12 @@ class Dataset(Model):
     collection_method: Text = ""
     consent_notes: Text = ""
     known_limitations: Text = ""
-    quality_status: Annotated[str, StringConstraints(max_length=100)] = "UNASSESSED"
-    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(default_factory=list)
+    quality_status: Annotated[str, StringConstraints(max_length=100), LINE] = "UNASSESSED"
+    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=100), LINE]] = Field(default_factory=list)
     status: DatasetStatus = DatasetStatus.ACTIVE
     version: int = Field(default=1, ge=1)
     fields: list[DatasetField] = Field(default_factory=list)
-    source_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    source_url: WebUrl | None = None
     # Filled by connectors: where the record was harvested from, and what the source said about it.
     harvest_source: Annotated[str, StringConstraints(max_length=2000)] | None = None
     source_modified: datetime | None = None
@@ -293,8 +377,8 @@ COMPUTED_DATASET_FIELDS = frozenset({"effective_classification", "effective_pers
 class ColumnLineage(Model):
     """An output column derived from input columns. Columns are named `dataset id#field name`."""
 
-    output: Annotated[str, StringConstraints(min_length=3, max_length=520)]
-    inputs: list[Annotated[str, StringConstraints(min_length=3, max_length=520)]] = Field(min_length=1)
+    output: Annotated[str, StringConstraints(min_length=3, max_length=520), LINE]
+    inputs: list[Annotated[str, StringConstraints(min_length=3, max_length=520), LINE]] = Field(min_length=1)
 
 
 class Process(Model):
@@ -303,7 +387,7 @@ class Process(Model):
     id: Identifier
     name: Name
     kind: ProcessKind = ProcessKind.TRANSFORM
-    run_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    run_id: Annotated[str, StringConstraints(max_length=200), LINE] | None = None
     inputs: list[Identifier] = Field(default_factory=list)
     outputs: list[Identifier] = Field(default_factory=list)
     attested_identifiability: Identifiability | None = None
@@ -314,20 +398,28 @@ class Process(Model):
     recorded_at: datetime = Field(default_factory=utcnow)
     column_lineage: list[ColumnLineage] = Field(default_factory=list)
 
+    @field_validator("outputs")
+    @classmethod
+    def _no_self_loop(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        both = sorted(set(value) & set(info.data.get("inputs") or ()))
+        if both and isinstance(info.context, dict) and info.context.get(_INPUT):
+            raise ValueError(f"a process cannot generate a dataset it uses: {', '.join(both)}")
+        return value
+
 
 class SharingAgreement(Model):
     id: Identifier
     provider_agency_id: Identifier
     recipient_agency_id: Identifier
     dataset_ids: list[Identifier]
-    approved_fields: list[str] = Field(default_factory=list)
-    purpose: str
+    approved_fields: list[Annotated[str, LINE]] = Field(default_factory=list)
+    purpose: Annotated[str, LINE]
     legal_basis: LegalBasis
     access_method: AccessMethod
     max_classification: str = "OFFICIAL"
     max_personal_data: PersonalData = PersonalData.NONE
     allows_identified: bool = False
-    conditions: list[str] = Field(default_factory=list)
+    conditions: list[Annotated[str, TEXT]] = Field(default_factory=list)
     obligations: list[str] = Field(default_factory=list)
     valid_from: datetime
     valid_until: datetime
@@ -349,10 +441,10 @@ class ShareRequest(Model):
     requester_id: Identifier
     recipient_agency_id: Identifier
     dataset_ids: list[Identifier]
-    purpose: str
+    purpose: Annotated[str, LINE]
     legal_basis: LegalBasis
     access_method: AccessMethod
-    fields: list[str] = Field(default_factory=list)
+    fields: list[Annotated[str, LINE]] = Field(default_factory=list)
     justification: Text = ""
     valid_from: datetime
     valid_until: datetime
@@ -377,7 +469,9 @@ class Approval(Model):
     verdict: ApprovalVerdict
     fills: list[str] = Field(default_factory=list)
     note: Text = ""
-    conditions: list[Annotated[str, StringConstraints(min_length=1, max_length=2000)]] = Field(default_factory=list)
+    conditions: list[Annotated[str, StringConstraints(min_length=1, max_length=2000), TEXT]] = Field(
+        default_factory=list
+    )
     decision_ids: list[Identifier] = Field(default_factory=list)
     at: datetime
     sequence: int = Field(default=1, ge=1, description="Its place among the request's verdicts, 1 for the first.")
@@ -473,7 +567,7 @@ class CorrectionNotice(Model):
 
     id: Identifier
     dataset_id: Identifier
-    description: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    description: Annotated[str, StringConstraints(min_length=1, max_length=20_000), TEXT]
     severity: Severity
     issued_by: str
     at: datetime
@@ -497,13 +591,15 @@ class AuditEvent(Model):
     hash: str
 
 
-def parse_model(model: type[M], payload: dict[str, Any], *, prefix: str = "") -> M:
-    """Validate `payload` as `model`, turning pydantic's error into InvalidInput naming the field.
+def parse_model(model: type[M], payload: dict[str, Any], *, prefix: str = "", now: datetime | None = None) -> M:
+    """Validate `payload` as input, turning pydantic's error into InvalidInput naming the field.
 
-    Only the first problem is reported, as `field.path: rule`.
+    Input is held to the checks stored records are spared (URLs, emails, control characters, dates not in the
+    future as of `now`, the caller's clock; default: the real time). Only the first problem is reported, as
+    `field.path: rule`.
     """
     try:
-        return model.model_validate(payload)
+        return model.model_validate(payload, context={_INPUT: True, _NOW: now or utcnow()})
     except ValidationError as exc:
         raise invalid_from(exc, prefix=prefix) from None
 

@@ -15,6 +15,11 @@ class CatalogError(Exception):
         super().__init__(message)
         self.message = message
 
+    @property
+    def public_message(self) -> str:
+        """What a client may be told. The message itself, unless it names things only operators should see."""
+        return self.message
+
 
 class NotFound(CatalogError):
     code = "NOT_FOUND"
@@ -58,9 +63,21 @@ class Forbidden(CatalogError):
 
 
 class Unavailable(CatalogError):
-    """The store (or another dependency) cannot be reached or used right now."""
+    """The store (or another dependency) cannot be reached or used right now.
+
+    `message` is for operators and the CLI, and may name the store's address; `public`, when given, is what a
+    client of the API or the pages is told instead.
+    """
 
     code = "UNAVAILABLE"
+
+    def __init__(self, message: str, *, public: str | None = None) -> None:
+        super().__init__(message)
+        self.public = public
+
+    @property
+    def public_message(self) -> str:
+        return self.public or self.message
 
 
 class ConfigError(CatalogError):

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from catalog.domain import Agency, Dataset, Distribution, Extra, Licence, parse_model
+from catalog.domain import Agency, Dataset, Distribution, Extra, Licence, is_http_url, parse_model
 from catalog.errors import CatalogError, InvalidInput
 from connectors.base import Connector, ConnectorConfig, ConnectorContext, Record
 from connectors.http import HttpFetcher, HttpSettings, UpstreamError
@@ -69,6 +69,11 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _web(value: Any) -> str | None:
+    url = _text(value)
+    return url if is_http_url(url) else None
+
+
 def _clip(value: str, limit: int, what: str, warnings: list[str]) -> str:
     if len(value) <= limit:
         return value
@@ -93,12 +98,15 @@ def _distributions(package: dict[str, Any], warnings: list[str]) -> list[Distrib
         if not isinstance(resource, dict) or not _text(resource.get("url")):
             warnings.append(f"resource {position} has no url; left out")
             continue
+        if not is_http_url(_text(resource["url"])):
+            warnings.append(f"resource {position} url is not an http(s) URL; left out")
+            continue
         found.append(
             Distribution(
                 title=_clip(_text(resource.get("name")), MAX_TITLE, f"resource {position} name", warnings),
                 description=_clip(_text(resource.get("description")), MAX_TEXT, "resource description", warnings),
                 access_url=_text(resource["url"]),
-                download_url=_text(resource.get("download_url")) or None,
+                download_url=_web(resource.get("download_url")),
                 format=_text(resource.get("format"))[:100],
                 media_type=_text(resource.get("mimetype"))[:200],
             )
@@ -133,7 +141,7 @@ def _licence(package: dict[str, Any]) -> Licence | None:
     id, title = _text(package.get("license_id")), _text(package.get("license_title"))
     if not id and not title:
         return None
-    return Licence(id=id[:200], title=title[:MAX_TITLE], url=_text(package.get("license_url")) or None)
+    return Licence(id=id[:200], title=title[:MAX_TITLE], url=_web(package.get("license_url")))
 
 
 def dataset_from_package(

@@ -21,7 +21,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF
 from rdflib.plugins.parsers.jsonld import to_rdf
 from rdflib.term import Node
 
-from catalog.domain import Agency, Dataset, Distribution, Extra, Licence, parse_model
+from catalog.domain import Agency, Dataset, Distribution, Extra, Licence, is_http_url, parse_model
 from catalog.errors import CatalogError, InvalidInput
 from connectors.base import Connector, ConnectorConfig, ConnectorContext, Record
 from connectors.http import HttpFetcher, HttpSettings, UpstreamError
@@ -120,16 +120,21 @@ def _format(graph: Graph, node: Node, predicate: URIRef) -> str:
     return _literal(graph, node, predicate)[:200]
 
 
+def web_url(value: Node | None) -> str | None:
+    """A node's IRI when it is an http(s) URL: the catalog keeps no other kind of link."""
+    return str(value) if isinstance(value, URIRef) and is_http_url(str(value)) else None
+
+
 def distribution_of(graph: Graph, node: Node) -> Distribution | None:
-    access = graph.value(node, DCAT.accessURL) or graph.value(node, DCAT.downloadURL)
+    download = web_url(graph.value(node, DCAT.downloadURL))
+    access = web_url(graph.value(node, DCAT.accessURL)) or download
     if access is None:
         return None
-    download = graph.value(node, DCAT.downloadURL)
     return Distribution(
         title=_literal(graph, node, DCTERMS.title)[:500],
         description=_literal(graph, node, DCTERMS.description)[:MAX_TEXT],
-        access_url=str(access),
-        download_url=str(download) if download is not None else None,
+        access_url=access,
+        download_url=download,
         format=_format(graph, node, DCTERMS.format)[:100],
         media_type=_format(graph, node, DCAT.mediaType),
     )
@@ -143,7 +148,7 @@ def licence_of(graph: Graph, dataset: Node, distributions: list[Node]) -> Licenc
         return None
     title = _literal(graph, licence, DCTERMS.title, RDFS.label, SKOS.prefLabel)
     if isinstance(licence, URIRef):
-        return Licence(id=_segment(licence)[:200], title=title[:500], url=str(licence))
+        return Licence(id=_segment(licence)[:200], title=title[:500], url=web_url(licence))
     return Licence(title=(title or str(licence))[:500])
 
 
@@ -241,7 +246,7 @@ class DcatConnector(Connector[DcatConfig]):
             "owner_agency_id": agency.id if agency else self.config.agency,
             "classification": self.config.open_classification if is_open else self.config.closed_classification,
             "tags": sorted({k[:100] for k in (str(v).strip() for v in graph.objects(node, DCAT.keyword)) if k}),
-            "source_url": str(landing) if landing is not None else (str(node) if isinstance(node, URIRef) else None),
+            "source_url": web_url(landing) or web_url(node),
             "harvest_source": source,
             "source_modified": _time(graph.value(node, DCTERMS.modified)),
             "licence": licence_of(graph, node, distributions),

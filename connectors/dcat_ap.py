@@ -18,7 +18,7 @@ from rdflib import RDF, SKOS, XSD, BNode, Graph, Namespace, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.namespace import DCAT, DCTERMS, FOAF
 
-from catalog.domain import Agency, Dataset, DatasetStatus, Distribution
+from catalog.domain import Agency, Dataset, DatasetStatus, Distribution, is_http_url
 from catalog.principal import ANONYMOUS
 from catalog.services import DatasetFilter, Services
 
@@ -95,6 +95,12 @@ def _iri(url: str) -> URIRef:
     return URIRef(quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~"))
 
 
+def _web(url: str | None) -> bool:
+    """Whether a stored URL may be published: only http(s). Input is checked, but a record stored before that
+    was may still hold a `javascript:` URL, which a consumer would render as a link."""
+    return url is not None and is_http_url(url.strip())
+
+
 def _date(value: datetime) -> RdfLiteral:
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     return RdfLiteral(aware.astimezone(UTC).replace(microsecond=0).isoformat(), datatype=XSD.dateTime)
@@ -110,7 +116,7 @@ def _add_distribution(graph: Graph, dataset: Dataset, item: Distribution) -> BNo
     node = BNode()
     graph.add((node, RDF.type, DCAT.Distribution))
     graph.add((node, DCAT.accessURL, _iri(item.access_url)))
-    if item.download_url:
+    if item.download_url and _web(item.download_url):
         graph.add((node, DCAT.downloadURL, _iri(item.download_url)))
     if item.title:
         graph.add((node, DCTERMS.title, RdfLiteral(item.title)))
@@ -122,7 +128,8 @@ def _add_distribution(graph: Graph, dataset: Dataset, item: Distribution) -> BNo
         graph.add((node, DCTERMS.format, file_type))
         graph.add((file_type, RDF.type, DCTERMS.MediaTypeOrExtent))
         graph.add((file_type, SKOS.inScheme, FILE_TYPE_SCHEME))
-    if dataset.licence and dataset.licence.url:
+    if dataset.licence and _web(dataset.licence.url):
+        assert dataset.licence.url is not None
         licence = _iri(dataset.licence.url)
         graph.add((node, DCTERMS.license, licence))
         graph.add((licence, RDF.type, DCTERMS.LicenseDocument))
@@ -152,11 +159,11 @@ def _add_dataset(graph: Graph, about: CatalogDescription, dataset: Dataset, publ
     graph.add((node, DCTERMS.accessRights, _access_rights(graph, dataset.classification)))
     for tag in dataset.tags:
         graph.add((node, DCAT.keyword, RdfLiteral(tag)))
-    if dataset.source_url:
+    if dataset.source_url and _web(dataset.source_url):
         page = _iri(dataset.source_url)
         graph.add((node, DCAT.landingPage, page))
         graph.add((page, RDF.type, FOAF.Document))
-    for item in dataset.distributions:
+    for item in (d for d in dataset.distributions if _web(d.access_url)):
         graph.add((node, DCAT.distribution, _add_distribution(graph, dataset, item)))
     return node
 

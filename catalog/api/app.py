@@ -17,6 +17,7 @@ from catalog.api.metrics import ApiMetrics, metrics_endpoint
 from catalog.api.openlineage import lineage_endpoint
 from catalog.api.request_id import RequestIdMiddleware
 from catalog.api.schema import schema
+from catalog.api.security import AuthorizationLimit, SecurityHeaders
 from catalog.policy.watch import watching
 from catalog.services import Services
 from catalog.web import web_middleware, web_routes
@@ -44,7 +45,12 @@ def create_app(services: Services) -> Starlette:
             Route("/api/v1/lineage", lineage_endpoint, methods=["POST"]),
             *web_routes(settings),
         ],
-        middleware=[Middleware(RequestIdMiddleware), *web_middleware(settings)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(AuthorizationLimit, max_bytes=settings.api.max_authorization_bytes),
+            Middleware(RequestIdMiddleware),
+            *web_middleware(settings),
+        ],
         lifespan=lifespan,
     )
     app.state.services = services

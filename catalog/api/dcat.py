@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from catalog.api.errors import client_message
 from catalog.errors import CatalogError, Unavailable
 from connectors.dcat_ap import MEDIA_TYPES, CatalogDescription, Format, export
 
@@ -19,7 +20,8 @@ async def _catalog(request: Request, fmt: Format) -> Response:
         body = await run_in_threadpool(export, request.app.state.services, about, fmt)
     except CatalogError as exc:
         status = 503 if isinstance(exc, Unavailable) else 500
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=status)
+        message = client_message(exc, getattr(request.state, "request_id", None))
+        return JSONResponse({"error": {"code": exc.code, "message": message}}, status_code=status)
     return Response(body, media_type=MEDIA_TYPES[fmt])
 
 

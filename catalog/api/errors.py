@@ -60,6 +60,13 @@ def error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
     return {"message": message, "extensions": {"code": code, **extensions}}
 
 
+def client_message(exc: CatalogError, request_id: str | None) -> str:
+    """What a client is told of `exc`. What is kept from them (a store's address, say) goes to the log."""
+    if exc.public_message != exc.message:
+        log.warning("request %s: %s: %s", request_id or "-", exc.code, exc.message)
+    return exc.public_message
+
+
 def format_error(err: GraphQLError, request_id: str) -> dict[str, Any]:
     """One GraphQL error, mapped from the catalog's error tree. Unknown failures are logged and hidden."""
     original = err.original_error
@@ -67,7 +74,7 @@ def format_error(err: GraphQLError, request_id: str) -> dict[str, Any]:
         body = error(original.message, original.code, field=camel(original.field))
         body["message"] = f"{camel(original.field)}: {original.rule}"
     elif isinstance(original, CatalogError):
-        body = error(original.message, original.code)
+        body = error(client_message(original, request_id), original.code)
     elif original is None or isinstance(original, GraphQLError):
         body = error(err.message, "BAD_USER_INPUT")  # parse, validation and variable coercion errors
     else:

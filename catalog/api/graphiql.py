@@ -1,4 +1,9 @@
-"""The GraphiQL page for browsers. Its assets load from a configurable URL; none are kept in this repo."""
+"""The GraphiQL page for browsers. Its assets load from a configurable URL; none are kept in this repo.
+
+The page holds no inline script: our few lines that start GraphiQL are /static/graphiql.js, so the page's
+Content-Security-Policy (catalog.api.security.graphiql_policy) allows scripts from this server and the assets
+URL only.
+"""
 
 from __future__ import annotations
 
@@ -16,21 +21,13 @@ def graphiql_page(assets_url: str) -> str:
   <meta charset="utf-8">
   <title>Catalog GraphiQL</title>
   <link rel="stylesheet" href="{base}/graphiql@{GRAPHIQL_VERSION}/graphiql.min.css">
-  <style>body {{ margin: 0; height: 100vh; }} #graphiql {{ height: 100vh; }}</style>
+  <link rel="stylesheet" href="/static/graphiql.css">
 </head>
 <body>
   <div id="graphiql">Loading GraphiQL from {base} &hellip;</div>
   <script crossorigin src="{base}/react@{REACT_VERSION}/umd/react.production.min.js"></script>
   <script crossorigin src="{base}/react-dom@{REACT_VERSION}/umd/react-dom.production.min.js"></script>
   <script crossorigin src="{base}/graphiql@{GRAPHIQL_VERSION}/graphiql.min.js"></script>
-  <script>
-    const token = window.localStorage.getItem("catalog-token");
-    const fetcher = GraphiQL.createFetcher({{
-      url: window.location.pathname,
-      headers: token ? {{ Authorization: "Bearer " + token }} : {{}},
-    }});
-    ReactDOM.createRoot(document.getElementById("graphiql")).render(
-      React.createElement(GraphiQL, {{ fetcher, defaultEditorToolsVisibility: true }}));
-  </script>
+  <script src="/static/graphiql.js"></script>
 </body>
 </html>"""

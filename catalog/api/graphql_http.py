@@ -6,31 +6,30 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
-    DocumentNode,
     ExecutionResult,
-    GraphQLError,
     GraphQLSchema,
     OperationType,
     execute,
     get_operation_ast,
-    parse,
     specified_rules,
-    validate,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from catalog.api.context import RequestContext
+from catalog.api.documents import DocumentPreparer
 from catalog.api.errors import BAD_REQUEST, error, format_error
 from catalog.api.graphiql import graphiql_page
-from catalog.api.limits import LimitExceeded, check_limits
+from catalog.api.limits import LimitExceeded
+from catalog.api.security import graphiql_policy
 from catalog.config import ApiSettings
 from catalog.errors import CatalogError, Unauthenticated
+from catalog.principal import Principal
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -113,18 +112,10 @@ class GraphQLEndpoint:
     def __init__(self, schema: GraphQLSchema, settings: ApiSettings) -> None:
         self.schema = schema
         self.settings = settings
-        self.rules = list(specified_rules)
+        rules = list(specified_rules)
         if not settings.introspection:
-            self.rules.append(NoSchemaIntrospectionCustomRule)
-        # Clients send the same few documents again and again: parse and validate each text once.
-        self._prepare = lru_cache(maxsize=512)(self._parse_and_validate)
-
-    def _parse_and_validate(self, query: str) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
-        try:
-            document = parse(query)
-        except GraphQLError as exc:
-            return None, (exc,)
-        return document, tuple(validate(self.schema, document, self.rules))
+            rules.append(NoSchemaIntrospectionCustomRule)
+        self.documents = DocumentPreparer(schema, settings, rules)
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -133,7 +124,8 @@ class GraphQLEndpoint:
         if request.method == "GET" and wants_html(request):
             if not self.settings.graphiql:
                 return JSONResponse(error("GraphiQL is turned off (CATALOG_API__GRAPHIQL)", "NOT_FOUND"), 404)
-            return HTMLResponse(graphiql_page(self.settings.graphiql_assets_url))
+            assets = self.settings.graphiql_assets_url
+            return HTMLResponse(graphiql_page(assets), headers={"Content-Security-Policy": graphiql_policy(assets)})
         operation_name = None
         try:
             params = await request_params(request, self.settings)
@@ -156,16 +148,32 @@ class GraphQLEndpoint:
     async def _run(
         self, request: Request, params: GraphQLParams, media_type: str, request_id: str
     ) -> tuple[int, dict[str, Any]]:
-        # Requests the server cannot even start on: 400 with the spec's media type, 200 for legacy JSON.
-        not_executed = 400 if media_type == GRAPHQL_RESPONSE else 200
-        services = request.app.state.services
         try:
             principal = await request.app.state.verifier.principal_async(request.headers.get("authorization"))
         except CatalogError as exc:
             # 401 only when the token is at fault; a store that cannot say who the person is is not their fault.
             status = 401 if isinstance(exc, Unauthenticated) else 503
             return status, {"errors": [error(exc.message, exc.code, requestId=request_id)]}
-        document, errors = self._prepare(params.query)
+        try:
+            # Preparing a document counts against the time limit too; no extra task, unlike wait_for.
+            async with asyncio.timeout(self.settings.request_timeout_s):
+                return await self._prepare_and_execute(request, params, media_type, request_id, principal)
+        except TimeoutError:
+            message = f"request took over {self.settings.request_timeout_s} s (CATALOG_API__REQUEST_TIMEOUT_S)"
+            return 504, {"errors": [error(message, "UNAVAILABLE", requestId=request_id)]}
+
+    async def _prepare_and_execute(
+        self, request: Request, params: GraphQLParams, media_type: str, request_id: str, principal: Principal
+    ) -> tuple[int, dict[str, Any]]:
+        # Requests the server cannot even start on: 400 with the spec's media type, 200 for legacy JSON.
+        not_executed = 400 if media_type == GRAPHQL_RESPONSE else 200
+        try:
+            if self.documents.ready(params.query):
+                document, errors = self.documents.prepare(params.query, params.variables)
+            else:  # parsing and validating a new document is CPU work: keep it off the event loop
+                document, errors = await run_in_threadpool(self.documents.prepare, params.query, params.variables)
+        except LimitExceeded as exc:
+            return not_executed, {"errors": [error(str(exc), "BAD_USER_INPUT", requestId=request_id)]}
         if document is None or errors:
             return not_executed, {"errors": [format_error(e, request_id) for e in errors]}
         operation = get_operation_ast(document, params.operation_name)
@@ -173,17 +181,9 @@ class GraphQLEndpoint:
             raise BadRequest("operationName: does not name exactly one operation in the document")
         if request.method == "GET" and operation.operation != OperationType.QUERY:
             raise BadRequest("GET can only run queries; send mutations with POST", 405, {"Allow": "POST"})
-        try:
-            check_limits(document, operation, params.variables, self.settings)
-        except LimitExceeded as exc:
-            return not_executed, {"errors": [error(str(exc), "BAD_USER_INPUT", requestId=request_id)]}
+        services = request.app.state.services
         context = RequestContext(services=services, principal=principal, request_id=request_id)
-        try:
-            async with asyncio.timeout(self.settings.request_timeout_s):  # no extra task, unlike wait_for
-                result = await self._execute(document, params, context)
-        except TimeoutError:
-            message = f"request took over {self.settings.request_timeout_s} s (CATALOG_API__REQUEST_TIMEOUT_S)"
-            return 504, {"errors": [error(message, "UNAVAILABLE", requestId=request_id)]}
+        result = await self._execute(document, params, context)
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [format_error(e, request_id) for e in result.errors]

@@ -6,6 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from catalog.api.errors import client_message
 from catalog.errors import CatalogError
 
 
@@ -20,5 +21,6 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         await run_in_threadpool(store.ping)
     except CatalogError as exc:
-        return JSONResponse({"status": "unavailable", "code": exc.code, "reason": exc.message}, status_code=503)
+        reason = client_message(exc, getattr(request.state, "request_id", None))
+        return JSONResponse({"status": "unavailable", "code": exc.code, "reason": reason}, status_code=503)
     return JSONResponse({"status": "ready", "store": store.backend})

@@ -40,6 +40,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from catalog.api.errors import client_message
 from catalog.api.graphql_http import BadRequest, read_body
 from catalog.domain import ColumnLineage, DatasetField, Process, ProcessKind
 from catalog.errors import CatalogError, Forbidden, InvalidInput, Unauthenticated, Unavailable
@@ -337,9 +338,8 @@ async def lineage_endpoint(request: Request) -> Response:
     except Forbidden as exc:
         return _error(403, exc.code, exc.message)
     except CatalogError as exc:
-        return _error(
-            503 if isinstance(exc, Unavailable) else 409 if exc.code == "CONFLICT" else 500, exc.code, exc.message
-        )
+        status = 503 if isinstance(exc, Unavailable) else 409 if exc.code == "CONFLICT" else 500
+        return _error(status, exc.code, client_message(exc, getattr(request.state, "request_id", None)))
     return JSONResponse(
         {
             "process": result.process_id,

@@ -20,11 +20,12 @@ from typing import Any
 import casbin
 
 import catalog
+from catalog.audit_chain import digest
 from catalog.domain import ConditionResult, DenyKind, Outcome, Remedy, RuleEvaluation, SafeResult, SafeStatus
 from catalog.policy.attributes import RequestAttributes
 from catalog.policy.expressions import Condition
 from catalog.policy.reasons import closest, explicit_reason, implicit_reason, permit_reason, remedies
-from catalog.policy.rules import SAFES, PolicyError, Rule, RuleIndex, load_rules_text
+from catalog.policy.rules import SAFES, PolicyError, Rule, RuleIndex, load_rules_text, read_policy_file
 from catalog.policy.visibility import Untranslatable, check_translatable
 
 log = logging.getLogger("catalog.policy")
@@ -71,8 +72,11 @@ def load_policy(policy_dir: Path) -> LoadedPolicy:
     model_path, rule_paths = policy_files(policy_dir)
     if not rule_paths:
         raise PolicyError(f"{policy_dir / RULES_GLOB}: no rule files")
-    files = tuple((str(path.relative_to(policy_dir)), path.read_text()) for path in rule_paths)
-    return compile_policy(model_path.read_text(), files, str(model_path))
+    model_text = read_policy_file(model_path, str(model_path))
+    files = tuple(
+        (name, read_policy_file(path, name)) for path in rule_paths for name in [str(path.relative_to(policy_dir))]
+    )
+    return compile_policy(model_text, files, str(model_path))
 
 
 def compile_policy(model_text: str, files: tuple[tuple[str, str], ...], model_source: str = MODEL_FILE) -> LoadedPolicy:
@@ -83,12 +87,20 @@ def compile_policy(model_text: str, files: tuple[tuple[str, str], ...], model_so
         check_translatable(rules)
     except Untranslatable as exc:
         raise PolicyError(f"{exc} (read rules must compile into store queries)") from None
-    digest = hashlib.sha256(model_text.encode())
+    hashed = hashlib.sha256(model_text.encode())
     for name, text in files:
-        digest.update(b"\0" + name.encode() + b"\0" + text.encode())
+        hashed.update(b"\0" + name.encode() + b"\0" + text.encode())
     return LoadedPolicy(
-        digest.hexdigest()[:16], rules, RuleIndex.build(rules), model_text, {rule.id: rule for rule in rules}, files
+        hashed.hexdigest()[:16], rules, RuleIndex.build(rules), model_text, {rule.id: rule for rule in rules}, files
     )
+
+
+# What _check_model holds the model to, as pycasbin reads it back (dots become underscores).
+EXPECTED_MODEL = (
+    ("r", "r", "request_definition", "sub, obj, act, env"),
+    ("e", "e", "policy_effect", "some(where (p_eft == allow)) && !some(where (p_eft == deny))"),
+    ("m", "m", "matcher", "r_act == p_act && holds(p_id, r_sub, r_obj, r_env)"),
+)
 
 
 def _check_model(text: str, path: Path) -> None:
@@ -100,6 +112,23 @@ def _check_model(text: str, path: Path) -> None:
     tokens = model["p"]["p"].tokens
     if tokens != ["p_id", "p_eft", "p_act"]:
         raise PolicyError(f"{path}: policy_definition must be `p = id, eft, act`, not {', '.join(tokens)}")
+    # The engine explains decisions from holds() and the two effects: any other matcher or effect (say one with
+    # `|| true` appended) would decide something the explanation does not describe.
+    for section, key, name, expected in EXPECTED_MODEL:
+        assertion = model.model.get(section, {}).get(key)  # pycasbin's Model has no `in`: it would loop forever
+        found = assertion.value if assertion is not None else ""
+        if "".join(found.split()) != "".join(expected.split()):
+            raise PolicyError(f"{path}: the {name} must be `{expected}`, not `{found}`")
+
+
+class _Quiet:
+    """Stands in for pycasbin's request logger: never enabled, so it never formats a request."""
+
+    def isEnabledFor(self, level: int) -> bool:
+        return False
+
+
+_QUIET = _Quiet()
 
 
 class _Enforcer(casbin.Enforcer):
@@ -111,6 +140,9 @@ class _Enforcer(casbin.Enforcer):
     def __init__(self, model: casbin.model.Model) -> None:
         super().__init__(model)
         self._parsed = threading.local()
+        # pycasbin logs every request with all its attributes (personal values too) at INFO or WARNING once a
+        # logging set-up such as uvicorn's re-enables its logger. The engine logs its own digested line instead.
+        self.logger = _QUIET
 
     def _get_expression(self, expr: str, functions: Any = None) -> Any:
         cache: dict[str, Any] = self._parsed.__dict__
@@ -167,6 +199,12 @@ class PolicyEngine:
         except PolicyError as exc:
             log.error("policy reload refused; still serving version %s: %s", self.version, exc)
             return False
+        except Exception as exc:  # a loader failure nobody foresaw must not end the watcher either
+            log.error(
+                "policy reload refused; still serving version %s: %s: %s: %s",
+                self.version, self.policy_dir, type(exc).__name__, exc,
+            )
+            return False
         if policy.version != self.version:
             self._install(policy)
             log.info("policy reloaded: version %s (%d rules)", policy.version, len(policy.rules))
@@ -201,7 +239,24 @@ class PolicyEngine:
             evaluations = list(self._run.results.values())
         finally:
             self._run.request = None
-        return _conclude(policy, request, verdicts, evaluations)
+        evaluation = _conclude(policy, request, verdicts, evaluations)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "decision %s %s on %s for %s (agency %s) under %s: rules %s",
+                evaluation.outcome.value,
+                action,
+                request.obj.id,
+                _pseudonym(request.sub.id),
+                request.sub.agency or "-",
+                policy.version,
+                ",".join(evaluation.determining_rules) or "none",
+            )
+        return evaluation
+
+
+def _pseudonym(person_id: str) -> str:
+    """A person id as the server log shows it: a digest that still tells one person's decisions apart."""
+    return "sha256:" + digest(person_id)[:12]
 
 
 def _scope_result(rule: Rule, request: RequestAttributes) -> ConditionResult:

@@ -9,7 +9,6 @@ loads. Each condition is compiled once, and the attribute values it read are rep
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
@@ -17,7 +16,7 @@ from typing import Any
 
 from catalog.policy.attributes import KNOWN_ATTRIBUTES
 
-_CASBIN_OPERATORS = [(re.compile(r"&&"), " and "), (re.compile(r"\|\|"), " or "), (re.compile(r"!(?!=)"), " not ")]
+_CASBIN_OPERATORS = {"&&": " and ", "||": " or "}
 _ALLOWED_NODES = (
     ast.Expression,
     ast.BoolOp,
@@ -65,6 +64,33 @@ class Condition:
         return bool(eval(self.code, {"__builtins__": {}}, {"r": request})), seen
 
 
+def python_operators(source: str) -> str:
+    """`source` with Casbin's `&&`, `||` and `!` spelled as Python's `and`, `or` and `not`, outside quoted strings.
+
+    A small scanner rather than a pattern: a string literal such as `'A && !B'` must keep its text.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(source):
+        char = source[i]
+        if char in "'\"":
+            end = i + 1
+            while end < len(source) and source[end] != char:
+                end += 2 if source[end] == "\\" else 1
+            out.append(source[i : end + 1])  # an unterminated string is left for the parser to report
+            i = end + 1
+        elif source[i : i + 2] in _CASBIN_OPERATORS:
+            out.append(_CASBIN_OPERATORS[source[i : i + 2]])
+            i += 2
+        elif char == "!" and source[i + 1 : i + 2] != "=":
+            out.append(" not ")
+            i += 1
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
 def resolve(request: Any, path: str) -> Any:
     value = request
     for part in path.split(".")[1:]:
@@ -84,13 +110,12 @@ def _path(node: ast.AST) -> str | None:
 
 def compile_condition(name: str, source: str) -> Condition:
     """Parse, check and compile one condition. Raises ExpressionError naming the problem."""
-    text = source
-    for pattern, replacement in _CASBIN_OPERATORS:
-        text = pattern.sub(replacement, text)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(python_operators(source).strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"condition {name!r} is not a valid expression: {exc.msg}") from None
+    except (RecursionError, MemoryError):  # the parser's own stack, before any depth we could check
+        raise ExpressionError(f"condition {name!r} nests too deeply") from None
     paths: list[str] = []
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
@@ -108,4 +133,8 @@ def compile_condition(name: str, source: str) -> Condition:
         if path not in KNOWN_ATTRIBUTES:
             raise ExpressionError(f"condition {name!r} reads unknown attribute {path}")
     getters = tuple((path, attrgetter(path.removeprefix("r."))) for path in full)
-    return Condition(name, source, compile(tree, f"<condition {name}>", "eval"), tuple(full), tree, getters)
+    try:
+        code = compile(tree, f"<condition {name}>", "eval")
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"condition {name!r} nests too deeply") from None
+    return Condition(name, source, code, tuple(full), tree, getters)

@@ -268,25 +268,40 @@ def _rule(raw: dict[str, Any], source: str) -> Rule:
     )
 
 
+def read_policy_file(path: Path, source: str) -> str:
+    """A policy file's text. Raises PolicyError naming the file when it is not a readable UTF-8 file."""
+    if path.is_dir():
+        raise PolicyError(f"{source}: is a directory, not a policy file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{source}: not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x})") from None
+    except OSError as exc:
+        raise PolicyError(f"{source}: cannot be read ({exc.strerror})") from None
+
+
 def load_rule_file(path: Path, display: str | None = None) -> list[Rule]:
-    return load_rule_text(path.read_text(), display or path.name)
+    source = display or path.name
+    return load_rule_text(read_policy_file(path, source), source)
 
 
 def load_rule_text(text: str, source: str) -> list[Rule]:
     """The rules of one file's text; `source` names the file in errors."""
     try:
         document = yaml.load(text, Loader=_LineLoader)
+        if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
+            raise _fail(source, 1, None, "expected a mapping with a 'rules' list")
+        return [_rule(raw, source) for raw in document["rules"]]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise _fail(source, (mark.line + 1) if mark else 0, None, f"not valid YAML: {exc}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
-        raise _fail(source, 1, None, "expected a mapping with a 'rules' list")
-    return [_rule(raw, source) for raw in document["rules"]]
+    except RecursionError:
+        raise PolicyError(f"{source}: nests too deeply to be a rule file") from None
 
 
 def load_rules(paths: list[tuple[Path, str]]) -> list[Rule]:
     """Every rule of the given files, in order. Raises PolicyError on the first problem, or on a repeated id."""
-    return load_rules_text([(display, path.read_text()) for path, display in paths])
+    return load_rules_text([(display, read_policy_file(path, display)) for path, display in paths])
 
 
 def load_rules_text(files: list[tuple[str, str]]) -> list[Rule]:

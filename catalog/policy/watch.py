@@ -19,11 +19,11 @@ def fingerprint(policy_dir: Path) -> tuple[tuple[str, int, int], ...]:
     """Names, modification times and sizes of the policy files: a change to any of them changes this."""
     try:
         model, rules = policy_files(policy_dir)
-    except PolicyError:
+    except (PolicyError, OSError):
         return ()
     stats = []
     for path in [model, *rules]:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             info = path.stat()
             stats.append((str(path), info.st_mtime_ns, info.st_size))
     return tuple(stats)
@@ -42,10 +42,13 @@ async def watching(engine: PolicyEngine, interval_s: float) -> AsyncIterator[Non
         seen = fingerprint(engine.policy_dir)
         while True:
             await asyncio.sleep(interval_s)
-            current = fingerprint(engine.policy_dir)
-            if current != seen:
-                seen = current
-                engine.reload()
+            try:
+                current = fingerprint(engine.policy_dir)
+                if current != seen:
+                    seen = current
+                    engine.reload()  # logs and refuses a bad edit; never raises for one
+            except Exception as exc:  # the watcher outlives anything: a dead one would never reload again
+                log.error("policy watcher: %s: %s; still watching %s", type(exc).__name__, exc, engine.policy_dir)
 
     task = asyncio.create_task(poll()) if interval_s > 0 else None
     try:

@@ -20,6 +20,7 @@ from catalog.services.reads import DatasetFilter, Reads
 from catalog.services.redaction import Redaction
 from catalog.services.registration import Registration
 from catalog.services.sharing import ShareRequestFilter, Sharing
+from catalog.services.web_sessions import WebSessions
 from catalog.store.base import GraphStore
 
 __all__ = ["AgreementFilter", "DatasetFilter", "DecisionFilter", "Listing", "Services", "ShareRequestFilter"]
@@ -52,3 +53,4 @@ class Services:
         self.sharing = Sharing(self.ctx, self.redaction)
         self.access = Access(self.ctx, self.redaction)
         self.audit = AuditTrail(self.ctx, self.redaction)
+        self.web_sessions = WebSessions(store, clock)

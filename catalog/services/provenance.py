@@ -15,6 +15,8 @@ from urllib.parse import quote
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 
+from catalog.domain import is_http_url
+from catalog.errors import InvalidInput
 from catalog.principal import Principal
 from catalog.services.lineage import Lineage, LineageView
 from catalog.services.reads import Reads
@@ -57,6 +59,8 @@ class Provenance:
 
     def document(self, principal: Principal, dataset_id: str, base_url: str) -> ProvenanceDocument:
         """The upstream provenance of a dataset the principal may see (NotFound otherwise)."""
+        if not is_http_url(base_url):  # its IRIs are made from it, and rdflib refuses what is not one
+            raise InvalidInput("base_url", "must be an absolute http(s) URL")
         depth = self.lineage.ctx.settings.lineage_max_depth
         view = self.lineage.view(principal, dataset_id, "UPSTREAM", depth)
         agencies = self.reads.agencies_by_ids(

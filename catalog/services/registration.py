@@ -93,8 +93,8 @@ class Registration:
 
     def register_person(self, principal: Principal, payload: dict[str, Any]) -> Person:
         """Register a person in an agency. Each role they start with is granted as `grant_role` would."""
-        person = parse_model(Person, payload)
         now = self.ctx.clock()
+        person = parse_model(Person, payload, now=now)
 
         def work(tx: GraphTx) -> Person:
             props = {**to_props(person), "id": person.id}
@@ -125,8 +125,8 @@ class Registration:
         return self.decisions.write(work)
 
     def record_training(self, principal: Principal, person_id: str, payload: dict[str, Any]) -> Person:
-        training = parse_model(Training, payload, prefix="training.")
         now = self.ctx.clock()
+        training = parse_model(Training, payload, prefix="training.", now=now)
 
         def work(tx: GraphTx) -> Person:
             props = self.decisions.require_visible(tx, principal, Label.PERSON, person_id)

@@ -20,6 +20,11 @@ Props = dict[str, Any]
 T = TypeVar("T")
 LineageDirection = Literal["UPSTREAM", "DOWNSTREAM", "BOTH"]
 
+# What a client is told when a backend fails (Unavailable.public): the store's address and the driver's own
+# words stay in the operator's message, for the log and the CLI.
+STORE_UNREACHABLE = "the store cannot be reached; try again shortly"
+STORE_FAILED = "the store failed; the catalog's operators have the details in its log"
+
 
 @dataclass
 class ImpactAgreement:

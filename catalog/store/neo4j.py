@@ -31,7 +31,17 @@ from neo4j.exceptions import (
 )
 
 from catalog.errors import AlreadyExists, CatalogError, ConfigError, NotFound, Unavailable
-from catalog.store.base import GraphStore, GraphTx, Impact, ImpactAgreement, LineageDirection, Props, T
+from catalog.store.base import (
+    STORE_FAILED,
+    STORE_UNREACHABLE,
+    GraphStore,
+    GraphTx,
+    Impact,
+    ImpactAgreement,
+    LineageDirection,
+    Props,
+    T,
+)
 from catalog.store.query import (
     And,
     Cmp,
@@ -204,16 +214,21 @@ def _translated(uri: str, from_work: Sequence[BaseException] = ()) -> Iterator[N
     except AuthError as exc:
         raise Unavailable(
             f"CATALOG_STORE: Neo4j at {uri} rejected the credentials "
-            f"(check CATALOG_NEO4J__USER and CATALOG_NEO4J__PASSWORD): {_reason(exc)}"
+            f"(check CATALOG_NEO4J__USER and CATALOG_NEO4J__PASSWORD): {_reason(exc)}",
+            public=STORE_FAILED,
         ) from None
     except (ServiceUnavailable, SessionExpired) as exc:
-        raise Unavailable(f"CATALOG_STORE: cannot reach Neo4j at {uri} ({_reason(exc)})") from None
+        raise Unavailable(
+            f"CATALOG_STORE: cannot reach Neo4j at {uri} ({_reason(exc)})", public=STORE_UNREACHABLE
+        ) from None
     except ConfigurationError as exc:
         raise ConfigError(f"CATALOG_STORE: cannot use Neo4j at {uri}: {_reason(exc)}") from None
     except DriverError as exc:
-        raise Unavailable(f"CATALOG_STORE: Neo4j at {uri} failed: {_reason(exc)}") from None
+        raise Unavailable(f"CATALOG_STORE: Neo4j at {uri} failed: {_reason(exc)}", public=STORE_FAILED) from None
     except Neo4jError as exc:
-        raise Unavailable(f"CATALOG_STORE: Neo4j at {uri} refused the query: {_reason(exc)}") from None
+        raise Unavailable(
+            f"CATALOG_STORE: Neo4j at {uri} refused the query: {_reason(exc)}", public=STORE_FAILED
+        ) from None
 
 
 # --- predicate compiler -----------------------------------------------------------------------------------
@@ -821,7 +836,9 @@ class Neo4jStore(GraphStore):
     def check_open(self) -> None:
         """Raise Unavailable once `close()` ran: the driver itself would quietly reconnect on a retry."""
         if self._closed:
-            raise Unavailable(f"CATALOG_STORE: the connection to Neo4j at {self.uri} was closed")
+            raise Unavailable(
+                f"CATALOG_STORE: the connection to Neo4j at {self.uri} was closed", public=STORE_UNREACHABLE
+            )
 
     def _run(self, work: Callable[[GraphTx], T], mode: Literal["read", "write"]) -> T:
         self.check_open()

@@ -19,6 +19,7 @@ class Label(StrEnum):
     APPROVAL = "Approval"
     DELIVERY = "DeliveryAttempt"
     POLICY_VERSION = "PolicyVersion"
+    WEB_SESSION = "WebSession"  # operational state of the pages, not catalog data: no audit events
 
 
 class Rel(StrEnum):
@@ -112,6 +113,7 @@ QUERYABLE: dict[Label, frozenset[str]] = {
     Label.APPROVAL: frozenset({"request_id", "approver_id"}),
     Label.DELIVERY: frozenset({"notice_id", "agency_id"}),
     Label.POLICY_VERSION: frozenset({"first_used_at"}),
+    Label.WEB_SESSION: frozenset({"expires_at"}),
 }
 
 # Properties covered by the full-text index (Neo4j full-text index, SQLite FTS5).

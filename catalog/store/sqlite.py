@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from catalog.errors import AlreadyExists, CatalogError, NotFound, Unavailable
-from catalog.store.base import GraphStore, GraphTx, Impact, ImpactAgreement, LineageDirection, Props, T
+from catalog.store.base import (
+    STORE_FAILED,
+    GraphStore,
+    GraphTx,
+    Impact,
+    ImpactAgreement,
+    LineageDirection,
+    Props,
+    T,
+)
 from catalog.store.query import (
     And,
     Cmp,
@@ -95,16 +104,20 @@ def _translated(path: str) -> Iterator[None]:
     except CatalogError:
         raise
     except sqlite3.IntegrityError as exc:
-        raise Unavailable(f"SQLite store {path}: integrity error: {exc}") from None
+        raise Unavailable(f"SQLite store {path}: integrity error: {exc}", public=STORE_FAILED) from None
     except sqlite3.OperationalError as exc:
         message = str(exc)
         if "locked" in message or "busy" in message:
-            raise Unavailable(f"SQLite store {path} is busy (locked by another writer); try again") from None
-        raise Unavailable(f"SQLite store {path}: {message}") from None
+            raise Unavailable(
+                f"SQLite store {path} is busy (locked by another writer); try again",
+                public="the store is busy (locked by another writer); try again",
+            ) from None
+        raise Unavailable(f"SQLite store {path}: {message}", public=STORE_FAILED) from None
     except sqlite3.DatabaseError as exc:
         raise Unavailable(
             f"CATALOG_STORE: {path} is not a usable SQLite database ({exc}); "
-            "point CATALOG_STORE at another file or move this one aside"
+            "point CATALOG_STORE at another file or move this one aside",
+            public=STORE_FAILED,
         ) from None
 
 
@@ -520,7 +533,9 @@ class SqliteStore(GraphStore):
                 try:
                     parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
-                    raise Unavailable(f"CATALOG_STORE: cannot create folder {parent}: {exc.strerror}") from None
+                    raise Unavailable(
+                        f"CATALOG_STORE: cannot create folder {parent}: {exc.strerror}", public=STORE_FAILED
+                    ) from None
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

@@ -6,13 +6,22 @@ download for an audit report (standalone: its own styles, a legend and a caption
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from html import escape
+from html import escape as escape_html
 
 from catalog.services.lineage import LineageNode, LineageView
 from catalog.web.layout import Layout, layered_layout
+
+# Characters XML 1.0 refuses. Input is checked for them, but a record stored before that was may hold one, and
+# a single one makes the whole drawing unreadable: draw U+FFFD in its place.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def escape(text: str) -> str:
+    return escape_html(_NOT_XML.sub("\ufffd", text))
 
 DATASET_SIZE = (230.0, 66.0)
 PROCESS_SIZE = (200.0, 54.0)

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from catalog.api.errors import client_message
 from catalog.errors import CatalogError, Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated, Unavailable
 from catalog.principal import ANONYMOUS, Principal
 from catalog.web.lineage_svg import colour_index
@@ -84,7 +85,8 @@ def error_page(request: Request, exc: CatalogError) -> Response:
     status = next((code for kind, code in STATUS if isinstance(exc, kind)), 500)
     if status == 500:
         log.error("catalog error on %s: %s", request.url.path, exc.message)
-    return page(request, "error.html", status, status=status, message=exc.message, code=exc.code)
+    message = client_message(exc, getattr(request.state, "request_id", None))
+    return page(request, "error.html", status, status=status, message=message, code=exc.code)
 
 
 def web_route(

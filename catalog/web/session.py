@@ -1,11 +1,13 @@
 """The web session: who is signed in, and the CSRF token every form carries.
 
 The session is a signed cookie (Starlette's SessionMiddleware): HTTP-only, SameSite=Lax (so the OIDC callback, a
-top-level redirect, still carries it), and Secure whenever the page was served over https. It holds the bearer
-token the person signed in with, and every request verifies that token again with the API's own verifier, so a
-page and a GraphQL call by the same person are decided on exactly the same principal, and an expired or revoked
-token ends the session. The API itself never reads this cookie: it takes bearer tokens only, so a forged
-cross-site request cannot ride on the session against /graphql.
+top-level redirect, still carries it), and Secure whenever the page was served over https. It holds a random
+session id; the bearer token the person signed in with stays in the store (services.web_sessions), so signing
+out ends the session on every replica and a copy of the cookie is worth nothing afterwards. Every request
+verifies the token again with the API's own verifier, so a page and a GraphQL call by the same person are
+decided on exactly the same principal, and an expired or revoked token ends the session. The API itself never
+reads this cookie: it takes bearer tokens only, so a forged cross-site request cannot ride on the session
+against /graphql.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -27,7 +30,7 @@ from catalog.errors import CatalogError, Forbidden, InvalidInput, Unauthenticate
 from catalog.principal import ANONYMOUS, Principal
 
 COOKIE = "catalog_session"
-TOKEN_KEY = "token"
+SESSION_KEY = "sid"
 CSRF_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
 NOTICE_KEY = "notice"
@@ -137,10 +140,14 @@ async def check_csrf(request: Request) -> None:
 
 
 async def principal_of(request: Request) -> Principal:
-    """The signed-in principal, or anonymous. A token that no longer verifies, or names a person the catalog no
-    longer knows or has deactivated, ends the session."""
-    token = request.session.get(TOKEN_KEY)
-    if not isinstance(token, str):
+    """The signed-in principal, or anonymous. A session that was closed, or whose token no longer verifies or names
+    a person the catalog no longer knows or has deactivated, ends."""
+    session_id = request.session.get(SESSION_KEY)
+    if not isinstance(session_id, str):
+        return ANONYMOUS
+    token = await run_in_threadpool(request.app.state.services.web_sessions.token, session_id)
+    if token is None:
+        request.session.clear()
         return ANONYMOUS
     try:
         principal: Principal = await request.app.state.verifier.principal_async(f"Bearer {token}")
@@ -159,13 +166,19 @@ async def sign_in(request: Request, token: str) -> Principal:
     if not token:
         raise Unauthenticated("paste a bearer token to sign in")
     principal: Principal = await request.app.state.verifier.principal_async(f"Bearer {token}")
-    request.session.clear()  # nothing from before sign-in carries over (session fixation)
-    request.session[TOKEN_KEY] = token
+    await sign_out(request)  # nothing from before sign-in carries over (session fixation)
+    sessions = request.app.state.services.web_sessions
+    max_age = request.app.state.services.ctx.settings.web.session_max_age_s
+    request.session[SESSION_KEY] = await run_in_threadpool(sessions.open, token, max_age)
     csrf_token(request)
     return principal
 
 
-def sign_out(request: Request) -> None:
+async def sign_out(request: Request) -> None:
+    """End the session in the store (for every replica) and forget the cookie's contents."""
+    session_id = request.session.get(SESSION_KEY)
+    if isinstance(session_id, str):
+        await run_in_threadpool(request.app.state.services.web_sessions.close, session_id)
     request.session.clear()
 
 

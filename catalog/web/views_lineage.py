@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from catalog.api.context import call
+from catalog.api.security import SVG_POLICY
 from catalog.domain import Dataset
 from catalog.errors import InvalidInput
 from catalog.principal import Principal
@@ -89,7 +90,7 @@ async def lineage_svg(request: Request) -> Response:
     caption = f"{root.title} ({root.id}): " + _caption(request, services, direction, depth)
     body = svg(drawing, title=f"Lineage of {root.title}", caption=caption, standalone=True)
     filename = f"lineage-{root.id.replace('/', '_')}-{direction.lower()}-{depth}.svg"
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Content-Security-Policy": SVG_POLICY}
     return Response(body, media_type="image/svg+xml", headers=headers)
 
 

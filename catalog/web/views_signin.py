@@ -9,7 +9,7 @@ from catalog.config import Settings
 from catalog.errors import CatalogError, Forbidden, Unauthenticated
 from catalog.web.oidc import OidcClient, PendingSignIn
 from catalog.web.render import error_page, page
-from catalog.web.session import TOKEN_KEY, csrf_token, read_form, safe_next, sign_in, sign_out
+from catalog.web.session import csrf_token, read_form, safe_next, sign_in, sign_out
 
 PENDING_KEY = "oidc"
 CALLBACK_PATH = "/signin/callback"
@@ -51,7 +51,7 @@ class SignIn:
         return RedirectResponse(target, status_code=303)
 
     async def out(self, request: Request) -> Response:
-        sign_out(request)
+        await sign_out(request)
         return RedirectResponse("/", status_code=303)
 
     async def start_oidc(self, request: Request) -> Response:
@@ -66,7 +66,7 @@ class SignIn:
             signed_in = await self.oidc.finish(pending, params, self._redirect_uri(request))
             request.state.principal = await sign_in(request, signed_in.access_token)
         except CatalogError as exc:
-            request.session.pop(TOKEN_KEY, None)
+            await sign_out(request)
             csrf_token(request)
             return error_page(request, exc)
         return RedirectResponse(pending.next, status_code=303)

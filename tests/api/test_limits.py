@@ -7,9 +7,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from graphql import specified_rules
 from starlette.testclient import TestClient
 
+from bench.limits import alias_flood, doubling_bomb, repeated_field
 from catalog.api.app import create_app
+from catalog.api.documents import DocumentPreparer
+from catalog.api.schema import schema
+from catalog.config import ApiSettings
 from catalog.services import Services
 
 STORE_HOLD_S = 60.0
@@ -95,3 +100,31 @@ def test_a_request_over_the_time_limit_is_cut_off(services: Services, monkeypatc
     assert response.status_code == 504
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
     assert "CATALOG_API__REQUEST_TIMEOUT_S" in response.json()["errors"][0]["message"]
+
+
+# Abusive documents: each is refused before any work grows with it. The timeout bounds a refusal that would
+# otherwise block for a long time: expanding every fragment, the 24-level doubling bomb took about a minute here.
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize(
+    ("document", "setting"),
+    [
+        (doubling_bomb(24), "CATALOG_API__MAX_COST"),
+        (alias_flood(40_000), "CATALOG_API__MAX_TOKENS"),
+        (repeated_field(1_000), "CATALOG_API__MAX_FIELD_REPEATS"),
+    ],
+    ids=["doubling-bomb", "alias-flood", "repeated-field"],
+)
+def test_an_abusive_document_is_refused_naming_the_limit(client: TestClient, document: str, setting: str) -> None:
+    assert setting in error_of(client, document)
+
+
+def test_parsed_documents_are_kept_within_a_byte_budget() -> None:
+    preparer = DocumentPreparer(schema.graphql_schema, ApiSettings(parse_cache_bytes=300_000), list(specified_rules))
+    padding = "x" * 20_000
+
+    for i in range(40):  # 800 KB of distinct documents
+        document, errors = preparer.prepare(f'{{ dataset(id: "{i}{padding}") {{ id }} }}', {})
+        assert document is not None and errors == ()
+
+    assert 0 < preparer.cache.bytes <= 300_000
+    assert len(preparer.cache) < 40

@@ -3,6 +3,8 @@ SameSite, Secure over https, and a token that stops verifying ends the session."
 
 from __future__ import annotations
 
+import base64
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,8 +14,13 @@ from starlette.testclient import TestClient
 from catalog.api.app import create_app
 from catalog.api.auth import TokenVerifier
 from catalog.config import AuthSettings
+from catalog.domain import utcnow
 from catalog.principal import SYSTEM
 from catalog.services import DecisionFilter, Services
+from catalog.services.web_sessions import WebSessions
+from catalog.store.base import GraphStore
+from catalog.store.query import TRUE
+from catalog.store.schema import Label
 from catalog.web.session import COOKIE, safe_next
 from tests.web.conftest import csrf_of
 
@@ -75,6 +82,31 @@ def test_signing_out_ends_the_session(browser: TestClient, sign_in: Any) -> None
     assert "Signed in as" not in after.text
 
 
+def test_a_cookie_copied_before_sign_out_is_dead_after_it_on_every_replica(
+    browser: TestClient, sign_in: Any, demo_services: Services
+) -> None:
+    sign_in("auditor")
+    copied = browser.cookies.get(COOKIE)
+    assert copied is not None
+
+    browser.post("/signout", data={"csrf_token": csrf_of(browser.get("/").text)})
+    with TestClient(create_app(demo_services), follow_redirects=False) as replica:  # another server, same store
+        replica.cookies.set(COOKIE, copied)
+        after = replica.get("/datasets/health.admissions")
+
+    assert after.status_code == 404
+    assert "Signed in as" not in after.text
+
+
+def test_the_cookie_does_not_carry_the_bearer_token(browser: TestClient, sign_in: Any) -> None:
+    sign_in("auditor")
+    payload = str(browser.cookies.get(COOKIE)).split(".")[0]
+
+    decoded = base64.b64decode(payload + "=" * (-len(payload) % 4)).decode()
+
+    assert "eyJ" not in decoded  # every JWT starts so
+
+
 def test_a_bad_token_is_refused_on_the_form_and_no_session_starts(browser: TestClient) -> None:
     form = browser.get("/signin")
 
@@ -104,3 +136,17 @@ def test_a_session_whose_token_no_longer_verifies_is_ended(browser: TestClient, 
 )
 def test_after_sign_in_only_paths_on_this_site_are_followed(target: str | None, expected: str) -> None:
     assert safe_next(target) == expected
+
+
+def test_an_ended_session_opens_nothing_and_is_cleared_away(store: GraphStore) -> None:
+    now = [utcnow()]
+    sessions = WebSessions(store, lambda: now[0])
+    ended = sessions.open("token-1", max_age_s=60)
+    assert sessions.token(ended) == "token-1"
+
+    now[0] += timedelta(minutes=2)
+    assert sessions.token(ended) is None
+    sessions.open("token-2", max_age_s=60)  # whoever signs in next clears ended sessions away
+
+    remaining = store.read(lambda tx: tx.find_nodes(Label.WEB_SESSION, TRUE, first=10)).items
+    assert [props["token"] for _, props in remaining] == ["token-2"]
