@@ -36,7 +36,7 @@ class Services:
         engine: PolicyEngine | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.engine = engine or PolicyEngine(settings.policy_dir)
+        self.engine = engine or PolicyEngine(settings.policy_dir, reload_interval_s=settings.policy_reload_interval_s)
         self.decisions = Decisions(store, self.engine, settings.classifications, clock)
         self.ctx = ServiceContext(store, self.decisions, settings, clock)
         self.store = store

@@ -181,3 +181,27 @@ def test_reload_swaps_to_a_valid_edit_and_refuses_a_broken_one(
     assert engine.version == second != first
     assert "policy reload refused; still serving version" in caplog.text
     assert "rule 'broken': effect must be allow or deny" in caplog.text
+
+
+def test_an_engine_in_use_picks_up_an_edit_within_its_reload_interval(policy_dir: Path) -> None:
+    now = [0.0]
+    engine = PolicyEngine(policy_dir, reload_interval_s=2.0, clock=lambda: now[0])
+    first = engine.version
+    add_rules(
+        policy_dir,
+        """
+        rules:
+          - id: extra
+            effect: allow
+            actions: [access]
+            description: One more rule.
+        """,
+    )
+
+    now[0] = 1.9
+    within = engine.version  # checked less than an interval ago: the files are not looked at yet
+    now[0] = 2.0
+    after = engine.version
+
+    assert within == first
+    assert after != first and "extra" in engine.policy.by_id
