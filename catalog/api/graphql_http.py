@@ -31,6 +31,7 @@ from catalog.api.graphiql import graphiql_page
 from catalog.api.limits import LimitExceeded, check_limits
 from catalog.config import ApiSettings
 from catalog.errors import CatalogError, Unauthenticated
+from catalog.store.base import current_causality
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -190,6 +191,9 @@ class GraphQLEndpoint:
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             return not_executed, body  # variables could not be coerced: nothing ran
         body["data"] = result.data
+        causality = current_causality()
+        if causality is not None and causality.latest:
+            body["extensions"] = {"bookmark": causality.latest}  # also in the X-Catalog-Bookmark header
         return 200, body
 
     async def _execute(self, document: Any, params: GraphQLParams, context: RequestContext) -> ExecutionResult:

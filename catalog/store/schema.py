@@ -18,6 +18,7 @@ class Label(StrEnum):
     NOTICE = "CorrectionNotice"
     APPROVAL = "Approval"
     DELIVERY = "DeliveryAttempt"
+    OUTBOX = "NoticeDelivery"
 
 
 class Rel(StrEnum):
@@ -41,6 +42,7 @@ class Rel(StrEnum):
     HAS_APPROVAL = "HAS_APPROVAL"
     GIVEN_BY = "GIVEN_BY"
     ATTEMPT_OF = "ATTEMPT_OF"
+    DELIVERY_OF = "DELIVERY_OF"
 
 
 # (source label, target label) of every relationship type; edges are checked against it.
@@ -65,6 +67,7 @@ ENDPOINTS: dict[Rel, tuple[Label, Label]] = {
     Rel.HAS_APPROVAL: (Label.SHARE_REQUEST, Label.APPROVAL),
     Rel.GIVEN_BY: (Label.APPROVAL, Label.PERSON),
     Rel.ATTEMPT_OF: (Label.DELIVERY, Label.NOTICE),
+    Rel.DELIVERY_OF: (Label.OUTBOX, Label.NOTICE),
 }
 
 # Properties each label may be filtered or ordered on. Backends index these; predicates naming any other
@@ -109,6 +112,7 @@ QUERYABLE: dict[Label, frozenset[str]] = {
     Label.NOTICE: frozenset({"dataset_id", "agency_ids", "at", "issued_by"}),
     Label.APPROVAL: frozenset({"request_id", "approver_id"}),
     Label.DELIVERY: frozenset({"notice_id", "agency_id"}),
+    Label.OUTBOX: frozenset({"notice_id", "state", "next_attempt_at"}),
 }
 
 # Properties covered by the full-text index (Neo4j full-text index, SQLite FTS5).
