@@ -46,7 +46,7 @@ class Services:
         self.reads = Reads(self.ctx, self.redaction)
         self.lineage = Lineage(self.ctx, self.reads, self.redaction)
         self.provenance = Provenance(self.lineage, self.reads)
-        self.deliverer = WebhookDeliverer(store, clock)
+        self.deliverer = WebhookDeliverer.from_settings(store, clock, settings.webhooks)
         self.corrections = Corrections(self.ctx, self.deliverer, self.redaction)
         self.agreements = Agreements(self.ctx)
         self.sharing = Sharing(self.ctx, self.redaction)
