@@ -14,10 +14,9 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalog.api.errors import error
+from catalog.client import BOOKMARK_HEADER as HEADER
 from catalog.errors import InvalidInput
 from catalog.store.base import GraphStore, causal
-
-HEADER = "X-Catalog-Bookmark"
 
 
 class BookmarkMiddleware:

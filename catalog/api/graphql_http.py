@@ -30,7 +30,7 @@ from catalog.api.errors import error, format_error
 from catalog.api.graphiql import graphiql_page
 from catalog.api.limits import LimitExceeded, check_limits
 from catalog.config import ApiSettings
-from catalog.errors import CatalogError, Unauthenticated
+from catalog.errors import CatalogError, InvalidInput, Unauthenticated
 from catalog.store.base import current_causality
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -162,6 +162,8 @@ class GraphQLEndpoint:
         services = request.app.state.services
         try:
             principal = await request.app.state.verifier.principal_async(request.headers.get("authorization"))
+        except InvalidInput as exc:  # the request's bookmark, which the store could not read
+            return 400, {"errors": [error(exc.message, exc.code, field=exc.field, requestId=request_id)]}
         except CatalogError as exc:
             # 401 only when the token is at fault; a store that cannot say who the person is is not their fault.
             status = 401 if isinstance(exc, Unauthenticated) else 503
