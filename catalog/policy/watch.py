@@ -12,9 +12,9 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 
-from catalog.policy.engine import PolicyEngine, fingerprint
+from catalog.policy.engine import PolicyEngine
 
-__all__ = ["fingerprint", "watching"]
+__all__ = ["watching"]
 
 log = logging.getLogger("catalog.policy")
 

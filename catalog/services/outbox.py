@@ -188,9 +188,10 @@ class WebhookDeliverer:
                 self._wake.clear()
                 try:
                     wait = self.deliver_due(client)
-                except CatalogError as exc:  # the store is away: try again later, the rows are safe in it
+                except CatalogError as exc:  # the store is away: the rows are safe in it
                     log.warning("webhook outbox: %s", exc.message)
-                    wait = self.poll_interval_s
+                    # A server tries again later; elsewhere the rows are left to the servers.
+                    wait = self.poll_interval_s if self._serving else None
                 with self._lock:
                     if wait is None and not self._serving and not self._wake.is_set():
                         self._thread = None  # nothing pending and nobody asked for more: a submit starts anew
