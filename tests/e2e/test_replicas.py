@@ -292,7 +292,7 @@ def test_after_a_policy_edit_no_replica_decides_under_the_old_version_past_the_r
         with (shared / "rules" / "40-sharing.yaml").open("a") as rules:
             rules.write("# an edit while under load\n")
         edited = datetime.now(UTC)  # the edit is on disk by now
-        time.sleep(3 * RELOAD_S)
+        time.sleep(4 * RELOAD_S)
         stop.set()
         made = [future.result() for future in load]
 
