@@ -2,6 +2,10 @@
 
 with CatalogClient("http://127.0.0.1:8000", token=token) as client:
     data = client.execute("{ datasets(first: 5) { edges { node { id title } } } }")
+
+A client keeps the newest bookmark the catalog answered (`X-Catalog-Bookmark`, after each write) and sends it
+with every request, so it reads its own writes whichever replica serves it. Hand `client.bookmark` to another
+client (`bookmark=`) to carry that guarantee over.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import httpx
 from catalog.errors import CatalogError, Unavailable
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+BOOKMARK_HEADER = "X-Catalog-Bookmark"
 
 
 class RemoteError(CatalogError):
@@ -41,6 +46,10 @@ def _payload(query: str, variables: dict[str, Any] | None, operation_name: str |
     return body
 
 
+def _bookmark_header(bookmark: str | None) -> dict[str, str] | None:
+    return {BOOKMARK_HEADER: bookmark} if bookmark else None
+
+
 def _result(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
@@ -59,20 +68,30 @@ def _result(response: httpx.Response) -> dict[str, Any]:
 
 class CatalogClient:
     def __init__(
-        self, url: str, *, token: str | None = None, timeout: float = 30.0, transport: httpx.BaseTransport | None = None
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        bookmark: str | None = None,
     ) -> None:
         self._http = httpx.Client(
             base_url=url.rstrip("/"), headers=_headers(token), timeout=timeout, transport=transport
         )
+        self.bookmark = bookmark
 
     def execute(
         self, query: str, variables: dict[str, Any] | None = None, operation_name: str | None = None
     ) -> dict[str, Any]:
         """Run one operation and return its `data`. Raises RemoteError for GraphQL errors, Unavailable for I/O."""
         try:
-            response = self._http.post("/graphql", json=_payload(query, variables, operation_name))
+            response = self._http.post(
+                "/graphql", json=_payload(query, variables, operation_name), headers=_bookmark_header(self.bookmark)
+            )
         except httpx.HTTPError as exc:
             raise Unavailable(f"cannot reach the catalog at {self._http.base_url}: {exc}") from None
+        self.bookmark = response.headers.get(BOOKMARK_HEADER, self.bookmark)
         return _result(response)
 
     def close(self) -> None:
@@ -93,19 +112,24 @@ class AsyncCatalogClient:
         token: str | None = None,
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        bookmark: str | None = None,
     ) -> None:
         self._http = httpx.AsyncClient(
             base_url=url.rstrip("/"), headers=_headers(token), timeout=timeout, transport=transport
         )
+        self.bookmark = bookmark
 
     async def execute(
         self, query: str, variables: dict[str, Any] | None = None, operation_name: str | None = None
     ) -> dict[str, Any]:
         """Run one operation and return its `data`. Raises RemoteError for GraphQL errors, Unavailable for I/O."""
         try:
-            response = await self._http.post("/graphql", json=_payload(query, variables, operation_name))
+            response = await self._http.post(
+                "/graphql", json=_payload(query, variables, operation_name), headers=_bookmark_header(self.bookmark)
+            )
         except httpx.HTTPError as exc:
             raise Unavailable(f"cannot reach the catalog at {self._http.base_url}: {exc}") from None
+        self.bookmark = response.headers.get(BOOKMARK_HEADER, self.bookmark)
         return _result(response)
 
     async def aclose(self) -> None:

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from catalog.domain import DEFAULT_CLASSIFICATIONS, DEFAULT_PURPOSES
@@ -105,6 +105,31 @@ class AuditSettings(BaseModel):
     )
 
 
+class WebhookSettings(BaseModel):
+    attempts: int = Field(
+        4, ge=1, description="Tries per agency webhook for a correction notice before it is given up (FAILED)."
+    )
+    backoff_s: float = Field(
+        0.5, gt=0, description="Seconds between the first and second try; each later wait doubles it."
+    )
+    timeout_s: float = Field(5.0, gt=0, description="Seconds to wait for a webhook to answer one try.")
+    lease_s: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds a server holds a delivery it claimed; after that any replica may try it again. "
+        "Must exceed the timeout, so a healthy receiver is never sent the same try twice.",
+    )
+    poll_interval_s: float = Field(
+        1.0, gt=0, description="How often each server looks in the outbox for deliveries that are due."
+    )
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_try(self) -> WebhookSettings:
+        if self.lease_s <= self.timeout_s:
+            raise ValueError(f"lease_s ({self.lease_s}) must exceed timeout_s ({self.timeout_s})")
+        return self
+
+
 class WebSettings(BaseModel):
     session_secret: str | None = Field(
         None, description="Key that signs the web session cookie; derived from CATALOG_AUTH__JWT_SECRET when unset."
@@ -138,6 +163,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)  # type: ignore[arg-type]
     audit: AuditSettings = Field(default_factory=AuditSettings)
     web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)  # type: ignore[arg-type]
     host: str = Field("127.0.0.1", description="Address `catalog serve` listens on.")
     port: int = Field(8000, ge=0, le=65535, description="Port `catalog serve` listens on.")
     classifications: list[str] = Field(

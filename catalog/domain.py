@@ -562,6 +562,31 @@ class DeliveryAttempt(Model):
     error: str | None = None
 
 
+class DeliveryState(StrEnum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"  # every attempt the settings allow was made, none answered 2xx
+
+
+class NoticeDelivery(Model):
+    """A correction notice owed to one agency's webhook: a row of the outbox, written with the notice.
+
+    Any replica may claim it: the claim sets `lease_owner` and moves `next_attempt_at` to the lease's end, so
+    a claimer that dies leaves it due again when the lease runs out.
+    """
+
+    id: Identifier
+    notice_id: Identifier
+    agency_id: Identifier
+    url: str
+    payload: dict[str, Any]
+    state: DeliveryState = DeliveryState.PENDING
+    attempts: int = Field(0, ge=0)
+    next_attempt_at: datetime
+    lease_owner: str | None = None
+    created_at: datetime
+
+
 class CorrectionNotice(Model):
     """A correction to a dataset, with everyone downstream who must hear of it."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from catalog.api.auth import Authenticator, TokenVerifier
+from catalog.api.bookmarks import BookmarkMiddleware
 from catalog.api.dcat import catalog_jsonld, catalog_ttl
 from catalog.api.graphql_http import GraphQLEndpoint
 from catalog.api.health import healthz, readyz
@@ -28,10 +30,14 @@ def create_app(services: Services) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        deliverer = services.corrections.deliverer
+        deliverer.start()  # this replica delivers the shared webhook outbox too
         try:
             async with watching(services.engine, settings.policy_reload_interval_s):
                 yield
         finally:
+            # A try in progress finishes and is recorded; what is left stays in the outbox for the other replicas.
+            await asyncio.to_thread(deliverer.stop, settings.webhooks.timeout_s + 5)
             services.store.close()
 
     app = Starlette(
@@ -49,6 +55,7 @@ def create_app(services: Services) -> Starlette:
             Middleware(SecurityHeaders),
             Middleware(AuthorizationLimit, max_bytes=settings.api.max_authorization_bytes),
             Middleware(RequestIdMiddleware),
+            Middleware(BookmarkMiddleware, store=services.store),
             *web_middleware(settings),
         ],
         lifespan=lifespan,

@@ -28,8 +28,9 @@ from catalog.api.graphiql import graphiql_page
 from catalog.api.limits import LimitExceeded
 from catalog.api.security import graphiql_policy
 from catalog.config import ApiSettings
-from catalog.errors import CatalogError, Unauthenticated
+from catalog.errors import CatalogError, InvalidInput, Unauthenticated
 from catalog.principal import Principal
+from catalog.store.base import current_causality
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -150,6 +151,8 @@ class GraphQLEndpoint:
     ) -> tuple[int, dict[str, Any]]:
         try:
             principal = await request.app.state.verifier.principal_async(request.headers.get("authorization"))
+        except InvalidInput as exc:  # the request's bookmark, which the store could not read
+            return 400, {"errors": [error(exc.message, exc.code, field=exc.field, requestId=request_id)]}
         except CatalogError as exc:
             # 401 only when the token is at fault; a store that cannot say who the person is is not their fault.
             status = 401 if isinstance(exc, Unauthenticated) else 503
@@ -190,6 +193,9 @@ class GraphQLEndpoint:
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             return not_executed, body  # variables could not be coerced: nothing ran
         body["data"] = result.data
+        causality = current_causality()
+        if causality is not None and causality.latest:
+            body["extensions"] = {"bookmark": causality.latest}  # also in the X-Catalog-Bookmark header
         return 200, body
 
     async def _execute(self, document: Any, params: GraphQLParams, context: RequestContext) -> ExecutionResult:

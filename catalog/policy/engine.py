@@ -9,10 +9,13 @@ If Casbin and the log ever disagree, the decision is DENY (fail closed).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +68,20 @@ def policy_files(policy_dir: Path) -> tuple[Path, list[Path]]:
     if not model.is_file():
         raise PolicyError(f"{model}: the Casbin model file is missing (CATALOG_POLICY_DIR={policy_dir})")
     return model, sorted(policy_dir.glob(RULES_GLOB))
+
+
+def fingerprint(policy_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """Names, modification times and sizes of the policy files: a change to any of them changes this."""
+    try:
+        model, rules = policy_files(policy_dir)
+    except (PolicyError, OSError):
+        return ()
+    stats = []
+    for path in [model, *rules]:
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            stats.append((str(path), info.st_mtime_ns, info.st_size))
+    return tuple(stats)
 
 
 def load_policy(policy_dir: Path) -> LoadedPolicy:
@@ -152,27 +169,63 @@ class _Enforcer(casbin.Enforcer):
 
 
 class _Run(threading.local):
-    """Per-thread log of the current evaluation (Casbin's matcher function writes into it)."""
+    """Per-thread log of the current evaluation (Casbin's matcher function writes into it), and the policy it
+    runs under: a reload on another thread mid-evaluation must not swap the rules under it."""
 
     request: RequestAttributes | None = None
+    policy: LoadedPolicy | None = None
     results: dict[str, RuleEvaluation]
 
 
 class PolicyEngine:
-    def __init__(self, policy_dir: Path) -> None:
+    """Decides under the policy in `policy_dir`.
+
+    With `reload_interval_s` > 0, every use of the policy first checks the files, at most once per interval, and
+    reloads them when they changed. A decision is therefore never made under files that changed more than
+    `reload_interval_s` before it: the bound holds on every thread and does not depend on a background poller
+    being scheduled in time (replicas reading the same files agree within that interval).
+    """
+
+    def __init__(
+        self, policy_dir: Path, *, reload_interval_s: float = 0.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.policy_dir = policy_dir
+        self.reload_interval_s = reload_interval_s
+        self._clock = clock
         self._run = _Run()
         self._lock = threading.Lock()
         self._installed: dict[str, LoadedPolicy] = {}
+        self._checking = threading.Lock()
+        # Taken before loading: a change made while loading is seen (and loaded) at the next check.
+        self._checked, self._seen = clock(), fingerprint(policy_dir)
         self._install(load_policy(policy_dir))
 
     @property
     def policy(self) -> LoadedPolicy:
+        self.refresh()
         return self._policy
 
     @property
     def version(self) -> str:
-        return self._policy.version
+        return self.policy.version
+
+    def refresh(self) -> None:
+        """Reload if the files changed since the last check, checking at most once per `reload_interval_s`.
+
+        Callers that find the interval passed wait for the one check (and reload) in progress, so none of them
+        decides under the old files once a check has seen them change.
+        """
+        if self.reload_interval_s <= 0 or self._clock() - self._checked < self.reload_interval_s:
+            return
+        with self._checking:
+            started = self._clock()
+            if started - self._checked < self.reload_interval_s:
+                return  # another thread checked while this one waited
+            current = fingerprint(self.policy_dir)
+            if current != self._seen:
+                self.reload()  # a broken edit is refused and logged once; the old version keeps serving
+                self._seen = current
+            self._checked = started
 
     def _install(self, policy: LoadedPolicy) -> None:
         enforcers = {key: self._enforcer(policy.model_text, rules) for key, rules in policy.index.buckets.items()}
@@ -197,15 +250,15 @@ class PolicyEngine:
         try:
             policy = load_policy(self.policy_dir)
         except PolicyError as exc:
-            log.error("policy reload refused; still serving version %s: %s", self.version, exc)
+            log.error("policy reload refused; still serving version %s: %s", self._policy.version, exc)
             return False
         except Exception as exc:  # a loader failure nobody foresaw must not end the watcher either
             log.error(
                 "policy reload refused; still serving version %s: %s: %s: %s",
-                self.version, self.policy_dir, type(exc).__name__, exc,
+                self._policy.version, self.policy_dir, type(exc).__name__, exc,
             )
             return False
-        if policy.version != self.version:
+        if policy.version != self._policy.version:
             self._install(policy)
             log.info("policy reloaded: version %s (%d rules)", policy.version, len(policy.rules))
         return True
@@ -213,9 +266,9 @@ class PolicyEngine:
     # -- evaluation ----------------------------------------------------------------------------------------
 
     def _holds(self, rule_id: str, sub: Any, obj: Any, env: Any) -> bool:
-        rule = self._policy.by_id[rule_id]
-        request = self._run.request
-        assert request is not None, "holds() called outside decide()"
+        request, policy = self._run.request, self._run.policy
+        assert request is not None and policy is not None, "holds() called outside decide()"
+        rule = policy.by_id[rule_id]
         results = [_scope_result(rule, request)] if rule.scope else []
         for condition in rule.conditions:
             passed, seen = condition.evaluate(request)
@@ -230,15 +283,17 @@ class PolicyEngine:
 
     def decide(self, request: RequestAttributes) -> Evaluation:
         """Decide one request. Never raises for a policy outcome; an internal inconsistency is a DENY."""
-        policy, enforcers = self._policy, self._enforcers
+        self.refresh()
+        with self._lock:
+            policy, enforcers = self._policy, self._enforcers
         action = request.env.action
         keys = policy.index.keys_for(action, request.obj.id, request.obj.owner, request.sub.agency)
-        self._run.request, self._run.results = request, {}
+        self._run.request, self._run.policy, self._run.results = request, policy, {}
         try:
             verdicts = {key: enforcers[key].enforce(request.sub, request.obj, action, request.env) for key in keys}
             evaluations = list(self._run.results.values())
         finally:
-            self._run.request = None
+            self._run.request = self._run.policy = None
         evaluation = _conclude(policy, request, verdicts, evaluations)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
@@ -359,4 +414,13 @@ def _show(seen: dict[str, Any]) -> str:
     return ", ".join(f"{path.removeprefix('r.')}={value!r}" for path, value in seen.items()) or "nothing"
 
 
-__all__ = ["ENGINE_VERSION", "Condition", "Evaluation", "PolicyEngine", "PolicyError", "compile_policy", "load_policy"]
+__all__ = [
+    "ENGINE_VERSION",
+    "Condition",
+    "Evaluation",
+    "PolicyEngine",
+    "PolicyError",
+    "compile_policy",
+    "fingerprint",
+    "load_policy",
+]

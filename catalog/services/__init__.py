@@ -37,7 +37,7 @@ class Services:
         engine: PolicyEngine | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.engine = engine or PolicyEngine(settings.policy_dir)
+        self.engine = engine or PolicyEngine(settings.policy_dir, reload_interval_s=settings.policy_reload_interval_s)
         self.decisions = Decisions(store, self.engine, settings.classifications, clock)
         self.ctx = ServiceContext(store, self.decisions, settings, clock)
         self.store = store
@@ -47,7 +47,7 @@ class Services:
         self.reads = Reads(self.ctx, self.redaction)
         self.lineage = Lineage(self.ctx, self.reads, self.redaction)
         self.provenance = Provenance(self.lineage, self.reads)
-        self.deliverer = WebhookDeliverer(store, clock)
+        self.deliverer = WebhookDeliverer.from_settings(store, clock, settings.webhooks)
         self.corrections = Corrections(self.ctx, self.deliverer, self.redaction)
         self.agreements = Agreements(self.ctx)
         self.sharing = Sharing(self.ctx, self.redaction)

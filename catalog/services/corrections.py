@@ -2,45 +2,30 @@
 
 `issue` records a CorrectionNotice on the dataset (NOTICE_OF edge, an `issue_correction` audit event with the
 severity, so it shows in the dataset's history) with the downstream datasets, their stewards and the agencies
-that received any of it, in one transaction. Delivery to those agencies' webhooks happens after the commit, in a
-background thread, with retries and exponential backoff; each attempt is stored as a DeliveryAttempt node in
-its own transaction. A webhook that is down therefore never blocks or undoes a correction. Deliveries still
-pending when the process stops are not resumed: the notice stays queryable (`notices`) either way.
+that received any of it, and one outbox row per agency with a webhook, in one transaction. Any server then
+delivers the rows (`catalog.services.outbox`), with retries and exponential backoff, recording each attempt as a
+DeliveryAttempt. A webhook that is down therefore never blocks or undoes a correction, and a delivery survives
+the server that was making it.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-import httpx
 
 from catalog.domain import AccessRequest, CorrectionNotice, DeliveryAttempt, Severity, parse_model
-from catalog.errors import CatalogError, Forbidden, InvalidInput
-from catalog.principal import SYSTEM, Principal
+from catalog.errors import Forbidden, InvalidInput
+from catalog.principal import Principal
 from catalog.services.audit import append_event
 from catalog.services.context import Listing, ServiceContext
+from catalog.services.outbox import Delivery, WebhookDeliverer, outbox_rows, payload
 from catalog.services.redaction import Redaction
-from catalog.store.base import GraphStore, GraphTx, Props
+from catalog.store.base import GraphTx, Props
 from catalog.store.query import Contains, In, all_of
-from catalog.store.records import from_props, timestamp, to_props
+from catalog.store.records import from_props, to_props
 from catalog.store.schema import Label, Rel
 
-log = logging.getLogger("catalog.corrections")
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One agency to tell about a notice: where, and which of the affected datasets concern it."""
-
-    agency_id: str
-    url: str
-    dataset_ids: tuple[str, ...]
+__all__ = ["Corrections", "Delivery", "NoticeView", "WebhookDeliverer", "payload"]
 
 
 @dataclass
@@ -50,134 +35,6 @@ class NoticeView:
     notice: CorrectionNotice
     affected: list[tuple[str, bool]]  # (shown id, redacted)
     deliveries: list[DeliveryAttempt] = field(default_factory=list)
-
-
-class WebhookDeliverer:
-    """Posts notices to agencies' webhooks off the request path, recording every attempt.
-
-    `attempts` tries per agency, waiting `backoff_s`, then twice that, and so on between them. A 2xx answer is
-    delivered; anything else (another status, a timeout, a refused connection) is retried.
-    """
-
-    def __init__(
-        self,
-        store: GraphStore,
-        clock: Callable[[], datetime],
-        *,
-        attempts: int = 4,
-        backoff_s: float = 0.5,
-        timeout_s: float = 5.0,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        assert attempts >= 1, attempts
-        self.store, self.clock, self.attempts, self.backoff_s = store, clock, attempts, backoff_s
-        self.timeout_s, self.sleep = timeout_s, sleep
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-
-    def submit(self, notice: CorrectionNotice, deliveries: Sequence[Delivery]) -> None:
-        if not deliveries:
-            return
-        thread = threading.Thread(
-            target=self._deliver_all, args=(notice, list(deliveries)), name=f"notice-{notice.id}", daemon=True
-        )
-        with self._lock:
-            self._threads = [t for t in self._threads if t.is_alive()]
-            self._threads.append(thread)
-        thread.start()
-
-    def wait(self, timeout_s: float | None = None) -> bool:
-        """Block until every submitted delivery has finished (or `timeout_s` passed). True when all finished."""
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-        return not any(t.is_alive() for t in threads)
-
-    def _deliver_all(self, notice: CorrectionNotice, deliveries: list[Delivery]) -> None:
-        with httpx.Client(timeout=self.timeout_s) as client:
-            for delivery in deliveries:
-                try:
-                    self._deliver(client, notice, delivery)
-                except CatalogError as exc:  # the store went away (shutdown): nothing more can be recorded
-                    log.warning("could not record delivery of notice %s: %s", notice.id, exc.message)
-                    return
-
-    def _deliver(self, client: httpx.Client, notice: CorrectionNotice, delivery: Delivery) -> None:
-        body = payload(notice, delivery)
-        for attempt in range(1, self.attempts + 1):
-            status, error = None, None
-            try:
-                response = client.post(delivery.url, json=body, headers={"X-Catalog-Notice": notice.id})
-                status = response.status_code
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:1000]
-            delivered = status is not None and 200 <= status < 300
-            if error is None and not delivered:
-                error = f"HTTP {status}"
-            self._record(notice, delivery, attempt, delivered, status, error)
-            if delivered:
-                return
-            if attempt < self.attempts:
-                self.sleep(self.backoff_s * 2 ** (attempt - 1))
-
-    def _record(
-        self,
-        notice: CorrectionNotice,
-        delivery: Delivery,
-        attempt: int,
-        delivered: bool,
-        status: int | None,
-        error: str | None,
-    ) -> None:
-        record = DeliveryAttempt(
-            id=f"{notice.id}.{delivery.agency_id}.{attempt}",
-            notice_id=notice.id,
-            agency_id=delivery.agency_id,
-            url=delivery.url,
-            attempt=attempt,
-            at=self.clock(),
-            delivered=delivered,
-            status_code=status,
-            error=error,
-        )
-
-        def work(tx: GraphTx) -> None:
-            tx.merge_node(Label.DELIVERY, record.id, to_props(record))
-            tx.merge_edge(Rel.ATTEMPT_OF, record.id, notice.id)
-            append_event(  # the catalog itself made the attempt: it is on the record like any other change
-                tx,
-                principal=SYSTEM,
-                action="deliver_notice",
-                target_ids=[record.id, notice.id, delivery.agency_id],
-                change={
-                    "attempt": attempt,
-                    "delivered": delivered,
-                    "status_code": status,
-                    "error": error,
-                },
-                at=record.at,
-            )
-
-        self.store.write(work)
-
-
-def payload(notice: CorrectionNotice, delivery: Delivery) -> dict[str, Any]:
-    """What an agency's webhook receives: the correction, and only the affected datasets that concern it."""
-    return {
-        "type": "catalog.correction",
-        "notice": {
-            "id": notice.id,
-            "datasetId": notice.dataset_id,
-            "description": notice.description,
-            "severity": notice.severity.value,
-            "issuedBy": notice.issued_by,
-            "at": timestamp(notice.at),
-        },
-        "agencyId": delivery.agency_id,
-        "datasetIds": list(delivery.dataset_ids),
-    }
 
 
 class Corrections:
@@ -195,7 +52,7 @@ class Corrections:
             raise InvalidInput("severity", f"must be one of {', '.join(Severity)}") from None
         now = self.ctx.clock()
 
-        def work(tx: GraphTx) -> tuple[CorrectionNotice, list[Delivery]]:
+        def work(tx: GraphTx) -> tuple[CorrectionNotice, bool]:
             self.decisions.require_visible(tx, principal, Label.DATASET, dataset_id)
             facts = self.decisions.datasets(tx, [dataset_id])[dataset_id]
             request = AccessRequest(action="issue_correction", dataset_id=dataset_id)
@@ -211,9 +68,14 @@ class Corrections:
                 self.ctx.settings.lineage_max_depth,
                 self.ctx.new_id("notice"),
             )
-            tx.create_node(Label.NOTICE, notice.id, to_props(notice))
-            tx.merge_edge(Rel.NOTICE_OF, notice.id, dataset_id)
-            append_event(
+            agencies = tx.get_nodes(Label.AGENCY, notice.agency_ids)
+            deliveries = [
+                Delivery(agency, str(agencies[agency]["webhook_url"]), tuple(concerns.get(agency, ())))
+                for agency in notice.agency_ids
+                if agency in agencies and agencies[agency].get("webhook_url")
+            ]
+            rows, row_edges = outbox_rows(notice, deliveries, now)
+            append_event(  # the notice, its edge and its outbox rows are created with the event
                 tx,
                 principal=principal,
                 action="issue_correction",
@@ -224,20 +86,18 @@ class Corrections:
                     "severity": level.value,
                     "affected": notice.affected_dataset_ids,
                     "agencies": notice.agency_ids,
+                    "deliveries": [id for _, id, _ in rows],
                 },
                 at=now,
                 decision_id=decision.id,
+                alongside=[(Label.NOTICE, notice.id, to_props(notice)), *rows],
+                edges=[(Rel.NOTICE_OF, notice.id, dataset_id), *row_edges],
             )
-            agencies = tx.get_nodes(Label.AGENCY, notice.agency_ids)
-            deliveries = [
-                Delivery(agency, str(agencies[agency]["webhook_url"]), tuple(concerns.get(agency, ())))
-                for agency in notice.agency_ids
-                if agency in agencies and agencies[agency].get("webhook_url")
-            ]
-            return notice, deliveries
+            return notice, bool(rows)
 
-        notice, deliveries = self.decisions.write(work)
-        self.deliverer.submit(notice, deliveries)  # only once committed: a failing webhook cannot undo it
+        notice, owed = self.decisions.write(work)
+        if owed:
+            self.deliverer.submit()  # committed: any server may deliver it now, and this one starts at once
         return self._views(principal, [notice])[0]
 
     def notices(

@@ -6,10 +6,21 @@ from pathlib import Path
 
 from catalog.config import Settings
 from catalog.errors import ConfigError
-from catalog.store.base import GraphStore, GraphTx, Props
+from catalog.store.base import Causality, GraphStore, GraphTx, Props, causal, current_causality
 from catalog.store.schema import Label, Rel
 
-__all__ = ["GraphStore", "GraphTx", "Label", "Props", "Rel", "open_store", "sqlite_path"]
+__all__ = [
+    "Causality",
+    "GraphStore",
+    "GraphTx",
+    "Label",
+    "Props",
+    "Rel",
+    "causal",
+    "current_causality",
+    "open_store",
+    "sqlite_path",
+]
 
 NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
 

@@ -1,6 +1,9 @@
 """The store contract. Two backends implement it (SQLite, Neo4j); `tests/store/` pins it down on both.
 
 Only `CatalogError` subclasses cross this boundary: each backend translates its driver's errors in one place.
+Causal consistency (read your writes on any replica of a clustered store) goes through `causal()`: a scope that
+carries the bookmark a client sent and receives the bookmark of each write made inside it. A backend without
+bookmarks (one SQLite file: every read sees every committed write) opts out with `supports_bookmarks = False`.
 Properties are flat: a value is a str, int, float, bool or a list of those. Writing None removes a property;
 reading an absent property is the caller's business (the record codec supplies defaults). `get_node` and
 `find_nodes` always include the node's `id` among its properties.
@@ -9,7 +12,9 @@ reading an absent property is the caller's business (the record codec supplies d
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -43,6 +48,44 @@ class Impact:
 
     datasets: dict[str, int] = field(default_factory=dict)
     agreements: dict[str, ImpactAgreement] = field(default_factory=dict)
+
+
+@dataclass
+class Causality:
+    """One client's causal scope: what it has seen, and what its writes in this scope made.
+
+    Transactions in the scope wait until the store has applied `after` (the bookmark the client sent) and the
+    scope's own earlier writes; each write sets `latest` to its bookmark. `name` is what the caller calls the
+    bookmark (a request header, say): errors about a bad bookmark name it.
+    """
+
+    after: str | None = None
+    latest: str | None = None
+    name: str = "bookmark"
+
+    @property
+    def newest(self) -> str | None:
+        """The bookmark to wait for: this scope's last write's, else the one the client sent."""
+        return self.latest or self.after
+
+
+_CAUSALITY: ContextVar[Causality | None] = ContextVar("catalog_causality", default=None)
+
+
+@contextmanager
+def causal(after: str | None = None, *, name: str = "bookmark") -> Iterator[Causality]:
+    """Open a causal scope for the code inside (threads started with a copy of this context share it)."""
+    scope = Causality(after or None, name=name)
+    token = _CAUSALITY.set(scope)
+    try:
+        yield scope
+    finally:
+        _CAUSALITY.reset(token)
+
+
+def current_causality() -> Causality | None:
+    """The causal scope open in this context, if any."""
+    return _CAUSALITY.get()
 
 
 class GraphTx(ABC):
@@ -188,6 +231,9 @@ class GraphStore(ABC):
     """A catalog store: runs units of work in transactions."""
 
     backend: str = "abstract"
+    # True when writes return bookmarks and reads can wait for one (a clustered store); False opts out, and
+    # then `causal()` scopes and `read(bookmark=...)` are accepted and ignored.
+    supports_bookmarks: bool = False
     # True when the store runs inside this process, so a small read is a few microseconds of CPU rather than a
     # wait on a socket: callers on an event loop may run bounded reads inline instead of in a worker thread.
     in_process: bool = False
@@ -201,12 +247,21 @@ class GraphStore(ABC):
         """Run `work` in a write transaction and commit; roll back on any exception.
 
         `work` may be run more than once (transient errors are retried), so it must not have side effects
-        outside the transaction.
+        outside the transaction. Inside a causal scope the transaction first waits for the scope's newest
+        bookmark, and its own bookmark becomes the scope's `latest` once committed.
         """
 
     @abstractmethod
-    def read(self, work: Callable[[GraphTx], T]) -> T:
-        """Run `work` in a read transaction."""
+    def read(self, work: Callable[[GraphTx], T], *, bookmark: str | None = None) -> T:
+        """Run `work` in a read transaction that sees at least the write `bookmark` names (by default the open
+        causal scope's newest). Raises InvalidInput naming the bookmark when the store cannot read it."""
+
+    def check_bookmark(self, bookmark: str, name: str = "bookmark") -> None:
+        """Raise InvalidInput naming `name` unless `bookmark` has the form this store's bookmarks have.
+
+        A store without bookmarks accepts anything (it ignores bookmarks).
+        """
+        return None  # overridden by stores that support bookmarks
 
     @abstractmethod
     def init_schema(self) -> None:

@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction, Record
+from neo4j import Bookmarks, Driver, GraphDatabase, ManagedTransaction, Record
 from neo4j.exceptions import (
     AuthError,
+    ClientError,
     ConfigurationError,
     ConstraintError,
     DriverError,
@@ -30,7 +31,7 @@ from neo4j.exceptions import (
     SessionExpired,
 )
 
-from catalog.errors import AlreadyExists, CatalogError, ConfigError, NotFound, Unavailable
+from catalog.errors import AlreadyExists, CatalogError, ConfigError, InvalidInput, NotFound, Unavailable
 from catalog.store.base import (
     STORE_FAILED,
     STORE_UNREACHABLE,
@@ -41,6 +42,7 @@ from catalog.store.base import (
     LineageDirection,
     Props,
     T,
+    current_causality,
 )
 from catalog.store.query import (
     And,
@@ -70,6 +72,13 @@ _RETRY_TIME_S = 10.0
 # Beyond this many dataset hops the lineage pattern is left unbounded (the shortest-path search ends anyway).
 _MAX_BOUNDED_DEPTH = 1000
 _COUNTER = "Counter"
+# A bookmark as we hand it out: the driver's raw bookmark strings (base64 with a prefix), comma-separated.
+_BOOKMARK_VALUE = re.compile(r"^[A-Za-z0-9+/=:._-]{1,512}$")
+_MAX_BOOKMARK_VALUES = 16
+_INVALID_BOOKMARK = (
+    "Neo.ClientError.Transaction.InvalidBookmark",
+    "Neo.ClientError.Transaction.InvalidBookmarkMixture",
+)
 
 
 def _label(label: Label) -> str:
@@ -196,17 +205,36 @@ def _reason(exc: BaseException) -> str:
     return message if root is exc or detail in message else f"{message}: {detail}"
 
 
+def _bookmark_values(bookmark: str, name: str) -> list[str]:
+    """The raw values of a bookmark we handed out. Raises InvalidInput naming `name` when it has another form."""
+    values = bookmark.split(",")
+    if len(values) > _MAX_BOOKMARK_VALUES or not all(_BOOKMARK_VALUE.match(v) for v in values):
+        raise InvalidInput(name, "is not a bookmark this catalog returned; send back one a response carried")
+    return values
+
+
+def _bookmark_text(bookmarks: Bookmarks) -> str | None:
+    return ",".join(sorted(bookmarks.raw_values)) or None
+
+
 @contextmanager
-def _translated(uri: str, from_work: Sequence[BaseException] = ()) -> Iterator[None]:
+def _translated(uri: str, from_work: Sequence[BaseException] = (), bookmark_name: str = "bookmark") -> Iterator[None]:
     """The one place where driver errors become CatalogErrors.
 
     `from_work` holds what the caller's unit of work raised: those pass through untouched (the service layer
-    raises its own errors), while a ValueError from anywhere else is the driver rejecting the address.
+    raises its own errors), while a ValueError from anywhere else is the driver rejecting the address. A bookmark
+    the server cannot parse is the caller's input, named `bookmark_name`.
     """
     try:
         yield
     except CatalogError:
         raise
+    except ClientError as exc:
+        if exc.code in _INVALID_BOOKMARK:
+            raise InvalidInput(bookmark_name, f"the store cannot read this bookmark ({_reason(exc)})") from None
+        raise Unavailable(
+            f"CATALOG_STORE: Neo4j at {uri} refused the query: {_reason(exc)}", public=STORE_FAILED
+        ) from None
     except ValueError as exc:
         if any(exc is raised for raised in from_work):
             raise
@@ -806,6 +834,7 @@ class Neo4jStore(GraphStore):
     """A Neo4j server. Units of work run as managed transaction functions, retried on transient errors."""
 
     backend = "neo4j"
+    supports_bookmarks = True
 
     def __init__(
         self,
@@ -840,8 +869,14 @@ class Neo4jStore(GraphStore):
                 f"CATALOG_STORE: the connection to Neo4j at {self.uri} was closed", public=STORE_UNREACHABLE
             )
 
-    def _run(self, work: Callable[[GraphTx], T], mode: Literal["read", "write"]) -> T:
+    def _run(self, work: Callable[[GraphTx], T], mode: Literal["read", "write"], bookmark: str | None = None) -> T:
+        """Run `work` in a session that waits for `bookmark` (or the causal scope's newest), and record a write's
+        bookmark in the scope: the driver then routes to any member that has caught up, leader or follower."""
         self.check_open()
+        scope = current_causality()
+        name = scope.name if scope else "bookmark"
+        wanted = bookmark if bookmark is not None else scope.newest if scope else None
+        bookmarks = Bookmarks.from_raw_values(_bookmark_values(wanted, name)) if wanted else None
         raised: list[BaseException] = []
 
         def unit(tx: ManagedTransaction) -> T:
@@ -851,16 +886,25 @@ class Neo4jStore(GraphStore):
                 raised.append(exc)
                 raise
 
-        with _translated(self.uri, raised), self._driver.session(database=self._database) as session:
-            if mode == "write":
-                return session.execute_write(unit)
-            return session.execute_read(unit)
+        with (
+            _translated(self.uri, raised, name),
+            self._driver.session(database=self._database, bookmarks=bookmarks) as session,
+        ):
+            if mode == "read":
+                return session.execute_read(unit)
+            result = session.execute_write(unit)
+            if scope is not None:
+                scope.latest = _bookmark_text(session.last_bookmarks()) or scope.latest
+            return result
 
     def write(self, work: Callable[[GraphTx], T]) -> T:
         return self._run(work, "write")
 
-    def read(self, work: Callable[[GraphTx], T]) -> T:
-        return self._run(work, "read")
+    def read(self, work: Callable[[GraphTx], T], *, bookmark: str | None = None) -> T:
+        return self._run(work, "read", bookmark)
+
+    def check_bookmark(self, bookmark: str, name: str = "bookmark") -> None:
+        _bookmark_values(bookmark, name)
 
     def _auto_commit(self, query: str) -> None:
         """One statement in its own implicit transaction (schema changes cannot share one with writes)."""

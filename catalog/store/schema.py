@@ -20,6 +20,7 @@ class Label(StrEnum):
     DELIVERY = "DeliveryAttempt"
     POLICY_VERSION = "PolicyVersion"
     WEB_SESSION = "WebSession"  # operational state of the pages, not catalog data: no audit events
+    OUTBOX = "NoticeDelivery"
 
 
 class Rel(StrEnum):
@@ -43,6 +44,7 @@ class Rel(StrEnum):
     HAS_APPROVAL = "HAS_APPROVAL"
     GIVEN_BY = "GIVEN_BY"
     ATTEMPT_OF = "ATTEMPT_OF"
+    DELIVERY_OF = "DELIVERY_OF"
 
 
 # (source label, target label) of every relationship type; edges are checked against it.
@@ -67,6 +69,7 @@ ENDPOINTS: dict[Rel, tuple[Label, Label]] = {
     Rel.HAS_APPROVAL: (Label.SHARE_REQUEST, Label.APPROVAL),
     Rel.GIVEN_BY: (Label.APPROVAL, Label.PERSON),
     Rel.ATTEMPT_OF: (Label.DELIVERY, Label.NOTICE),
+    Rel.DELIVERY_OF: (Label.OUTBOX, Label.NOTICE),
 }
 
 # Properties each label may be filtered or ordered on. Backends index these; predicates naming any other
@@ -114,6 +117,7 @@ QUERYABLE: dict[Label, frozenset[str]] = {
     Label.DELIVERY: frozenset({"notice_id", "agency_id"}),
     Label.POLICY_VERSION: frozenset({"first_used_at"}),
     Label.WEB_SESSION: frozenset({"expires_at"}),
+    Label.OUTBOX: frozenset({"notice_id", "state", "next_attempt_at"}),
 }
 
 # Properties covered by the full-text index (Neo4j full-text index, SQLite FTS5).

@@ -568,7 +568,8 @@ class SqliteStore(GraphStore):
     def write(self, work: Callable[[GraphTx], T]) -> T:
         return self._run(work, "BEGIN IMMEDIATE")
 
-    def read(self, work: Callable[[GraphTx], T]) -> T:
+    def read(self, work: Callable[[GraphTx], T], *, bookmark: str | None = None) -> T:
+        # One file, serialized writers: a read sees every committed write, so there is nothing to wait for.
         return self._run(work, "BEGIN")
 
     def init_schema(self) -> None:

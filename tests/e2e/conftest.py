@@ -6,6 +6,7 @@ Fixtures:
   when asked. Calling it twice in one test gives two servers on the same store (two replicas).
 - `server`: a server on an empty store with default settings.
 Every server is stopped at the end of its test: SIGTERM, then SIGKILL if it does not exit in time.
+`ServerGroup` does the same for servers that outlive one test (a module's replicas: see test_replicas.py).
 """
 
 from __future__ import annotations
@@ -177,29 +178,40 @@ def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> StoreUnderTest:
     return fresh_store(request, request.param, tmp_path)
 
 
-@pytest.fixture
-def start_server(store_env: StoreUnderTest, tmp_path: Path) -> Iterator[StartServer]:
-    """Start `catalog serve` on the test's store with extra settings, optionally after `catalog demo`."""
-    started: list[CatalogServer] = []
+class ServerGroup:
+    """`catalog serve` processes on one store: started one by one, stopped together, after which the store's audit
+    trail must still verify end to end, whatever was done to it over HTTP."""
 
-    def start(env_overrides: Mapping[str, str] | None = None, *, demo: bool = False) -> CatalogServer:
-        env = catalog_env({**store_env.env, **(env_overrides or {})})
+    def __init__(self, store: StoreUnderTest, folder: Path) -> None:
+        self.store, self.folder = store, folder
+        self.started: list[CatalogServer] = []
+
+    def start(self, env_overrides: Mapping[str, str] | None = None, *, demo: bool = False) -> CatalogServer:
+        """Start a server on the store with extra settings, optionally after `catalog demo`."""
+        env = catalog_env({**self.store.env, **(env_overrides or {})})
         if demo:
             _load_demo(env)
         port = free_port()
-        log_path = tmp_path / f"serve-{len(started) + 1}.log"
-        server = CatalogServer(store_env.backend, f"http://{HOST}:{port}", env, log_path, _spawn(env, log_path, port))
-        started.append(server)
+        log_path = self.folder / f"serve-{len(self.started) + 1}.log"
+        server = CatalogServer(self.store.backend, f"http://{HOST}:{port}", env, log_path, _spawn(env, log_path, port))
+        self.started.append(server)
         wait_until_ready(server)
         return server
 
-    yield start
-    for server in started:
-        server.stop()
-    if started:
-        # Whatever the test did over HTTP, the store's audit trail must still verify end to end.
-        verified = run_catalog(catalog_env(store_env.env), "audit", "verify")
-        assert verified.returncode == 0, f"audit trail broken after this test:\n{verified.stdout}{verified.stderr}"
+    def stop_and_verify(self) -> None:
+        for server in self.started:
+            server.stop()
+        if self.started:
+            verified = run_catalog(catalog_env(self.store.env), "audit", "verify")
+            assert verified.returncode == 0, f"audit trail broken:\n{verified.stdout}{verified.stderr}"
+
+
+@pytest.fixture
+def start_server(store_env: StoreUnderTest, tmp_path: Path) -> Iterator[StartServer]:
+    """Start `catalog serve` on the test's store with extra settings, optionally after `catalog demo`."""
+    group = ServerGroup(store_env, tmp_path)
+    yield group.start
+    group.stop_and_verify()
 
 
 @pytest.fixture

@@ -151,21 +151,25 @@ def test_an_invalid_event_from_the_client_is_refused_with_its_path(served: Catal
 
 
 class Receiver:
-    """Agencies' webhooks on the loopback interface: `/ok/...` answers 200, `/down/...` always 503."""
+    """Agencies' webhooks on the loopback interface: `/ok/...` answers 200, `/down/...` always 503, and
+    `/switch/...` 503 until `switched_on` is set. `deliveries` lists the X-Catalog-Delivery of every 200."""
 
     def __init__(self) -> None:
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.hits: dict[str, int] = {}
+        self.deliveries: list[str] = []
+        self.switched_on = False
         lock, receiver = threading.Lock(), self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
-                ok = self.path.startswith("/ok")
+                ok = self.path.startswith("/ok") or (self.path.startswith("/switch") and receiver.switched_on)
                 with lock:
                     receiver.hits[self.path] = receiver.hits.get(self.path, 0) + 1
                     if ok:
                         receiver.received.append((self.path, body))
+                        receiver.deliveries.append(self.headers.get("X-Catalog-Delivery", ""))
                 self.send_response(200 if ok else 503)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

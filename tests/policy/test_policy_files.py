@@ -25,6 +25,15 @@ def policy_dir(tmp_path: Path) -> Path:
     return target
 
 
+EXTRA_RULE = """
+    rules:
+      - id: extra
+        effect: allow
+        actions: [access]
+        description: One more rule.
+    """
+
+
 def add_rules(policy_dir: Path, body: str) -> None:
     (policy_dir / "rules" / "99-extra.yaml").write_text(textwrap.dedent(body))
 
@@ -156,16 +165,7 @@ def test_a_model_with_other_policy_fields_is_refused(policy_dir: Path) -> None:
 
 def test_version_is_a_hash_of_model_and_rules(policy_dir: Path) -> None:
     before = PolicyEngine(policy_dir).version
-    add_rules(
-        policy_dir,
-        """
-        rules:
-          - id: extra
-            effect: allow
-            actions: [access]
-            description: One more rule.
-        """,
-    )
+    add_rules(policy_dir, EXTRA_RULE)
 
     assert PolicyEngine(policy_dir).version != before
     assert PolicyEngine(POLICIES).version == PolicyEngine(POLICIES).version
@@ -176,16 +176,7 @@ def test_reload_swaps_to_a_valid_edit_and_refuses_a_broken_one(
 ) -> None:
     engine = PolicyEngine(policy_dir)
     first = engine.version
-    add_rules(
-        policy_dir,
-        """
-        rules:
-          - id: extra
-            effect: allow
-            actions: [access]
-            description: One more rule.
-        """,
-    )
+    add_rules(policy_dir, EXTRA_RULE)
     assert engine.reload() is True
     second = engine.version
     add_rules(policy_dir, "rules: [{id: broken}]")
@@ -194,3 +185,18 @@ def test_reload_swaps_to_a_valid_edit_and_refuses_a_broken_one(
     assert engine.version == second != first
     assert "policy reload refused; still serving version" in caplog.text
     assert "rule 'broken': effect must be allow or deny" in caplog.text
+
+
+def test_an_engine_in_use_picks_up_an_edit_within_its_reload_interval(policy_dir: Path) -> None:
+    now = [0.0]
+    engine = PolicyEngine(policy_dir, reload_interval_s=2.0, clock=lambda: now[0])
+    first = engine.version
+    add_rules(policy_dir, EXTRA_RULE)
+
+    now[0] = 1.9
+    within = engine.version  # checked less than an interval ago: the files are not looked at yet
+    now[0] = 2.0
+    after = engine.version
+
+    assert within == first
+    assert after != first and "extra" in engine.policy.by_id
