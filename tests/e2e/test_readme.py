@@ -73,24 +73,32 @@ class Outcome:
     method: str
     outcome: str
     deny_kind: str | None
-    decided_by: str  # the rule or condition the reason names
+    decided_by: str  # the deciding rule, or a failed condition
+    says: str  # words of the reason
 
     @classmethod
     def from_row(cls, row: str) -> Outcome:
-        person, dataset, purpose, method, outcome, why = (cell.strip() for cell in row.strip().strip("|").split("|"))
+        cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+        person, dataset, purpose, method, outcome, by, says = cells
         verdict = re.fullmatch(r"(PERMIT|DENY)(?: \((EXPLICIT|IMPLICIT)\))?", outcome)
-        decided_by = re.match(r"`([^`]+)`", why)
-        assert verdict and decided_by, f"cannot read the README's outcome row: {row}"
-        return cls(person, dataset, purpose, method, verdict[1], verdict[2], decided_by[1])
+        decided_by, quoted = re.fullmatch(r"`([^`]+)`", by), re.match(r'"([^"]+)"', says)
+        assert verdict and decided_by and quoted, f"cannot read the README's outcome row: {row}"
+        return cls(person, dataset, purpose, method, verdict[1], verdict[2], decided_by[1], quoted[1])
 
     def assert_matches(self, decision: dict[str, Any]) -> None:
         assert (decision["outcome"], decision["denyKind"]) == (self.outcome, self.deny_kind), decision
-        assert self.decided_by in decision["reason"], f"the reason does not name {self.decided_by}: {decision}"
+        failed = [name.split("/")[-1] for name in decision.get("failedConditions", [])]  # rule/condition
+        named = [*decision.get("determiningRules", []), *failed]
+        assert self.decided_by in named, f"{self.decided_by} neither decided nor failed: {decision}"
+        assert self.says in decision["reason"], f"the reason does not say {self.says!r}: {decision}"
 
 
 def outcome_table() -> dict[tuple[str, str, str, str], Outcome]:
     text = section("A first query")
-    header = "| person | dataset | purpose | method | outcome | why |\n|---|---|---|---|---|---|\n"
+    header = (
+        "| person | dataset | purpose | method | outcome | decided by | the reason says |\n"
+        "|---|---|---|---|---|---|---|\n"
+    )
     assert header in text, "the README's table of outcomes has moved or changed shape"
     rows = text.split(header, 1)[1].split("\n\n", 1)[0].splitlines()
     outcomes = [Outcome.from_row(row) for row in rows]
@@ -170,7 +178,10 @@ def test_the_first_query_runs_as_written_and_decides_as_the_text_says(quickstart
 
 def test_every_outcome_in_the_readme_table_holds(quickstart: CatalogServer) -> None:
     table = outcome_table()
-    mutation = "mutation($input: AccessInput!) { checkAccess(input: $input) { outcome denyKind reason } }"
+    mutation = (
+        "mutation($input: AccessInput!) "
+        "{ checkAccess(input: $input) { outcome denyKind reason determiningRules failedConditions } }"
+    )
 
     assert len(table) >= 4
     for outcome in table.values():
