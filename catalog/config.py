@@ -91,10 +91,15 @@ class ApiSettings(BaseModel):
     max_page_size: int = Field(100, gt=0, description="Largest `first` a list field accepts.")
     default_page_size: int = Field(20, gt=0, description="Page size when `first` is not given.")
     introspection: bool = Field(True, description="Allow GraphQL introspection queries.")
-    graphiql: bool = Field(True, description="Serve GraphiQL to browsers that GET /graphql.")
+    graphiql: bool = Field(True, description="Serve a query console to browsers that GET /graphql.")
+    graphiql_cdn: bool = Field(
+        False,
+        description="Serve the full GraphiQL, loaded from graphiql_assets_url with integrity hashes, instead of the "
+        "built-in console (which needs no network beyond this server).",
+    )
     graphiql_assets_url: str = Field(
         "https://unpkg.com",
-        description="Where GraphiQL's JS/CSS load from: the public CDN, or a self-hosted mirror for air-gapped sites.",
+        description="Where GraphiQL's JS/CSS load from when graphiql_cdn is on: the public CDN, or a mirror you host.",
     )
 
 

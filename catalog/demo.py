@@ -24,8 +24,10 @@ People to try (`catalog token issue --person ID`):
 Lineage: hospital admissions (special category) -> DEIDENTIFY (attested by hamid.health) -> research extract
 -> AGGREGATE (attested by priya.stats) -> open hospital activity statistics; admissions + housing case records
 -> LINK -> linked research cohort; council service requests -> TRANSFORM -> open service requests.
-Agreements: health -> uni research extract (ACTIVE), social -> city housing cases (EXPIRED), social -> stats
-housing cases (REVOKED).
+Agreements signed on paper and imported by the administrator: health -> uni research extract (ACTIVE), social ->
+city housing cases (EXPIRED), social -> stats housing cases (revoked through the workflow), health -> stats
+admissions for linkage (ACTIVE). Then the sharing workflow, access decisions and a correction, as the people
+themselves would make them: see `catalog.demo_history`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from catalog.demo_history import Stage, make_agreements, use_and_correct
 from catalog.domain import Identifiability, Person, Role
 from catalog.principal import SYSTEM, Principal
 from catalog.services import Services
@@ -442,9 +445,28 @@ def _agreements(now: datetime) -> list[dict[str, Any]]:
             "obligations": ["Destroy the identified copy within 90 days of receipt"],
             "valid_from": now - 200 * DAY,
             "valid_until": now + 165 * DAY,
-            "status": "REVOKED",
-            "status_reason": "An identified copy was kept past the 90-day destruction deadline (breach report "
-            "BR-2025-014). Revoked by the data owner pending an audit.",
+            # Signed in force; social's approver revokes it through the workflow (catalog.demo_history).
+        },
+        {
+            "id": "agr.health-stats-linkage",
+            "provider_agency_id": "health",
+            "recipient_agency_id": "stats",
+            "dataset_ids": ["health.admissions"],
+            "approved_fields": ["health_card_number", "date_of_birth", "sex", "postcode", "principal_diagnosis"],
+            "purpose": "RESEARCH",
+            "legal_basis": {
+                "article6": "PUBLIC_TASK",
+                "statute": "Data Sharing and Integration Act 2022 s. 13 (accredited integration); GDPR Art. 9(2)(j)",
+                "covers_identified": True,
+            },
+            "access_method": "SECURE_ENCLAVE",
+            "max_classification": "PROTECTED",
+            "max_personal_data": "SPECIAL_CATEGORY",
+            "allows_identified": True,
+            "conditions": ["Linkage keys are discarded once the project pseudonym is assigned"],
+            "obligations": ["Outputs checked by the Department before leaving the enclave"],
+            "valid_from": now - 300 * DAY,
+            "valid_until": now + 2 * YEAR,
         },
     ]
 
@@ -462,8 +484,6 @@ def _register_person(services: Services, spec: PersonSpec, now: datetime) -> Per
     if training is not None:
         person = services.registration.record_training(SYSTEM, id, _training(now, training))
     return person
-
-
 
 
 def load_demo(services: Services) -> str:
@@ -489,9 +509,13 @@ def load_demo(services: Services) -> str:
     agreements = _agreements(now)
     for agreement in agreements:
         services.agreements.register(SYSTEM, agreement)
+    stage = Stage(services, people)
+    requests = make_agreements(stage)
+    decisions = use_and_correct(stage)
     # The admin comes last: its presence is what marks a load that finished (see the check above).
     _register_person(services, ADMIN, now)
     return (
         f"{len(AGENCIES)} agencies, {len(STAFF) + 1} people, {len(DATASETS)} datasets, "
-        f"{len(PROCESSES)} processes, {len(agreements)} agreements"
+        f"{len(PROCESSES)} processes, {len(agreements)} agreements imported, {requests} share requests, "
+        f"{decisions} access decisions, 1 correction"
     )

@@ -9,9 +9,20 @@ import pytest
 
 from catalog.config import load_settings
 from catalog.demo import load_demo
-from catalog.domain import AgreementStatus, Identifiability, PersonalData, Process, Role, SharingAgreement
-from catalog.principal import SYSTEM
-from catalog.services import Services
+from catalog.domain import (
+    AgreementStatus,
+    DenyKind,
+    Identifiability,
+    Outcome,
+    PersonalData,
+    Process,
+    Role,
+    ShareRequestStatus,
+)
+from catalog.principal import SYSTEM, Principal
+from catalog.services import AgreementFilter, DecisionFilter, Services, ShareRequestFilter
+from catalog.services.audit_trail import verify_store
+from catalog.store.base import GraphStore
 from catalog.store.query import TRUE
 from catalog.store.records import from_props
 from catalog.store.schema import Label, Rel
@@ -40,11 +51,16 @@ def count(services: Services, label: Label) -> int:
 def test_summary_matches_what_the_store_holds(loaded: tuple[Services, str]) -> None:
     services, summary = loaded
 
-    assert summary == "5 agencies, 14 people, 9 datasets, 4 processes, 3 agreements"
+    assert summary == (
+        "5 agencies, 14 people, 9 datasets, 4 processes, 4 agreements imported, 6 share requests, "
+        "10 access decisions, 1 correction"
+    )
     counts = {label: count(services, label) for label in (Label.AGENCY, Label.PERSON, Label.DATASET)}
     assert counts == {Label.AGENCY: 5, Label.PERSON: 14, Label.DATASET: 9}
     assert count(services, Label.PROCESS) == 4
-    assert count(services, Label.AGREEMENT) == 3
+    assert count(services, Label.SHARE_REQUEST) == 6
+    assert count(services, Label.AGREEMENT) == 4 + 3  # imported, then made by three approved requests
+    assert count(services, Label.NOTICE) == 1
 
 
 def test_admin_is_a_platform_admin(loaded: tuple[Services, str]) -> None:
@@ -56,20 +72,22 @@ def test_admin_is_a_platform_admin(loaded: tuple[Services, str]) -> None:
     assert services.reads.person(SYSTEM, "auditor").roles == [Role.AUDITOR]
 
 
-def test_agreements_cover_active_expired_and_revoked(loaded: tuple[Services, str]) -> None:
+def test_agreements_are_active_expired_suspended_and_revoked_as_of_now(loaded: tuple[Services, str]) -> None:
     services, _ = loaded
     now = services.ctx.clock()
 
-    page = services.store.read(lambda tx: tx.find_nodes(Label.AGREEMENT, TRUE, first=10))
-    agreements = {a.status: a for a in (from_props(SharingAgreement, p) for _, p in page.items)}
+    agreements = services.agreements.list(SYSTEM, AgreementFilter(), first=20).items
+    status = {a.id: a.status for a in agreements}
 
-    assert set(agreements) == {AgreementStatus.ACTIVE, AgreementStatus.EXPIRED, AgreementStatus.REVOKED}
-    active = agreements[AgreementStatus.ACTIVE]
-    assert active.valid_from <= now < active.valid_until
-    assert agreements[AgreementStatus.EXPIRED].valid_until < now
-    assert agreements[AgreementStatus.REVOKED].status_reason
-    covered = services.store.read(lambda tx: tx.neighbors(Rel.COVERS, [active.id], "out"))
-    assert covered == {active.id: ["health.admissions-deid"]}
+    assert status["agr.health-uni-research"] == AgreementStatus.ACTIVE
+    assert status["agr.health-stats-linkage-run2"] == AgreementStatus.ACTIVE
+    assert status["agr.social-stats-housing-statistics"] == AgreementStatus.REVOKED
+    assert status["agr.city-social-service-requests"] == AgreementStatus.SUSPENDED
+    # Made through the workflow with the clock set back; its window has since ended, so it reads as expired.
+    expired = next(a for a in agreements if a.id == "agr.city-stats-service-requests")
+    assert expired.status == AgreementStatus.EXPIRED and expired.valid_until < now and expired.share_request_id
+    covered = services.store.read(lambda tx: tx.neighbors(Rel.COVERS, ["agr.health-uni-research"], "out"))
+    assert covered == {"agr.health-uni-research": ["health.admissions-deid"]}
 
 
 def test_analysts_with_current_expired_and_no_training(loaded: tuple[Services, str]) -> None:
@@ -118,3 +136,40 @@ def test_loading_again_changes_nothing(loaded: tuple[Services, str]) -> None:
     assert load_demo(services) == "already loaded"
     assert count(services, Label.AUDIT_EVENT) == events
     assert count(services, Label.DATASET) == 9
+
+
+@pytest.fixture
+def demo(store: GraphStore) -> Services:
+    """The demo on a fresh store of each backend, loaded as `catalog demo` loads it."""
+    services = Services(store, load_settings())
+    load_demo(services)
+    return services
+
+
+def test_an_auditor_meets_a_decision_log_and_share_requests_in_every_state(demo: Services) -> None:
+    auditor = Principal.acting_as(demo.reads.person(SYSTEM, "auditor"))
+
+    decisions = demo.access.list(auditor, DecisionFilter(), first=500, after=None).items
+    by_people = [d for d in decisions if d.principal_id != SYSTEM.id]
+    requests = demo.sharing.requests(auditor, ShareRequestFilter(), first=50).items
+
+    assert len(by_people) >= 10
+    assert {d.request.action for d in by_people} >= {
+        "access",
+        "request_share",
+        "approve_share",
+        "reject_share",
+        "suspend_agreement",
+        "revoke_agreement",
+    }
+    assert {(d.outcome, d.deny_kind) for d in by_people if d.request.action == "access"} == {
+        (Outcome.PERMIT, None),
+        (Outcome.DENY, DenyKind.IMPLICIT),
+        (Outcome.DENY, DenyKind.EXPLICIT),
+    }
+    assert {r.status for r in requests} == set(ShareRequestStatus)
+    four_eyes = next(r for r in requests if r.agreement_id == "agr.health-stats-linkage-run2")
+    assert len(four_eyes.filled_approvals) == 2
+    notices = demo.corrections.notices(auditor, None, first=10, after=None).items
+    assert len(notices) == 1 and {"uni", "stats"} <= set(notices[0].notice.agency_ids)
+    assert verify_store(demo.store).intact

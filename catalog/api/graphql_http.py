@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from catalog.api.context import RequestContext
 from catalog.api.documents import DocumentPreparer
 from catalog.api.errors import BAD_REQUEST, error, format_error
-from catalog.api.graphiql import graphiql_page
+from catalog.api.graphiql import console_page, graphiql_page
 from catalog.api.limits import LimitExceeded
 from catalog.api.security import graphiql_policy
 from catalog.config import ApiSettings
@@ -125,6 +125,8 @@ class GraphQLEndpoint:
         if request.method == "GET" and wants_html(request):
             if not self.settings.graphiql:
                 return JSONResponse(error("GraphiQL is turned off (CATALOG_API__GRAPHIQL)", "NOT_FOUND"), 404)
+            if not self.settings.graphiql_cdn:
+                return HTMLResponse(console_page())  # the pages' own strict policy: nothing from elsewhere
             assets = self.settings.graphiql_assets_url
             return HTMLResponse(graphiql_page(assets), headers={"Content-Security-Policy": graphiql_policy(assets)})
         operation_name = None

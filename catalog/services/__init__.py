@@ -10,7 +10,7 @@ from catalog.domain import utcnow
 from catalog.services.access import Access, DecisionFilter
 from catalog.services.agreements import AgreementFilter, Agreements
 from catalog.services.audit_trail import AuditTrail
-from catalog.services.context import Listing, ServiceContext
+from catalog.services.context import Listing, ServiceContext, new_id
 from catalog.services.corrections import Corrections, WebhookDeliverer
 from catalog.services.decisions import Decisions, PolicyEngine
 from catalog.services.lineage import Lineage
@@ -36,10 +36,11 @@ class Services:
         *,
         engine: PolicyEngine | None = None,
         clock: Callable[[], datetime] = utcnow,
+        ids: Callable[[str, datetime], str] = new_id,
     ) -> None:
         self.engine = engine or PolicyEngine(settings.policy_dir, reload_interval_s=settings.policy_reload_interval_s)
         self.decisions = Decisions(store, self.engine, settings.classifications, clock)
-        self.ctx = ServiceContext(store, self.decisions, settings, clock)
+        self.ctx = ServiceContext(store, self.decisions, settings, clock, ids)
         self.store = store
         self.redaction = Redaction(self.ctx)
         self.people = People(self.ctx)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from starlette.testclient import TestClient
@@ -101,13 +102,33 @@ def test_variables_of_the_wrong_type_are_rejected_before_running(client: TestCli
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-def test_browsers_get_graphiql_loading_assets_from_the_configured_url(services: Services) -> None:
+def test_browsers_get_a_console_that_needs_nothing_from_outside(services: Services) -> None:
+    with TestClient(create_app(services)) as client:
+        page = client.get("/graphql", headers={"Accept": "text/html"})
+        assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        script = client.get("/static/console.js")
+        # What the console's script sends: the query as JSON, posted to the page's own address.
+        answer = client.post("/graphql", json={"query": "{ datasets(first: 1) { totalCount } }"})
+
+    assert page.status_code == 200 and "/static/console.js" in assets
+    assert [url for url in assets if "//" in url or not url.startswith("/")] == []
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "https:" not in page.headers["content-security-policy"]
+    assert script.status_code == 200 and "fetch(window.location.pathname" in script.text
+    assert "//" not in script.text.replace("// ", "")  # no URL of another host in the script
+    assert answer.json()["data"]["datasets"]["totalCount"] >= 0
+
+
+def test_the_full_graphiql_when_opted_in_loads_each_asset_pinned_by_its_hash(services: Services) -> None:
+    services.ctx.settings.api.graphiql_cdn = True
     services.ctx.settings.api.graphiql_assets_url = "https://assets.example.gov/npm"
     with TestClient(create_app(services)) as client:
         page = client.get("/graphql", headers={"Accept": "text/html"})
 
-    assert page.status_code == 200
-    assert 'src="https://assets.example.gov/npm/graphiql@' in page.text
+    external = re.findall(r'<(?:script|link)[^>]*"https://assets\.example\.gov/npm/[^>]*>', page.text)
+    assert len(external) == 4  # React, ReactDOM, GraphiQL's script and its style sheet
+    assert all(re.search(r'integrity="sha384-[A-Za-z0-9+/]{64}"', tag) for tag in external)
+    assert "https://assets.example.gov/npm" in page.headers["content-security-policy"]
 
 
 def test_graphiql_can_be_turned_off(services: Services) -> None:

@@ -172,7 +172,7 @@ def test_filters_narrow_the_trail(activity: Services, gql: Gql) -> None:
 
     assert {"register_dataset", "assign_steward", "update_dataset", "record_lineage"} <= {e["action"] for e in about}
     assert all("stats.hospital-activity" in e["targetIds"] for e in about)
-    assert [(e["principalId"], json.loads(e["change"])["outcome"]) for e in decided] == [
+    assert [(e["principalId"], json.loads(e["change"])["outcome"]) for e in decided[-3:]] == [  # after the demo's
         ("uma.uni", "PERMIT"),
         ("rui.uni", "DENY"),
         ("uma.uni", "DENY"),
@@ -193,7 +193,8 @@ def test_others_read_only_their_own_events(gql: Gql) -> None:
     someone_elses = gql(TRAIL, {"f": {"principal": "priya.stats"}}, as_="uma.uni")["data"]["auditTrail"]
 
     assert {edge["node"]["principalId"] for edge in own["edges"]} == {"uma.uni"}
-    assert own["totalCount"] == 2
+    as_the_auditor_reads_them = gql(TRAIL, {"f": {"principal": "uma.uni"}, "first": 100})["data"]["auditTrail"]
+    assert own["totalCount"] == as_the_auditor_reads_them["totalCount"] >= 2
     assert someone_elses["totalCount"] == 0
 
 

@@ -6,6 +6,7 @@ chromium driven by Playwright; Playwright's own browser download is never used.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,7 +135,10 @@ def test_the_impact_view_lists_the_recipient_agencies(page: Any, demo: CatalogSe
     recipients = page.locator("#recipient-list li").all_inner_texts()
     screenshot(page, demo, "auditor-impact")
 
-    assert recipients == ["Northbridge University, Centre for Population Health Research"]
+    assert sorted(recipients) == [
+        "National Statistics Office",  # the linkage agreements, on admissions itself
+        "Northbridge University, Centre for Population Health Research",
+    ]
     assert page.locator("text=agr.health-uni-research").count() >= 1
 
 
@@ -194,3 +198,26 @@ def test_keyboard_users_can_skip_to_the_content(page: Any, demo: CatalogServer) 
 
     assert first == "Skip to main content"
     assert target == "main"
+
+
+def test_the_graphql_console_runs_a_query_with_the_outside_network_blocked(page: Any, demo: CatalogServer) -> None:
+    outside: list[str] = []
+
+    def only_this_server(route: Any) -> None:
+        if route.request.url.startswith(demo.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    page.goto(f"{demo.url}/graphql")
+    page.fill("#token", token_for(demo, "uma.uni"))
+    page.fill("#query", "{ me { id } datasets(first: 1) { totalCount } }")
+    page.click("#run")
+    page.wait_for_selector("#result >> text=totalCount")
+    answer = json.loads(page.locator("#result").inner_text())
+    screenshot(page, demo, "graphql-console")
+
+    assert outside == []
+    assert answer["data"]["me"] == {"id": "uma.uni"} and answer["data"]["datasets"]["totalCount"] > 0
