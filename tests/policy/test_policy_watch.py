@@ -92,7 +92,7 @@ async def until(condition: Callable[[], bool]) -> None:
 
 
 def test_polling_goes_on_after_a_refused_edit(policy_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
-    engine = PolicyEngine(policy_dir)
+    engine = PolicyEngine(policy_dir, reload_interval_s=0.02)  # the poll asks the engine, which checks this often
     first = engine.version
 
     async def scenario() -> None:
