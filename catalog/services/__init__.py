@@ -7,6 +7,7 @@ from datetime import datetime
 
 from catalog.config import Settings
 from catalog.domain import utcnow
+from catalog.policy.vocabulary import Vocabulary, load_vocabulary
 from catalog.services.access import Access, DecisionFilter
 from catalog.services.agreements import AgreementFilter, Agreements
 from catalog.services.audit_trail import AuditTrail
@@ -38,6 +39,8 @@ class Services:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.engine = engine or PolicyEngine(settings.policy_dir)
+        # Configuration read once at start: a purpose or legal basis without its DPV term stops the start here.
+        self.vocabulary: Vocabulary = load_vocabulary(settings.policy_dir, settings.purposes, settings.classifications)
         self.decisions = Decisions(store, self.engine, settings.classifications, clock)
         self.ctx = ServiceContext(store, self.decisions, settings, clock)
         self.store = store
