@@ -15,6 +15,7 @@ from catalog.services.context import Listing, ServiceContext
 from catalog.services.corrections import Corrections, WebhookDeliverer
 from catalog.services.decisions import Decisions, PolicyEngine
 from catalog.services.lineage import Lineage
+from catalog.services.odrl import Odrl
 from catalog.services.people import People
 from catalog.services.provenance import Provenance
 from catalog.services.reads import DatasetFilter, Reads
@@ -53,6 +54,7 @@ class Services:
         self.deliverer = WebhookDeliverer(store, clock)
         self.corrections = Corrections(self.ctx, self.deliverer, self.redaction)
         self.agreements = Agreements(self.ctx)
+        self.odrl = Odrl(self.agreements, self.vocabulary)
         self.sharing = Sharing(self.ctx, self.redaction)
         self.access = Access(self.ctx, self.redaction)
         self.audit = AuditTrail(self.ctx, self.redaction)
