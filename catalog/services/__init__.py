@@ -54,7 +54,7 @@ class Services:
         self.deliverer = WebhookDeliverer(store, clock)
         self.corrections = Corrections(self.ctx, self.deliverer, self.redaction)
         self.agreements = Agreements(self.ctx)
-        self.odrl = Odrl(self.agreements, self.vocabulary)
+        self.odrl = Odrl(self.ctx, self.agreements, self.vocabulary)
         self.sharing = Sharing(self.ctx, self.redaction)
         self.access = Access(self.ctx, self.redaction)
         self.audit = AuditTrail(self.ctx, self.redaction)

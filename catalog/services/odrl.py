@@ -13,15 +13,20 @@ own profile, `BASE/ns`, as in the PROV export. The @context is inline: a reader 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 from catalog.domain import SharingAgreement, is_http_url
 from catalog.errors import InvalidInput
 from catalog.policy.vocabulary import Vocabulary
-from catalog.principal import Principal
+from catalog.principal import ANONYMOUS, Principal
 from catalog.services.agreements import Agreements
+from catalog.services.context import ServiceContext
+from catalog.services.decisions import Offer
+from catalog.store.base import GraphTx
 from catalog.store.records import timestamp
+from catalog.store.schema import Label
 
 ODRL = "http://www.w3.org/ns/odrl/2/"
 DPV = "https://w3id.org/dpv#"
@@ -74,7 +79,7 @@ def agreement_document(agreement: SharingAgreement, vocabulary: Vocabulary, base
     """The agreement as an ODRL 2.2 Agreement (a JSON-LD document with its context inline)."""
     iris = OdrlIris(base_url)
     constraints = [
-        constraint(ODRL + "purpose", "eq", _ref(_purpose_iri(agreement.purpose, vocabulary, iris))),
+        constraint(ODRL + "purpose", "eq", _ref(purpose_iri(agreement.purpose, vocabulary, iris))),
         constraint(ODRL + "deliveryChannel", "eq", agreement.access_method.value),
         constraint(ODRL + "dateTime", "gteq", _when(agreement.valid_from)),
         constraint(ODRL + "dateTime", "lt", _when(agreement.valid_until)),
@@ -104,7 +109,7 @@ def agreement_document(agreement: SharingAgreement, vocabulary: Vocabulary, base
     return document
 
 
-def _purpose_iri(purpose: str, vocabulary: Vocabulary, iris: OdrlIris) -> str:
+def purpose_iri(purpose: str, vocabulary: Vocabulary, iris: OdrlIris) -> str:
     """The purpose's DPV term; one no longer configured (so never mapped) keeps a term of the catalog's profile."""
     try:
         return vocabulary.purpose(purpose).iri
@@ -112,21 +117,40 @@ def _purpose_iri(purpose: str, vocabulary: Vocabulary, iris: OdrlIris) -> str:
         return iris.term(f"purpose-{quote(purpose, safe='')}")
 
 
-def _duty(iris: OdrlIris, obligation: str) -> dict[str, Any]:
-    """An obligation (`id: text`, as the policy words it) as a duty whose action is the obligation's profile term."""
+def duty_terms(iris: OdrlIris, obligation: str) -> tuple[str, str]:
+    """An obligation (`id: text`, as the policy words it) as a duty: the action, a term of the catalog's profile
+    named after the obligation's id, and the obligation's text."""
     id, _, text = obligation.partition(":")
-    duty: dict[str, Any] = {"@type": "odrl:Duty", "odrl:action": _ref(iris.term(f"obligation-{id.strip()}"))}
-    if text.strip():
-        duty["dct:description"] = text.strip()
+    return iris.term(f"obligation-{quote(id.strip(), safe='')}"), text.strip()
+
+
+def _duty(iris: OdrlIris, obligation: str) -> dict[str, Any]:
+    action, text = duty_terms(iris, obligation)
+    duty: dict[str, Any] = {"@type": "odrl:Duty", "odrl:action": _ref(action)}
+    if text:
+        duty["dct:description"] = text
     return duty
 
 
 class Odrl:
-    """ODRL documents of what the caller may read."""
+    """ODRL documents of what the caller may read, and the offers the policy would make on public datasets."""
 
-    def __init__(self, agreements: Agreements, vocabulary: Vocabulary) -> None:
+    def __init__(self, ctx: ServiceContext, agreements: Agreements, vocabulary: Vocabulary) -> None:
+        self.ctx = ctx
         self.agreements = agreements
         self.vocabulary = vocabulary
+
+    def offers(self, dataset_ids: Sequence[str]) -> dict[str, Offer]:
+        """What the access policy would grant on each of `dataset_ids` that anonymous readers may see (others are
+        left out: an offer describes the dataset it is made on)."""
+        now = self.ctx.clock()
+
+        def work(tx: GraphTx) -> dict[str, Offer]:
+            visible = self.ctx.decisions.visible(tx, ANONYMOUS, Label.DATASET, dataset_ids)
+            facts = self.ctx.decisions.datasets(tx, list(visible))
+            return {id: self.ctx.decisions.offer(found, now) for id, found in facts.items()}
+
+        return self.ctx.store.read(work)
 
     def agreement(self, principal: Principal, agreement_id: str, base_url: str) -> str:
         """The agreement as ODRL JSON-LD. NotFound, alike, when it does not exist or `principal` may not read it."""

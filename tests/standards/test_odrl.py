@@ -27,7 +27,7 @@ from connectors.dcat import parse_rdf
 ODRL = Namespace("http://www.w3.org/ns/odrl/2/")
 DPV = Namespace("https://w3id.org/dpv#")
 BASE = "http://testserver"
-SHAPES = Path(__file__).with_name("odrl-agreement.shacl.ttl")
+SHAPES = Path(__file__).with_name("odrl.shacl.ttl")
 FROM, UNTIL = datetime(2026, 1, 5, 9, 0, tzinfo=UTC), datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
 OBLIGATION = "output-checking: Outputs leave the secure setting only after a disclosure check by the provider."
 
