@@ -1,5 +1,6 @@
 """ODRL offers in the DCAT-AP 3 export, on both backends: each public dataset's distributions carry the offer the
-access policy would make, and the export still conforms to the DCAT-AP 3.0.1 shapes."""
+access policy would make, the export still conforms to the DCAT-AP 3.0.1 shapes, and a DCAT import reads the
+offered purposes back."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from catalog.config import load_settings
 from catalog.principal import SYSTEM
 from catalog.services import Services
 from catalog.store.base import GraphStore
+from connectors import ConnectorContext, ServiceSink, connector_class, run
 from connectors.dcat_ap import CatalogDescription, catalog_graph
 from tests.connectors.test_dcat_export import violations
 
@@ -45,8 +47,12 @@ def dataset(id: str, **attributes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def export(store: GraphStore) -> Graph:
-    services = Services(store, load_settings())
+def services(store: GraphStore) -> Services:
+    return Services(store, load_settings())
+
+
+@pytest.fixture
+def export(services: Services) -> Graph:
     services.registration.register_agency(SYSTEM, {"id": "health", "name": "Department of Health"})
     services.registration.register_dataset(SYSTEM, dataset("open", classification="PUBLIC"))
     services.registration.register_dataset(
@@ -101,3 +107,23 @@ def test_the_export_with_offers_conforms_to_dcat_ap_and_odrl(export: Graph, dcat
     assert violations(export, dcat_ap_shapes) == []
     conforms, _, report = validate(export, shacl_graph=Graph().parse(ODRL_SHAPES, format="turtle"))
     assert conforms, report
+
+
+def test_a_dcat_import_takes_the_offered_purposes_and_reports_the_rest(
+    services: Services, export: Graph, tmp_path: Path
+) -> None:
+    purpose = next(c for c in export.subjects(ODRL.leftOperand, ODRL.purpose))
+    export.add((purpose, ODRL.rightOperand, DPV.Marketing))  # a term no purpose of this catalog maps to
+    source = tmp_path / "catalog.ttl"
+    source.write_text(export.serialize(format="turtle"))
+
+    context = ConnectorContext(ServiceSink(services, SYSTEM))
+    report = run(connector_class("dcat").create({"source": str(source), "id_prefix": "copy."}, context))
+
+    assert services.reads.dataset(SYSTEM, "copy.survey").permitted_purposes == ["RESEARCH", "STATISTICS"]
+    assert services.reads.dataset(SYSTEM, "copy.open").permitted_purposes == []
+    assert report.failures == []
+    assert sorted(p.message for p in report.warnings) == [
+        "odrl:deliveryChannel AGGREGATE_QUERY, SECURE_ENCLAVE: not imported; here the policy decides access methods",
+        f"odrl:purpose {DPV.Marketing}: no purpose of this catalog maps to it; left out",
+    ]
