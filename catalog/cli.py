@@ -54,10 +54,10 @@ def open_services(settings: Settings | None = None) -> Services:
     store = open_store(settings)
     try:
         store.init_schema()
+        return Services(store, settings)
     except CatalogError:
         store.close()
         raise
-    return Services(store, settings)
 
 
 @db_cli.command("init")
@@ -149,11 +149,16 @@ def schema_export(
 
 @policy_cli.command("check")
 def policy_check(policy_dir: PolicyDir = None) -> None:
-    """Validate the policy files. Checks model.conf and every rule: ids, actions, attributes, expressions."""
+    """Validate the policy files. Checks model.conf, every rule (ids, actions, attributes, expressions) and
+    vocabulary.yaml (every configured purpose, classification and legal basis mapped to its DPV IRI)."""
     from catalog.policy.engine import PolicyEngine
     from catalog.policy.rules import unworded
+    from catalog.policy.vocabulary import load_vocabulary
 
-    engine = PolicyEngine(policy_dir or load_settings().policy_dir)
+    settings = load_settings()
+    folder = policy_dir or settings.policy_dir
+    engine = PolicyEngine(folder)
+    load_vocabulary(folder, settings.purposes, settings.classifications)
     for warning in unworded(engine.policy.rules):
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"policy OK: version {engine.version}, {len(engine.policy.rules)} rules")

@@ -62,6 +62,7 @@ def serve(
     /graphql                   GraphQL over HTTP; GraphiQL for browsers
     /api/v1/lineage            OpenLineage events (POST)
     /dcat/catalog.ttl|.jsonld  the public catalogue as DCAT-AP 3
+    /agreements/ID.odrl.jsonld an agreement as ODRL 2.2, for its readers
     /healthz, /readyz          liveness and readiness probes
     /metrics                   Prometheus metrics
     """

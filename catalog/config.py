@@ -181,7 +181,8 @@ class Settings(BaseSettings):
     lineage_max_depth: int = Field(20, gt=0, description="Upper bound on any lineage traversal depth.")
     policy_dir: Path = Field(
         default_factory=lambda: Path(__file__).resolve().parent.parent / "policies",
-        description="Folder holding model.conf and rules/*.yaml [default: the policies/ folder of this checkout].",
+        description="Folder holding model.conf, rules/*.yaml and vocabulary.yaml "
+        "[default: the policies/ folder of this checkout].",
     )
     policy_reload_interval_s: float = Field(
         2.0, ge=0, description="How often the server checks the policy files for changes; 0 turns polling off."

@@ -51,6 +51,7 @@ OPEN_ACCESS = "http://publications.europa.eu/resource/authority/access-right/PUB
 NAME_PROPERTIES = (FOAF.name, SKOS.prefLabel, VCARD.fn, RDFS.label, DCTERMS.title)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._:@-]+")
 MAX_TEXT = 20_000
+ODRL = Namespace("http://www.w3.org/ns/odrl/2/")
 
 
 def parse_rdf(content: bytes | str, fmt: str, base: str | None = None) -> Graph:
@@ -152,6 +153,27 @@ def licence_of(graph: Graph, dataset: Node, distributions: list[Node]) -> Licenc
     return Licence(title=(title or str(licence))[:500])
 
 
+def offered_terms(graph: Graph, distributions: list[Node]) -> tuple[list[str], list[str]]:
+    """The purposes (IRIs) and delivery channels the distributions' ODRL offers (`odrl:hasPolicy`) constrain
+    their permissions to, each once, sorted."""
+    purposes: dict[str, None] = {}
+    channels: dict[str, None] = {}
+    constraints = (
+        constraint
+        for distribution in distributions
+        for policy in graph.objects(distribution, ODRL.hasPolicy)
+        for rule in graph.objects(policy, ODRL.permission)
+        for constraint in graph.objects(rule, ODRL.constraint)
+    )
+    for constraint in constraints:
+        left, values = graph.value(constraint, ODRL.leftOperand), graph.objects(constraint, ODRL.rightOperand)
+        if left == ODRL.purpose:
+            purposes.update((str(v), None) for v in values if isinstance(v, URIRef))
+        elif left == ODRL.deliveryChannel:
+            channels.update((str(v), None) for v in values)
+    return sorted(purposes), sorted(channels)
+
+
 class DcatConnector(Connector[DcatConfig]):
     name: ClassVar[str] = "dcat"
     config_class: ClassVar[type[ConnectorConfig]] = DcatConfig
@@ -160,6 +182,7 @@ class DcatConnector(Connector[DcatConfig]):
         super().__init__(config, ctx)
         self.fetcher = HttpFetcher(config, sleep=ctx.sleep)
         self._agencies: set[str] = set()
+        self._purposes: dict[str, str] | None = None  # the catalog's purposes by DPV IRI, asked for once
 
     def _is_url(self) -> bool:
         return self.config.source.startswith(("http://", "https://"))
@@ -239,6 +262,7 @@ class DcatConnector(Connector[DcatConfig]):
         is_open = access is None or str(access) == OPEN_ACCESS or _segment(access).upper() == "PUBLIC"
         landing = graph.value(node, DCAT.landingPage)
         found = [d for d in (distribution_of(graph, n) for n in distributions) if d is not None]
+        purposes = self._offered_purposes(graph, node, distributions)
         payload: dict[str, Any] = {
             "id": self.config.id_prefix + slug(identifier),
             "title": title[:500],
@@ -252,8 +276,24 @@ class DcatConnector(Connector[DcatConfig]):
             "licence": licence_of(graph, node, distributions),
             "distributions": sorted(found, key=lambda d: (d.access_url, d.title)),
             "extras": [Extra(key="iri", value=str(node))] if isinstance(node, URIRef) else [],
+            "permitted_purposes": purposes,
         }
         return parse_model(Dataset, payload)
+
+    def _offered_purposes(self, graph: Graph, node: Node, distributions: list[Node]) -> list[str]:
+        """The catalog's purposes the dataset's ODRL offers name; what cannot be mapped is reported, not kept."""
+        iris, channels = offered_terms(graph, distributions)
+        if iris and self._purposes is None:
+            self._purposes = self.ctx.sink.purposes_by_iri()
+        known = self._purposes or {}
+        for iri in (i for i in iris if i not in known):
+            self.report.warn(f"dataset {node}", f"odrl:purpose {iri}: no purpose of this catalog maps to it; left out")
+        if channels:
+            self.report.warn(
+                f"dataset {node}",
+                f"odrl:deliveryChannel {', '.join(channels)}: not imported; here the policy decides access methods",
+            )
+        return [id for iri, id in known.items() if iri in iris]  # in the catalog's order: a graph has none
 
     def close(self) -> None:
         self.fetcher.close()

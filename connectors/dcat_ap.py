@@ -8,7 +8,7 @@ access rights use the EU vocabularies.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -19,12 +19,16 @@ from rdflib import Literal as RdfLiteral
 from rdflib.namespace import DCAT, DCTERMS, FOAF
 
 from catalog.domain import Agency, Dataset, DatasetStatus, Distribution, is_http_url
+from catalog.policy.vocabulary import Vocabulary
 from catalog.principal import ANONYMOUS
 from catalog.services import DatasetFilter, Services
+from catalog.services.decisions import Offer
+from catalog.services.odrl import OdrlIris, duty_terms, purpose_iri
 
 Format = Literal["ttl", "jsonld"]
 MEDIA_TYPES: dict[str, str] = {"ttl": "text/turtle; charset=utf-8", "jsonld": "application/ld+json"}
 DCATAP = Namespace("http://data.europa.eu/r5r/")
+ODRL = Namespace("http://www.w3.org/ns/odrl/2/")
 EU = "http://publications.europa.eu/resource/authority/"
 FILE_TYPE_SCHEME = URIRef(EU + "file-type")
 ACCESS_RIGHT_SCHEME = URIRef(EU + "access-right")
@@ -138,6 +142,50 @@ def _add_distribution(graph: Graph, dataset: Dataset, item: Distribution) -> BNo
     return node
 
 
+def _add_offer(
+    graph: Graph, about: CatalogDescription, dataset_id: str, assigner: URIRef, offer: Offer, vocabulary: Vocabulary
+) -> URIRef:
+    """The ODRL offer the access policy would make on a dataset: one `odrl:use` permission per access method it
+    grants, for the purposes it grants it for (DPV terms), with that method's obligations as duties."""
+    node, target, iris = about.iri("offer", dataset_id), about.iri("dataset", dataset_id), OdrlIris(about.base_url)
+    graph.add((node, RDF.type, ODRL.Offer))
+    graph.add((node, RDF.type, ODRL.Policy))  # the class DCAT-AP names for odrl:hasPolicy (no inference there)
+    graph.add((node, ODRL.profile, URIRef(iris.profile)))
+    grants: dict[str, list[str]] = {"": []} if offer.open else offer.purposes_by_method
+    for method, purposes in grants.items():
+        permission = BNode()
+        graph.add((node, ODRL.permission, permission))
+        for predicate, value in ((RDF.type, ODRL.Permission), (ODRL.target, target), (ODRL.assigner, assigner)):
+            graph.add((permission, predicate, value))
+        graph.add((permission, ODRL.action, ODRL.use))
+        if method:
+            _add_constraint(graph, permission, ODRL.deliveryChannel, ODRL.eq, [RdfLiteral(method)])
+        if purposes:
+            dpv = [URIRef(purpose_iri(p, vocabulary, iris)) for p in purposes]
+            _add_constraint(graph, permission, ODRL.purpose, ODRL.isAnyOf, dpv)
+        for obligation in offer.obligations if offer.open else offer.obligations_by_method.get(method, []):
+            action, text = duty_terms(iris, obligation)
+            duty = BNode()
+            graph.add((permission, ODRL.duty, duty))
+            graph.add((duty, RDF.type, ODRL.Duty))
+            graph.add((duty, ODRL.action, URIRef(action)))
+            if text:
+                graph.add((duty, DCTERMS.description, RdfLiteral(text)))
+    return node
+
+
+def _add_constraint(
+    graph: Graph, rule: BNode, left: URIRef, operator: URIRef, right: Sequence[URIRef | RdfLiteral]
+) -> None:
+    constraint = BNode()
+    graph.add((rule, ODRL.constraint, constraint))
+    graph.add((constraint, RDF.type, ODRL.Constraint))
+    graph.add((constraint, ODRL.leftOperand, left))
+    graph.add((constraint, ODRL.operator, operator))
+    for value in right:
+        graph.add((constraint, ODRL.rightOperand, value))
+
+
 def _access_rights(graph: Graph, classification: str) -> URIRef:
     # Policy decides who sees what; the vocabulary only says whether the data itself is open to everyone.
     right = URIRef(f"{EU}access-right/{'PUBLIC' if classification == 'PUBLIC' else 'RESTRICTED'}")
@@ -146,7 +194,9 @@ def _access_rights(graph: Graph, classification: str) -> URIRef:
     return right
 
 
-def _add_dataset(graph: Graph, about: CatalogDescription, dataset: Dataset, publisher: URIRef) -> URIRef:
+def _add_dataset(
+    graph: Graph, about: CatalogDescription, dataset: Dataset, publisher: URIRef, offer: URIRef | None
+) -> URIRef:
     node = about.iri("dataset", dataset.id)
     graph.add((node, RDF.type, DCAT.Dataset))
     graph.add((node, DCTERMS.identifier, RdfLiteral(dataset.id)))
@@ -164,14 +214,19 @@ def _add_dataset(graph: Graph, about: CatalogDescription, dataset: Dataset, publ
         graph.add((node, DCAT.landingPage, page))
         graph.add((page, RDF.type, FOAF.Document))
     for item in (d for d in dataset.distributions if _web(d.access_url)):
-        graph.add((node, DCAT.distribution, _add_distribution(graph, dataset, item)))
+        distribution = _add_distribution(graph, dataset, item)
+        graph.add((node, DCAT.distribution, distribution))
+        if offer is not None:
+            graph.add((distribution, ODRL.hasPolicy, offer))
     return node
 
 
 def catalog_graph(services: Services, about: CatalogDescription) -> Graph:
     """The DCAT-AP 3 graph of everything an anonymous reader may see. Withdrawn datasets are left out."""
     graph = Graph()
-    for prefix, namespace in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("skos", SKOS), ("dcatap", DCATAP)):
+    for prefix, namespace in (
+        ("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("skos", SKOS), ("dcatap", DCATAP), ("odrl", ODRL)
+    ):
         graph.bind(prefix, namespace)
     catalog = about.iri("dcat", "catalog")
     graph.add((catalog, RDF.type, DCAT.Catalog))
@@ -189,14 +244,24 @@ def catalog_graph(services: Services, about: CatalogDescription) -> Graph:
         id: _add_agent(graph, about.iri("agency", id), agencies[id].name if id in agencies else id)
         for id in sorted({d.owner_agency_id for d in datasets})
     }
+    offers = services.odrl.offers([d.id for d in datasets if d.distributions])
     for dataset in datasets:
-        graph.add((catalog, DCAT.dataset, _add_dataset(graph, about, dataset, publishers[dataset.owner_agency_id])))
+        publisher, offer = publishers[dataset.owner_agency_id], None
+        if dataset.id in offers and _grants(offers[dataset.id]):
+            offer = _add_offer(graph, about, dataset.id, publisher, offers[dataset.id], services.vocabulary)
+        graph.add((catalog, DCAT.dataset, _add_dataset(graph, about, dataset, publisher, offer)))
     if datasets:
         graph.add((catalog, DCTERMS.modified, _date(max(d.updated_at for d in datasets))))
     return graph
 
 
-CONTEXT = {"dcat": str(DCAT), "dct": str(DCTERMS), "foaf": str(FOAF), "skos": str(SKOS), "xsd": str(XSD)}
+def _grants(offer: Offer) -> bool:
+    return offer.open or bool(offer.purposes_by_method)
+
+
+CONTEXT = {
+    "dcat": str(DCAT), "dct": str(DCTERMS), "foaf": str(FOAF), "skos": str(SKOS), "xsd": str(XSD), "odrl": str(ODRL)
+}
 
 
 def serialize(graph: Graph, fmt: Format) -> bytes:

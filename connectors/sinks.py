@@ -53,6 +53,10 @@ class Sink(ABC):
     def record_lineage(self, payload: dict[str, Any]) -> None:
         """Record a process with its inputs and outputs (the payload holds Process fields)."""
 
+    @abstractmethod
+    def purposes_by_iri(self) -> dict[str, str]:
+        """The catalog's configured purposes, keyed by their standard (DPV) IRI, as its vocabulary maps them."""
+
     def close(self) -> None:  # noqa: B027  (an optional hook: the in-process sink holds nothing to release)
         """Release connections. The default holds none."""
 
@@ -85,6 +89,9 @@ class ServiceSink(Sink):
 
     def update_dataset(self, id: str, changes: dict[str, Any], reason: str | None) -> None:
         self.services.registration.update_dataset(self.principal, id, changes, reason)
+
+    def purposes_by_iri(self) -> dict[str, str]:
+        return {term.iri: term.id for term in self.services.vocabulary.purposes}
 
     def harvested(self, source: str) -> Iterator[Dataset]:
         reads, after = self.services.reads, None
@@ -187,6 +194,10 @@ class GraphQLSink(Sink):
 
     def update_dataset(self, id: str, changes: dict[str, Any], reason: str | None) -> None:
         self.client.execute(UPDATE_DATASET, {"id": id, "input": to_input(changes), "reason": reason})
+
+    def purposes_by_iri(self) -> dict[str, str]:
+        terms = self.client.execute("{ vocabulary { purposes { id iri } } }")["vocabulary"]["purposes"]
+        return {str(term["iri"]): str(term["id"]) for term in terms}
 
     def harvested(self, source: str) -> Iterator[Dataset]:
         after: str | None = None

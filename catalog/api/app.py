@@ -16,6 +16,7 @@ from catalog.api.dcat import catalog_jsonld, catalog_ttl
 from catalog.api.graphql_http import GraphQLEndpoint
 from catalog.api.health import healthz, readyz
 from catalog.api.metrics import ApiMetrics, metrics_endpoint
+from catalog.api.odrl import agreement_odrl
 from catalog.api.openlineage import lineage_endpoint
 from catalog.api.request_id import RequestIdMiddleware
 from catalog.api.schema import schema
@@ -49,6 +50,8 @@ def create_app(services: Services) -> Starlette:
             Route("/dcat/catalog.ttl", catalog_ttl, methods=["GET"]),
             Route("/dcat/catalog.jsonld", catalog_jsonld, methods=["GET"]),
             Route("/api/v1/lineage", lineage_endpoint, methods=["POST"]),
+            # Before the pages: their /agreements/{id:path} would take the suffix as part of the id.
+            Route("/agreements/{id:path}.odrl.jsonld", agreement_odrl, methods=["GET"]),
             *web_routes(settings),
         ],
         middleware=[

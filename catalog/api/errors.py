@@ -86,3 +86,18 @@ def format_error(err: GraphQLError, request_id: str) -> dict[str, Any]:
         body["locations"] = [{"line": loc.line, "column": loc.column} for loc in err.locations]
     body["extensions"]["requestId"] = request_id
     return body
+
+
+HTTP_STATUS: dict[str, int] = {
+    "BAD_USER_INPUT": 400,
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "CONFLICT": 409,
+    "UNAVAILABLE": 503,
+}
+
+
+def http_status(exc: CatalogError) -> int:
+    """The HTTP status of a plain-HTTP route's refusal (GraphQL answers 200 and says it in `extensions.code`)."""
+    return HTTP_STATUS.get(exc.code, 500)

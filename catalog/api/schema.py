@@ -9,9 +9,12 @@ from catalog.api.catalog_schema import CatalogMutation, CatalogQuery
 from catalog.api.decision_schema import DecisionMutation, DecisionQuery
 from catalog.api.lineage_schema import LineageMutation, LineageQuery
 from catalog.api.sharing_schema import SharingMutation, SharingQuery
+from catalog.api.vocabulary_schema import VocabularyQuery
 
 
-class Query(AuditQuery, CatalogQuery, DecisionQuery, LineageQuery, SharingQuery, graphene.ObjectType):
+class Query(
+    AuditQuery, CatalogQuery, DecisionQuery, LineageQuery, SharingQuery, VocabularyQuery, graphene.ObjectType
+):
     pass
 
 

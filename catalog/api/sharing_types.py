@@ -15,6 +15,7 @@ from graphene.utils.dataloader import DataLoader
 
 from catalog import domain
 from catalog.api import types
+from catalog.api.context import call
 from catalog.api.decision_types import Decision
 from catalog.api.types import AccessMethod, Agency, Dataset, LegalBasis, Person, ctx
 
@@ -214,6 +215,21 @@ class SharingAgreement(graphene.ObjectType):
     )
     created_at = graphene.DateTime(required=True)
     updated_at = graphene.DateTime()
+    odrl = graphene.String(
+        required=True,
+        base_url=graphene.String(description="Base of the IRIs in the document (default: http://CATALOG_HOST:PORT)."),
+        description="The agreement as a W3C ODRL 2.2 Agreement: a JSON-LD document, as a string (also at "
+        "GET /agreements/ID.odrl.jsonld). Purpose and legal basis are DPV terms (see `vocabulary`).",
+    )
+
+    @staticmethod
+    async def resolve_odrl(
+        agreement: domain.SharingAgreement, info: graphene.ResolveInfo, base_url: str | None = None
+    ) -> str:
+        settings = ctx(info).services.ctx.settings
+        base = base_url or f"http://{settings.host}:{settings.port}"
+        # Asked again through the read decision, not taken from the parent: the document never outruns read_agreement.
+        return await call(ctx(info).services.odrl.agreement, ctx(info).principal, agreement.id, base)
 
     @staticmethod
     async def resolve_provider(agreement: domain.SharingAgreement, info: graphene.ResolveInfo) -> Any:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from catalog.config import Settings
 from catalog.domain import utcnow
+from catalog.policy.vocabulary import Vocabulary, load_vocabulary
 from catalog.services.access import Access, DecisionFilter
 from catalog.services.agreements import AgreementFilter, Agreements
 from catalog.services.audit_trail import AuditTrail
@@ -14,6 +15,7 @@ from catalog.services.context import Listing, ServiceContext, new_id
 from catalog.services.corrections import Corrections, WebhookDeliverer
 from catalog.services.decisions import Decisions, PolicyEngine
 from catalog.services.lineage import Lineage
+from catalog.services.odrl import Odrl
 from catalog.services.people import People
 from catalog.services.provenance import Provenance
 from catalog.services.reads import DatasetFilter, Reads
@@ -39,6 +41,8 @@ class Services:
         ids: Callable[[str, datetime], str] = new_id,
     ) -> None:
         self.engine = engine or PolicyEngine(settings.policy_dir, reload_interval_s=settings.policy_reload_interval_s)
+        # Configuration read once at start: a purpose or legal basis without its DPV term stops the start here.
+        self.vocabulary: Vocabulary = load_vocabulary(settings.policy_dir, settings.purposes, settings.classifications)
         self.decisions = Decisions(store, self.engine, settings.classifications, clock)
         self.ctx = ServiceContext(store, self.decisions, settings, clock, ids)
         self.store = store
@@ -51,6 +55,7 @@ class Services:
         self.deliverer = WebhookDeliverer.from_settings(store, clock, settings.webhooks)
         self.corrections = Corrections(self.ctx, self.deliverer, self.redaction)
         self.agreements = Agreements(self.ctx)
+        self.odrl = Odrl(self.ctx, self.agreements, self.vocabulary)
         self.sharing = Sharing(self.ctx, self.redaction)
         self.access = Access(self.ctx, self.redaction)
         self.audit = AuditTrail(self.ctx, self.redaction)

@@ -130,6 +130,20 @@ def waiting_for(required: list[str], filled: list[str]) -> list[str]:
     return [kinds.get(r.partition(":")[0], "{}").format(r.partition(":")[2] or r) for r in wanted]
 
 
+OFFER_PARTY = "offer:any-partner"  # the hypothetical recipient of an offer: no agency has this id
+
+
+@dataclass
+class Offer:
+    """What the access policy would grant on a dataset (`Decisions.offer`): to anyone (`open`, with its
+    obligations), or, per access method, for the purposes it allows, with that method's obligations."""
+
+    open: bool
+    obligations: list[str] = field(default_factory=list)
+    purposes_by_method: dict[str, list[str]] = field(default_factory=dict)
+    obligations_by_method: dict[str, list[str]] = field(default_factory=dict)
+
+
 @dataclass
 class DatasetFacts:
     """One dataset as the policy sees it, with the agreements that cover it (in any state)."""
@@ -306,6 +320,37 @@ class Decisions:
     def permits(self, attributes: RequestAttributes) -> bool:
         """Whether the policy permits `attributes`, without a Decision (a per-item read check)."""
         return self.engine.decide(attributes).outcome == Outcome.PERMIT
+
+    def offer(self, facts: DatasetFacts, now: datetime) -> Offer:
+        """What the access policy would grant on a dataset, asked without a Decision (nothing is recorded).
+
+        First anyone, with no agreement (open data). Failing that, a trained analyst of another agency under an
+        agreement made to measure (active, covering the purpose and method, allowing the data's sensitivity and
+        identified records), for each permitted purpose and access method: the Five Safes the policy still checks
+        (purpose, lawful basis, settings, outputs, explicit denials) decide what is offered, with its obligations.
+        """
+        resource, stamp = facts.resource(now, self.scheme), timestamp(now)
+        anyone = self.engine.decide(RequestAttributes(Subject(id="", anonymous=True), resource, Environment("access")))
+        if anyone.outcome == Outcome.PERMIT:
+            return Offer(open=True, obligations=anyone.obligations)
+        partner = Subject(id=OFFER_PARTY, agency=OFFER_PARTY, roles=["ANALYST"], training_current=True)
+        granted: dict[str, list[str]] = {}
+        obligations: dict[str, list[str]] = {}
+        for method in AccessMethod:
+            for purpose in resource.permitted_purposes:
+                terms = AgreementView(
+                    id=OFFER_PARTY, status=AgreementStatus.ACTIVE.value, active=True, recipient=OFFER_PARTY,
+                    purpose=purpose, covers_purpose=True, access_method=method.value,
+                    max_classification_rank=resource.classification_rank, max_classification=resource.classification,
+                    max_personal_data_rank=resource.personal_data_rank, allows_identified=True,
+                )
+                env = Environment("access", purpose, method.value, now=stamp, agreement=terms, recipient=OFFER_PARTY)
+                evaluation = self.engine.decide(RequestAttributes(partner, resource, env))
+                if evaluation.outcome == Outcome.PERMIT:
+                    granted.setdefault(method.value, []).append(purpose)
+                    kept = obligations.setdefault(method.value, [])
+                    kept.extend(o for o in evaluation.obligations if o not in kept)
+        return Offer(open=False, purposes_by_method=granted, obligations_by_method=obligations)
 
     def decide(
         self,
