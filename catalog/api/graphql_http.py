@@ -30,6 +30,7 @@ from catalog.api.security import graphiql_policy
 from catalog.config import ApiSettings
 from catalog.errors import CatalogError, InvalidInput, Unauthenticated
 from catalog.principal import Principal
+from catalog.services.idempotency import HEADER, idempotent, request_digest
 from catalog.store.base import current_causality
 from catalog.store.deadline import deadline
 
@@ -201,7 +202,16 @@ class GraphQLEndpoint:
             limit.reschedule(None)
         services = request.app.state.services
         context = RequestContext(services=services, principal=principal, request_id=request_id)
-        result = await self._execute(document, params, context)
+        key = request.headers.get(HEADER) if operation.operation == OperationType.MUTATION else None
+        if key is None:
+            result = await self._execute(document, params, context)
+        else:
+            try:
+                digest = request_digest(params.query, params.variables, params.operation_name)
+                with idempotent(principal.id, key, digest, self.settings.idempotency_ttl_s):
+                    result = await self._execute(document, params, context)
+            except InvalidInput as exc:  # the key itself is malformed: nothing ran
+                return not_executed, {"errors": [error(exc.message, exc.code, field=exc.field, requestId=request_id)]}
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [format_error(e, request_id) for e in result.errors]
