@@ -54,6 +54,7 @@ from catalog.store.base import (
     T,
     current_causality,
 )
+from catalog.store.circuit import Circuit
 from catalog.store.deadline import committed, current_deadline, remaining_s
 from catalog.store.query import (
     And,
@@ -870,6 +871,7 @@ class Neo4jStore(GraphStore):
         self.uri = uri
         self._database = database
         self._closed = False
+        self.circuit = Circuit()
         auth = (user, password) if password else None
         try:
             self._driver: Driver = GraphDatabase.driver(
@@ -894,6 +896,12 @@ class Neo4jStore(GraphStore):
         """Run `work` in a session that waits for `bookmark` (or the causal scope's newest), and record a write's
         bookmark in the scope: the driver then routes to any member that has caught up, leader or follower."""
         self.check_open()
+        if not self.circuit.allow():
+            raise Unavailable(
+                f"CATALOG_STORE: Neo4j at {self.uri} was unreachable moments ago; requests are refused at once "
+                f"until a trial succeeds (one every {self.circuit.trial_interval_s:g} s, or after /readyz answers)",
+                public=STORE_UNREACHABLE,
+            )
         scope = current_causality()
         name = scope.name if scope else "bookmark"
         wanted = bookmark if bookmark is not None else scope.newest if scope else None
@@ -905,6 +913,8 @@ class Neo4jStore(GraphStore):
             self._driver.session(database=self._database, bookmarks=bookmarks, default_access_mode=access) as session,
         ):
             result = self._attempts(session, work, mode, raised)
+            if self.circuit.is_open:
+                self.circuit.close()  # a trial succeeded: the store is back
             if mode == "write":
                 committed()
                 if scope is not None:
@@ -926,7 +936,9 @@ class Neo4jStore(GraphStore):
                 limit = current_deadline()
                 if limit is not None and _timed_out(exc):
                     raise limit.exceeded() from None
-                if not exc.is_retryable() or time.monotonic() - started > _RETRY_TIME_S:
+                if isinstance(exc, ServiceUnavailable):
+                    self.circuit.trip()  # unreachable: fail fast from now on, rather than every request waiting
+                if self.circuit.is_open or not exc.is_retryable() or time.monotonic() - started > _RETRY_TIME_S:
                     raise
                 pause = delay * random.uniform(0.8, 1.2)
                 later = remaining_s()
@@ -981,8 +993,10 @@ class Neo4jStore(GraphStore):
             self._auto_commit(statement)
 
     def ping(self) -> None:
+        """Ask the store a trivial query, past the circuit; an answer half-opens it (see `circuit`)."""
         # An implicit transaction is not retried, so a dead server is reported at once.
         self._auto_commit("RETURN 1")
+        self.circuit.half_open()
 
     def clear(self) -> None:
         def wipe(tx: GraphTx) -> None:
