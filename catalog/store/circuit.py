@@ -3,7 +3,9 @@
 Closed, every transaction goes to the store. Once the driver reports the store unreachable the circuit opens:
 transactions are refused at once, except one trial every `trial_interval_s`, and a successful ping (the `/readyz`
 probe) half-opens it so the next transaction is a trial. A trial that succeeds closes it; one that fails keeps it
-open. A store in this process (SQLite) has nothing to break and uses none.
+open. Only one trial is out at a time: a store that accepts connections but does not answer yet (a server still
+starting) would otherwise hold a worker thread per trial until the connection timeout. A store in this process
+(SQLite) has nothing to break and uses none.
 """
 
 from __future__ import annotations
@@ -23,22 +25,30 @@ class Circuit:
         self._open = False
         self._half_open = False
         self._last_trial = 0.0
+        self._trial_out = False
 
     @property
     def is_open(self) -> bool:
         return self._open
 
-    def allow(self) -> bool:
-        """Whether a transaction may go to the store now: always when closed; when open, one trial at a time."""
+    def allow(self) -> str | None:
+        """Whether a transaction may go to the store now: "closed" when the circuit is, "trial" for the one trial
+        an open circuit lets out (call `trial_done` when it ends, however it ends), None when it is refused."""
         with self._lock:
             if not self._open:
-                return True
+                return "closed"
             now = self.clock()
-            if self._half_open or now - self._last_trial >= self.trial_interval_s:
-                self._half_open = False
+            due = self._half_open or now - self._last_trial >= self.trial_interval_s
+            if due and not self._trial_out:
+                self._half_open, self._trial_out = False, True
                 self._last_trial = now
-                return True
-            return False
+                return "trial"
+            return None
+
+    def trial_done(self) -> None:
+        with self._lock:
+            self._trial_out = False
+            self._last_trial = self.clock()
 
     def trip(self) -> None:
         """The store was found unreachable: refuse until a trial succeeds."""

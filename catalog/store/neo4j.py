@@ -13,6 +13,7 @@ they are never written from input and never returned.
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 import time
@@ -75,13 +76,17 @@ from catalog.store.query import (
 )
 from catalog.store.schema import ENDPOINTS, QUERYABLE, TEXT_INDEXED, Label, Rel
 
+log = logging.getLogger("catalog.store")
 _SAFE_PROP = re.compile(r"^[a-z][a-z0-9_]*$")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Lucene query syntax characters; tokens may contain symbols, so every one of them is escaped.
 _LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/<>=])')
 # Long enough for a deadlock or leader switch to clear, short enough that a dead server fails in seconds.
 _RETRY_TIME_S = 10.0
-_FIRST_RETRY_DELAY_S = 1.0  # the driver's own: doubled after each failed attempt, with 20% jitter
+# Doubled after each failed attempt, with jitter of half either way. Shorter than the driver's 1 s: the usual
+# transient error here is a deadlock on the audit chain's counter between concurrent writers, and a second's wait
+# after each made a burst of writes (a store coming back, say) take several seconds to clear.
+_FIRST_RETRY_DELAY_S = 0.1
 _TIMED_OUT = (
     "Neo.ClientError.Transaction.TransactionTimedOut",
     "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
@@ -896,12 +901,20 @@ class Neo4jStore(GraphStore):
         """Run `work` in a session that waits for `bookmark` (or the causal scope's newest), and record a write's
         bookmark in the scope: the driver then routes to any member that has caught up, leader or follower."""
         self.check_open()
-        if not self.circuit.allow():
+        passage = self.circuit.allow()
+        if passage is None:
             raise Unavailable(
                 f"CATALOG_STORE: Neo4j at {self.uri} was unreachable moments ago; requests are refused at once "
                 f"until a trial succeeds (one every {self.circuit.trial_interval_s:g} s, or after /readyz answers)",
                 public=STORE_UNREACHABLE,
             )
+        try:
+            return self._session(work, mode, bookmark)
+        finally:
+            if passage == "trial":
+                self.circuit.trial_done()
+
+    def _session(self, work: Callable[[GraphTx], T], mode: Literal["read", "write"], bookmark: str | None) -> T:
         scope = current_causality()
         name = scope.name if scope else "bookmark"
         wanted = bookmark if bookmark is not None else scope.newest if scope else None
@@ -940,10 +953,11 @@ class Neo4jStore(GraphStore):
                     self.circuit.trip()  # unreachable: fail fast from now on, rather than every request waiting
                 if self.circuit.is_open or not exc.is_retryable() or time.monotonic() - started > _RETRY_TIME_S:
                     raise
-                pause = delay * random.uniform(0.8, 1.2)
+                pause = delay * random.uniform(0.5, 1.5)
                 later = remaining_s()
                 if later is not None and pause >= later:
                     raise
+                log.warning("Neo4j at %s: transaction failed, retrying in %.1f s: %s", self.uri, pause, _reason(exc))
                 time.sleep(pause)
                 delay *= 2
 

@@ -100,3 +100,18 @@ def test_a_ping_that_answers_lets_the_next_transaction_through(
         store.write(lambda tx: tx.delete_node(Label.AGENCY, "after-ping"))
     finally:
         store.close()
+
+
+def test_only_one_trial_is_out_at_a_time() -> None:
+    clock = FakeClock()
+    circuit = Circuit(trial_interval_s=2.0, clock=clock)
+    circuit.trip()
+    clock.now += 2.1
+
+    assert circuit.allow() == "trial"
+    clock.now += 10  # a trial that hangs (a server still starting) holds back the next one
+    assert circuit.allow() is None
+    circuit.trial_done()
+    assert circuit.allow() is None  # the interval counts from when the trial ended
+    clock.now += 2.1
+    assert circuit.allow() == "trial"
