@@ -87,7 +87,14 @@ class ApiSettings(BaseModel):
     max_authorization_bytes: int = Field(
         8192, gt=0, description="Largest Authorization header accepted; 431 naming the header beyond it."
     )
-    request_timeout_s: float = Field(30.0, gt=0, description="Seconds a request may run before it is cut off.")
+    request_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds a request may run: a query is cut off, a mutation answered when its outcome is known.",
+    )
+    idempotency_ttl_s: int = Field(
+        86_400, gt=0, description="Seconds a mutation's Idempotency-Key and its result are kept for retries."
+    )
     max_page_size: int = Field(100, gt=0, description="Largest `first` a list field accepts.")
     default_page_size: int = Field(20, gt=0, description="Page size when `first` is not given.")
     introspection: bool = Field(True, description="Allow GraphQL introspection queries.")

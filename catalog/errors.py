@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+WRITTEN_NOTHING = "nothing was written"
+
 
 class CatalogError(Exception):
     """Base of every error the catalog raises on purpose.
@@ -78,6 +80,30 @@ class Unavailable(CatalogError):
     @property
     def public_message(self) -> str:
         return self.public or self.message
+
+    def nothing_written(self) -> Unavailable:
+        """The same failure, met by a write that rolled back: it says so, so a client knows a retry is safe."""
+        if self.message.endswith(WRITTEN_NOTHING):
+            return self
+        public = f"{self.public}; {WRITTEN_NOTHING}" if self.public else None
+        return type(self)(f"{self.message}; {WRITTEN_NOTHING}", public=public)
+
+
+class DeadlineExceeded(Unavailable):
+    """The request's time limit passed before the store was asked: that attempt wrote nothing (the message says
+    whether an earlier change in the same request committed)."""
+
+    def nothing_written(self) -> Unavailable:
+        return self  # its message already says what was written
+
+
+class OutcomeUnknown(CatalogError):
+    """The connection to the store died while a change was being committed: it may or may not have been written.
+
+    A client should read before it retries, or retry with the same `Idempotency-Key`.
+    """
+
+    code = "OUTCOME_UNKNOWN"
 
 
 class ConfigError(CatalogError):

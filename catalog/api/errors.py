@@ -29,6 +29,8 @@ CODE_MEANINGS: dict[str, str] = {
     "CONFLICT": "the record already exists, or its current state does not allow the change (the message names it)",
     "UNAVAILABLE": "the store or another dependency cannot be used right now, or the request ran past "
     "`CATALOG_API__REQUEST_TIMEOUT_S`",
+    "OUTCOME_UNKNOWN": "the connection to the store died while a change was being committed, so whether it was "
+    "written cannot be known: read before retrying, or retry with the same `Idempotency-Key`",
     "CONFIG": "the server's configuration is wrong; the message names the setting",
     "INTERNAL": "anything unexpected: the message carries a request id, also in the `X-Request-ID` header, to quote "
     "to the operators; no stack trace ever reaches a client",

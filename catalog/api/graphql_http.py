@@ -30,9 +30,12 @@ from catalog.api.security import graphiql_policy
 from catalog.config import ApiSettings
 from catalog.errors import CatalogError, InvalidInput, Unauthenticated
 from catalog.principal import Principal
+from catalog.services.idempotency import HEADER, idempotent, request_digest
 from catalog.store.base import current_causality
+from catalog.store.deadline import deadline
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+TIMEOUT_SETTING = "CATALOG_API__REQUEST_TIMEOUT_S"
 JSON = "application/json"
 
 
@@ -159,16 +162,24 @@ class GraphQLEndpoint:
             # 401 only when the token is at fault; a store that cannot say who the person is is not their fault.
             status = 401 if isinstance(exc, Unauthenticated) else 503
             return status, {"errors": [error(exc.message, exc.code, requestId=request_id)]}
-        try:
-            # Preparing a document counts against the time limit too; no extra task, unlike wait_for.
-            async with asyncio.timeout(self.settings.request_timeout_s):
-                return await self._prepare_and_execute(request, params, media_type, request_id, principal)
-        except TimeoutError:
-            message = f"request took over {self.settings.request_timeout_s} s (CATALOG_API__REQUEST_TIMEOUT_S)"
-            return 504, {"errors": [error(message, "UNAVAILABLE", requestId=request_id)]}
+        # The stores honour the same deadline (catalog/store/deadline.py): no transaction starts after it.
+        with deadline(self.settings.request_timeout_s, TIMEOUT_SETTING):
+            try:
+                # Preparing a document counts against the time limit too; no extra task, unlike wait_for.
+                async with asyncio.timeout(self.settings.request_timeout_s) as limit:
+                    return await self._prepare_and_execute(request, params, media_type, request_id, principal, limit)
+            except TimeoutError:
+                message = f"request took over {self.settings.request_timeout_s} s ({TIMEOUT_SETTING})"
+                return 504, {"errors": [error(message, "UNAVAILABLE", requestId=request_id)]}
 
     async def _prepare_and_execute(
-        self, request: Request, params: GraphQLParams, media_type: str, request_id: str, principal: Principal
+        self,
+        request: Request,
+        params: GraphQLParams,
+        media_type: str,
+        request_id: str,
+        principal: Principal,
+        limit: asyncio.Timeout,
     ) -> tuple[int, dict[str, Any]]:
         # Requests the server cannot even start on: 400 with the spec's media type, 200 for legacy JSON.
         not_executed = 400 if media_type == GRAPHQL_RESPONSE else 200
@@ -186,9 +197,23 @@ class GraphQLEndpoint:
             raise BadRequest("operationName: does not name exactly one operation in the document")
         if request.method == "GET" and operation.operation != OperationType.QUERY:
             raise BadRequest("GET can only run queries; send mutations with POST", 405, {"Allow": "POST"})
+        if operation.operation == OperationType.MUTATION:
+            # Never answer before the outcome is known: cancelling here would leave the write running in its
+            # thread. The stores start nothing after the deadline and bound what has started by it, so the
+            # answer comes soon after the limit, saying what happened.
+            limit.reschedule(None)
         services = request.app.state.services
         context = RequestContext(services=services, principal=principal, request_id=request_id)
-        result = await self._execute(document, params, context)
+        key = request.headers.get(HEADER) if operation.operation == OperationType.MUTATION else None
+        if key is None:
+            result = await self._execute(document, params, context)
+        else:
+            try:
+                digest = request_digest(params.query, params.variables, params.operation_name)
+                with idempotent(principal.id, key, digest, self.settings.idempotency_ttl_s):
+                    result = await self._execute(document, params, context)
+            except InvalidInput as exc:  # the key itself is malformed: nothing ran
+                return not_executed, {"errors": [error(exc.message, exc.code, field=exc.field, requestId=request_id)]}
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [format_error(e, request_id) for e in result.errors]

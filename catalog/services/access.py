@@ -125,7 +125,7 @@ class Access:
             self.decisions.record(tx, principal, [decision], requester_known=context.requester_in_catalog)
             return context, decision
 
-        context, decision = self.ctx.store.write(work)
+        context, decision = self.decisions.write(work)  # a denial is its outcome, never refused; keyed if asked
         return self._shown(principal, decision, context.visible)
 
     def _shown(self, principal: Principal, decision: Decision, visible: bool) -> Decision:

@@ -36,13 +36,14 @@ from catalog.domain import (
     rank,
     status_at,
 )
-from catalog.errors import Forbidden, NotFound
+from catalog.errors import AlreadyExists, Forbidden, NotFound
 from catalog.policy.attributes import AgreementView, Environment, PersonView, RequestAttributes, Resource, Subject
 from catalog.policy.engine import Evaluation, LoadedPolicy, PolicyEngine, compile_policy
 from catalog.policy.visibility import RECORDS, bind_now, read_predicate
 from catalog.principal import ANONYMOUS, SYSTEM, Principal
 from catalog.services.audit import append_event, canonical, digest
 from catalog.services.context import new_id
+from catalog.services.idempotency import current_request, keyed
 from catalog.services.locking import lock
 from catalog.store.base import GraphStore, GraphTx, Props
 from catalog.store.query import TRUE, IdIn, Predicate, all_of
@@ -466,9 +467,20 @@ class Decisions:
 
     def write(self, work: Callable[[GraphTx], T]) -> T:
         """Run `work` in a write transaction. If the policy refused it, record the refusing decisions in their own
-        transaction and raise Forbidden with the reason (UNAVAILABLE if they cannot be recorded)."""
+        transaction and raise Forbidden with the reason (UNAVAILABLE if they cannot be recorded).
+
+        In a request with an idempotency key (`services.idempotency`), the key and the result are stored in the
+        same transaction, and a write made before under that key returns its first result instead.
+        """
+        keyed_request = current_request()
+        unit = keyed(work, keyed_request, self.clock()) if keyed_request is not None else work
         try:
-            return self.store.write(work)
+            try:
+                return self.store.write(unit)
+            except AlreadyExists as exc:
+                if keyed_request is None or exc.kind != Label.IDEMPOTENCY.value:
+                    raise
+                return self.store.write(unit)  # a duplicate of this request committed first: answer as it did
         except Refused as exc:
             refused = exc
         self.store.write(lambda tx: self.record(tx, refused.principal, refused.decisions, check_links=True))

@@ -450,9 +450,9 @@ class Lineage:
 
     # -- reading -----------------------------------------------------------------------------------------
 
-    def _check_depth(self, depth: int) -> None:
+    def _check_depth(self, depth: int | None) -> None:
         cap = self.ctx.settings.lineage_max_depth
-        if depth < 0 or depth > cap:
+        if depth is None or depth < 0 or depth > cap:  # None: an explicit `depth: null`
             raise InvalidInput("depth", f"must be between 0 and {cap} (CATALOG_LINEAGE_MAX_DEPTH)")
 
     def view(

@@ -167,7 +167,7 @@ class Sharing:
             )
             return request
 
-        return self.ctx.store.write(work)
+        return self.decisions.write(work)  # as every write: an idempotency key applies
 
     def _check_request(self, request: ShareRequest, now: datetime) -> None:
         purposes = self.ctx.settings.purposes

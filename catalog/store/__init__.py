@@ -7,10 +7,12 @@ from pathlib import Path
 from catalog.config import Settings
 from catalog.errors import ConfigError
 from catalog.store.base import Causality, GraphStore, GraphTx, Props, causal, current_causality
+from catalog.store.deadline import Deadline, current_deadline, deadline
 from catalog.store.schema import Label, Rel
 
 __all__ = [
     "Causality",
+    "Deadline",
     "GraphStore",
     "GraphTx",
     "Label",
@@ -18,6 +20,8 @@ __all__ = [
     "Rel",
     "causal",
     "current_causality",
+    "current_deadline",
+    "deadline",
     "open_store",
     "sqlite_path",
 ]

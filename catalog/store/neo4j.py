@@ -13,13 +13,16 @@ they are never written from input and never returned.
 
 from __future__ import annotations
 
+import logging
+import random
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from neo4j import Bookmarks, Driver, GraphDatabase, ManagedTransaction, Record
+from neo4j import READ_ACCESS, WRITE_ACCESS, Bookmarks, Driver, GraphDatabase, Record, Session, Transaction
 from neo4j.exceptions import (
     AuthError,
     ClientError,
@@ -31,7 +34,15 @@ from neo4j.exceptions import (
     SessionExpired,
 )
 
-from catalog.errors import AlreadyExists, CatalogError, ConfigError, InvalidInput, NotFound, Unavailable
+from catalog.errors import (
+    AlreadyExists,
+    CatalogError,
+    ConfigError,
+    InvalidInput,
+    NotFound,
+    OutcomeUnknown,
+    Unavailable,
+)
 from catalog.store.base import (
     STORE_FAILED,
     STORE_UNREACHABLE,
@@ -44,6 +55,8 @@ from catalog.store.base import (
     T,
     current_causality,
 )
+from catalog.store.circuit import Circuit
+from catalog.store.deadline import committed, current_deadline, remaining_s
 from catalog.store.query import (
     And,
     Cmp,
@@ -63,12 +76,21 @@ from catalog.store.query import (
 )
 from catalog.store.schema import ENDPOINTS, QUERYABLE, TEXT_INDEXED, Label, Rel
 
+log = logging.getLogger("catalog.store")
 _SAFE_PROP = re.compile(r"^[a-z][a-z0-9_]*$")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Lucene query syntax characters; tokens may contain symbols, so every one of them is escaped.
 _LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/<>=])')
 # Long enough for a deadlock or leader switch to clear, short enough that a dead server fails in seconds.
 _RETRY_TIME_S = 10.0
+# Doubled after each failed attempt, with jitter of half either way. Shorter than the driver's 1 s: the usual
+# transient error here is a deadlock on the audit chain's counter between concurrent writers, and a second's wait
+# after each made a burst of writes (a store coming back, say) take several seconds to clear.
+_FIRST_RETRY_DELAY_S = 0.1
+_TIMED_OUT = (
+    "Neo.ClientError.Transaction.TransactionTimedOut",
+    "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+)
 # Beyond this many dataset hops the lineage pattern is left unbounded (the shortest-path search ends anyway).
 _MAX_BOUNDED_DEPTH = 1000
 _COUNTER = "Counter"
@@ -203,6 +225,11 @@ def _reason(exc: BaseException) -> str:
     message, root = _message(exc), _root_cause(exc)
     detail = _message(root)
     return message if root is exc or detail in message else f"{message}: {detail}"
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """The server ended the transaction at the timeout we gave it (the request's time left): nothing committed."""
+    return isinstance(exc, Neo4jError) and exc.code in _TIMED_OUT
 
 
 def _bookmark_values(bookmark: str, name: str) -> list[str]:
@@ -564,9 +591,9 @@ def _schema_statements() -> list[str]:
 
 
 class Neo4jTx(GraphTx):
-    """GraphTx over a managed transaction. Driver errors propagate so the driver can retry transient ones."""
+    """GraphTx over one transaction attempt. Driver errors propagate so the store can retry transient ones."""
 
-    def __init__(self, store: Neo4jStore, tx: ManagedTransaction) -> None:
+    def __init__(self, store: Neo4jStore, tx: Transaction) -> None:
         self._store = store
         self._tx = tx
 
@@ -849,6 +876,7 @@ class Neo4jStore(GraphStore):
         self.uri = uri
         self._database = database
         self._closed = False
+        self.circuit = Circuit()
         auth = (user, password) if password else None
         try:
             self._driver: Driver = GraphDatabase.driver(
@@ -873,32 +901,93 @@ class Neo4jStore(GraphStore):
         """Run `work` in a session that waits for `bookmark` (or the causal scope's newest), and record a write's
         bookmark in the scope: the driver then routes to any member that has caught up, leader or follower."""
         self.check_open()
+        passage = self.circuit.allow()
+        if passage is None:
+            raise Unavailable(
+                f"CATALOG_STORE: Neo4j at {self.uri} was unreachable moments ago; requests are refused at once "
+                f"until a trial succeeds (one every {self.circuit.trial_interval_s:g} s, or after /readyz answers)",
+                public=STORE_UNREACHABLE,
+            )
+        try:
+            return self._session(work, mode, bookmark)
+        finally:
+            if passage == "trial":
+                self.circuit.trial_done()
+
+    def _session(self, work: Callable[[GraphTx], T], mode: Literal["read", "write"], bookmark: str | None) -> T:
         scope = current_causality()
         name = scope.name if scope else "bookmark"
         wanted = bookmark if bookmark is not None else scope.newest if scope else None
         bookmarks = Bookmarks.from_raw_values(_bookmark_values(wanted, name)) if wanted else None
         raised: list[BaseException] = []
-
-        def unit(tx: ManagedTransaction) -> T:
-            try:
-                return work(Neo4jTx(self, tx))
-            except Exception as exc:
-                raised.append(exc)
-                raise
-
+        access = WRITE_ACCESS if mode == "write" else READ_ACCESS
         with (
             _translated(self.uri, raised, name),
-            self._driver.session(database=self._database, bookmarks=bookmarks) as session,
+            self._driver.session(database=self._database, bookmarks=bookmarks, default_access_mode=access) as session,
         ):
-            if mode == "read":
-                return session.execute_read(unit)
-            result = session.execute_write(unit)
-            if scope is not None:
-                scope.latest = _bookmark_text(session.last_bookmarks()) or scope.latest
+            result = self._attempts(session, work, mode, raised)
+            if self.circuit.is_open:
+                self.circuit.close()  # a trial succeeded: the store is back
+            if mode == "write":
+                committed()
+                if scope is not None:
+                    scope.latest = _bookmark_text(session.last_bookmarks()) or scope.latest
             return result
 
+    def _attempts(
+        self, session: Session, work: Callable[[GraphTx], T], mode: str, raised: list[BaseException]
+    ) -> T:
+        """Our own retry loop, not the driver's `execute_write`: no attempt starts after the request's deadline,
+        each gets the time left as its server-side timeout, and a connection lost during a write's commit is
+        reported as OUTCOME_UNKNOWN instead of being retried (a retry could apply the change twice)."""
+        started, delay = time.monotonic(), _FIRST_RETRY_DELAY_S
+        while True:
+            left = remaining_s()
+            try:
+                return self._attempt(session, work, mode, left, raised)
+            except (DriverError, Neo4jError) as exc:
+                limit = current_deadline()
+                if limit is not None and _timed_out(exc):
+                    raise limit.exceeded() from None
+                if isinstance(exc, ServiceUnavailable):
+                    self.circuit.trip()  # unreachable: fail fast from now on, rather than every request waiting
+                if self.circuit.is_open or not exc.is_retryable() or time.monotonic() - started > _RETRY_TIME_S:
+                    raise
+                pause = delay * random.uniform(0.5, 1.5)
+                later = remaining_s()
+                if later is not None and pause >= later:
+                    raise
+                log.warning("Neo4j at %s: transaction failed, retrying in %.1f s: %s", self.uri, pause, _reason(exc))
+                time.sleep(pause)
+                delay *= 2
+
+    def _attempt(
+        self, session: Session, work: Callable[[GraphTx], T], mode: str, left: float | None, raised: list[BaseException]
+    ) -> T:
+        # 0 would mean "no timeout" to the server: a sliver of time left still gets a limit.
+        tx = session.begin_transaction(timeout=max(left, 0.01) if left is not None else None)
+        try:
+            result = work(Neo4jTx(self, tx))
+        except Exception as exc:
+            raised.append(exc)
+            tx.close()
+            raise
+        try:
+            tx.commit()
+        except (DriverError, Neo4jError) as exc:
+            if mode == "write" and isinstance(exc, (ServiceUnavailable, SessionExpired)):
+                raise OutcomeUnknown(
+                    "the connection to the store was lost while the change was being committed: it may or may not "
+                    "have been written; read before retrying, or retry with the same Idempotency-Key"
+                ) from None
+            raise
+        return result
+
     def write(self, work: Callable[[GraphTx], T]) -> T:
-        return self._run(work, "write")
+        try:
+            return self._run(work, "write")
+        except Unavailable as exc:
+            raise exc.nothing_written() from None
 
     def read(self, work: Callable[[GraphTx], T], *, bookmark: str | None = None) -> T:
         return self._run(work, "read", bookmark)
@@ -918,8 +1007,10 @@ class Neo4jStore(GraphStore):
             self._auto_commit(statement)
 
     def ping(self) -> None:
+        """Ask the store a trivial query, past the circuit; an answer half-opens it (see `circuit`)."""
         # An implicit transaction is not retried, so a dead server is reported at once.
         self._auto_commit("RETURN 1")
+        self.circuit.half_open()
 
     def clear(self) -> None:
         def wipe(tx: GraphTx) -> None:

@@ -21,6 +21,7 @@ class Label(StrEnum):
     POLICY_VERSION = "PolicyVersion"
     WEB_SESSION = "WebSession"  # operational state of the pages, not catalog data: no audit events
     OUTBOX = "NoticeDelivery"
+    IDEMPOTENCY = "IdempotencyRecord"  # a keyed mutation's result, operational state like web sessions: no audit
 
 
 class Rel(StrEnum):
@@ -117,6 +118,7 @@ QUERYABLE: dict[Label, frozenset[str]] = {
     Label.DELIVERY: frozenset({"notice_id", "agency_id"}),
     Label.POLICY_VERSION: frozenset({"first_used_at"}),
     Label.WEB_SESSION: frozenset({"expires_at"}),
+    Label.IDEMPOTENCY: frozenset({"expires_at"}),
     Label.OUTBOX: frozenset({"notice_id", "state", "next_attempt_at"}),
 }
 

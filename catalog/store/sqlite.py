@@ -22,6 +22,7 @@ from catalog.store.base import (
     Props,
     T,
 )
+from catalog.store.deadline import committed, remaining_s
 from catalog.store.query import (
     And,
     Cmp,
@@ -59,6 +60,7 @@ _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
     "CREATE VIRTUAL TABLE IF NOT EXISTS node_text USING fts5(label UNINDEXED, id UNINDEXED, body)",
 ]
+_BUSY_WAIT_MS = 10_000  # how long a writer waits for another's lock, unless the request has less time left
 _SAFE_PROP = re.compile(r"^[a-z][a-z0-9_]*$")
 _SAFE_LABEL = re.compile(r"^[A-Za-z]+$")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -547,7 +549,7 @@ class SqliteStore(GraphStore):
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA foreign_keys = ON")
                 conn.execute("PRAGMA synchronous = NORMAL")
-                conn.execute("PRAGMA busy_timeout = 10000")
+                conn.execute(f"PRAGMA busy_timeout = {_BUSY_WAIT_MS:d}")
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
@@ -556,6 +558,7 @@ class SqliteStore(GraphStore):
     def _run(self, work: Callable[[GraphTx], T], begin: str) -> T:
         with _translated(self.path):
             conn = self._connection()
+            self._bound_busy_wait(conn, remaining_s())
             conn.execute(begin)
             try:
                 result = work(SqliteTx(self, conn))
@@ -565,8 +568,20 @@ class SqliteStore(GraphStore):
             conn.execute("COMMIT")
             return result
 
+    def _bound_busy_wait(self, conn: sqlite3.Connection, left: float | None) -> None:
+        """Wait for another writer's lock no longer than the request has left (10 s without a deadline)."""
+        wait_ms = _BUSY_WAIT_MS if left is None else max(1, min(_BUSY_WAIT_MS, int(left * 1000)))
+        if getattr(self._local, "busy_ms", _BUSY_WAIT_MS) != wait_ms:
+            conn.execute(f"PRAGMA busy_timeout = {wait_ms:d}")
+            self._local.busy_ms = wait_ms
+
     def write(self, work: Callable[[GraphTx], T]) -> T:
-        return self._run(work, "BEGIN IMMEDIATE")
+        try:
+            result = self._run(work, "BEGIN IMMEDIATE")
+        except Unavailable as exc:
+            raise exc.nothing_written() from None
+        committed()
+        return result
 
     def read(self, work: Callable[[GraphTx], T], *, bookmark: str | None = None) -> T:
         # One file, serialized writers: a read sees every committed write, so there is nothing to wait for.

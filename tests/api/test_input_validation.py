@@ -92,3 +92,13 @@ def test_a_stored_control_character_still_draws_valid_svg(services: Services, cl
 
     assert svg.status_code == 200
     ElementTree.fromstring(svg.content)
+
+
+def test_an_explicit_null_depth_is_refused_naming_it(gql: Callable[..., dict[str, Any]]) -> None:
+    """Found by schemathesis (tests/e2e/test_faults.py): `depth: null` answered INTERNAL."""
+    for query in ('{ impact(datasetId: "clinics", depth: null) { datasetCount } }',
+                  '{ lineage(datasetId: "clinics", depth: null) { nodes { id } } }'):
+        body = gql(query)
+
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+        assert body["errors"][0]["extensions"]["field"] == "depth"
