@@ -95,6 +95,7 @@ def process(args: list[str], env: dict[str, str], ready_url: str, log: Path) -> 
 def catalog_env(store_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CATALOG_")}
     env.update({"CATALOG_STORE": store_url, "CATALOG_LOG_LEVEL": "WARNING", "CATALOG_POLICY_RELOAD_INTERVAL_S": "0"})
+    env["CATALOG_DEV_MODE"] = "true"  # the bench signs its tokens with the default secret
     return env
 
 

@@ -70,9 +70,10 @@ def serve(
 
     from catalog.api.app import create_app
     from catalog.cli import open_services
-    from catalog.config import load_settings
+    from catalog.config import load_settings, refuse_default_secret
 
     settings = load_settings()
+    refuse_default_secret(settings)  # before anything is opened or bound
     bind_host, bind_port = host or settings.host, settings.port if port is None else port
     sock = listening_socket(bind_host, bind_port)
     with sock:

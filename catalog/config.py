@@ -37,9 +37,13 @@ class Neo4jSettings(BaseModel):
     connect_timeout_s: float = Field(10.0, gt=0, description="Seconds to wait for a Bolt connection.")
 
 
+# Published in this file, the README and docker-compose.yml: anyone can sign tokens with it.
+DEFAULT_JWT_SECRET = "dev-only-secret-change-me-anywhere-but-a-laptop"
+
+
 class AuthSettings(BaseModel):
     jwt_secret: str = Field(
-        "dev-only-secret-change-me-anywhere-but-a-laptop",
+        DEFAULT_JWT_SECRET,
         description="HS256 shared secret for dev/embedded mode. Change it anywhere that is not a laptop.",
     )
     jwt_algorithm: str = Field("HS256", description="HS256 (shared secret) or RS256 (OIDC issuer's JWKS).")
@@ -198,6 +202,11 @@ class Settings(BaseSettings):
         Path("../shared/fixtures"), description="Test fixtures (CKAN, OpenLineage, DCAT-AP); tests only."
     )
     log_level: str = Field("INFO", description="Python logging level for the server.")
+    dev_mode: bool = Field(
+        False,
+        description="A laptop or a test run: only then may `catalog serve` use the published default "
+        "CATALOG_AUTH__JWT_SECRET.",
+    )
     redaction_key: str | None = Field(
         None,
         description="Key of the stable stand-ins (`redacted-...`) shown for datasets a reader may not see; derived "
@@ -219,6 +228,21 @@ class Settings(BaseSettings):
         if self.redaction_key:
             return self.redaction_key
         return hmac.new(self.auth.jwt_secret.encode(), b"catalog redaction", hashlib.sha256).hexdigest()
+
+
+def refuse_default_secret(settings: Settings) -> None:
+    """Raise ConfigError when a server would rely on the published default secret outside dev mode.
+
+    The secret signs API tokens (HS256) and, unless their own keys are set, the session cookies
+    (CATALOG_WEB__SESSION_SECRET) and the stand-ins for hidden datasets (CATALOG_REDACTION_KEY).
+    """
+    auth = settings.auth
+    in_use = auth.jwt_algorithm == "HS256" or not settings.web.session_secret or not settings.redaction_key
+    if auth.jwt_secret == DEFAULT_JWT_SECRET and in_use and not settings.dev_mode:
+        raise ConfigError(
+            "CATALOG_AUTH__JWT_SECRET is the published default, so anyone could sign tokens for this server; "
+            "set a secret of your own, or CATALOG_DEV_MODE=true on a laptop"
+        )
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -33,7 +33,7 @@ def run_catalog(
     clean = {name: value for name, value in os.environ.items() if not name.startswith("CATALOG_")}
     return subprocess.run(
         [sys.executable, "-m", "catalog.cli", *args],
-        env={**clean, **env},
+        env={**clean, "CATALOG_DEV_MODE": "true", **env},  # serve would refuse the default secret otherwise
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -140,3 +140,12 @@ def test_serve_help_lists_its_options(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     for option in ("--host", "--port", "CATALOG_HOST", "CATALOG_PORT"):
         assert option in result.stdout
+
+
+def test_serve_refuses_the_default_secret_outside_dev_mode(tmp_path: Path) -> None:
+    env = {"CATALOG_STORE": f"sqlite:///{tmp_path / 'catalog.db'}", "CATALOG_DEV_MODE": "false"}
+
+    result = run_catalog(tmp_path, env, *command("serve"))
+
+    assert_one_clear_line(result, "CATALOG_AUTH__JWT_SECRET", "CATALOG_DEV_MODE")
+    assert result.returncode == 2

@@ -51,6 +51,7 @@ def catalog_env(overrides: Mapping[str, str]) -> dict[str, str]:
     """This process's environment without its CATALOG_ settings, plus `overrides`: the test alone configures."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("CATALOG_")}
     env["PYTHONUNBUFFERED"] = "1"
+    env["CATALOG_DEV_MODE"] = "true"  # test servers use the default secret; `overrides` may say otherwise
     env.update(overrides)
     return env
 

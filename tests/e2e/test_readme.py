@@ -40,7 +40,7 @@ README_URL = "http://127.0.0.1:8000"
 VENV_BIN = ".venv/bin/"
 # The Quickstart's first command, step by step. The first two make the environment this suite runs in.
 ENVIRONMENT_STEPS = ["python3 -m venv .venv", ".venv/bin/python -m pip install -q -e ."]
-DEMO, SERVE = ".venv/bin/catalog demo", ".venv/bin/catalog serve"
+DEMO, DEV_MODE, SERVE = ".venv/bin/catalog demo", "CATALOG_DEV_MODE=true", ".venv/bin/catalog serve"
 BLOCK_END = "----- end of README block -----"
 CHECK_ACCESS = re.compile(
     r'datasetId: "(?P<dataset>[^"]+)", purpose: "(?P<purpose>[^"]+)", accessMethod: (?P<method>\w+)'
@@ -109,7 +109,8 @@ def outcome_table() -> dict[tuple[str, str, str, str], Outcome]:
 def quickstart(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CatalogServer]:
     """The Quickstart's first command on a fresh store: the environment is this one; demo and serve run here."""
     steps = shell_blocks(section("Quickstart"))[0].strip().split(" && ")
-    assert steps == [*ENVIRONMENT_STEPS, DEMO, SERVE], f"the Quickstart's first command changed: {steps}"
+    expected = [*ENVIRONMENT_STEPS, DEMO, f"{DEV_MODE} {SERVE}"]
+    assert steps == expected, f"the Quickstart's first command changed: {steps}"
     folder = tmp_path_factory.mktemp(f"readme-{request.param}")
     port = free_port()
     env = catalog_env({**fresh_store(request, request.param, folder).env, "CATALOG_PORT": str(port)})
@@ -120,7 +121,11 @@ def quickstart(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     log_path = folder / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            ["bash", "-c", f"exec {as_run_here(SERVE)}"], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+            ["bash", "-c", f"{DEV_MODE} exec {as_run_here(SERVE)}"],
+            env=env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     server = CatalogServer(request.param, f"http://{HOST}:{port}", env, log_path, process)
     try:
