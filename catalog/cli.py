@@ -72,8 +72,8 @@ def db_init() -> None:
 def demo(
     reset: Annotated[bool, typer.Option(help="Delete everything in the store first.")] = False,
 ) -> None:
-    """Load a realistic demo landscape: five agencies, their people, datasets, lineage and agreements, and a
-    history of share requests, verdicts and access decisions made through the same services as the API."""
+    """Load the demo landscape and its history. Five agencies with their people, datasets, lineage and
+    agreements, and share requests, verdicts and access decisions made through the same services as the API."""
     from catalog.demo import load_demo
 
     services = open_services()
