@@ -38,6 +38,7 @@ def web_routes(settings: Settings) -> list[BaseRoute]:
         web_route("/share-requests/{id:path}/reject", views_sharing.reject, methods=("POST",)),
         web_route("/share-requests/{id:path}", views_sharing.share_request),
         web_route("/agencies/{id:path}", views_agreements.agency),
+        web_route("/agreements/{id:path}/{verb}", views_agreements.change, methods=("POST",)),
         web_route("/agreements/{id:path}", views_agreements.agreement),
         web_route("/people/{id:path}", views_catalog.person),
         web_route("/signin", signin.form, name="signin"),
