@@ -123,6 +123,7 @@ def request_sheet(
         "request_decisions": [decisions[id] for id in share_request.decision_ids if id in decisions],
         "decisions_of": {a.id: [decisions[id] for id in a.decision_ids if id in decisions] for a in approvals},
         "my_verdict": mine,
+        "my_fills": waiting_for(mine.fills, []) if mine else [],
         "refusal": [decisions[id] for id in refusal_ids if id in decisions],
         "can_approve": ApprovalVerdict.APPROVE in open_to,
         "can_reject": ApprovalVerdict.REJECT in open_to,

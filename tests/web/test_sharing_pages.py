@@ -80,6 +80,7 @@ def test_a_steward_approves_from_the_queue_then_the_second_approver_makes_the_ag
 
     assert first.status_code == second.status_code == 303
     assert "Your verdict: approve" in after_first.text
+    assert "It counts as the approval of a steward of health.admissions." in after_first.text
     assert re.search(r'<section class="card" aria-labelledby="yours".*?badge permit', after_first.text, re.S)
     given = r'class="given"><td>a steward of health.admissions</td>\s*<td><a[^>]*>hamid.health'
     needed = r'class="needed"><td>a second approver of health</td>\s*<td><strong>still needed'
