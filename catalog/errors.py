@@ -61,7 +61,13 @@ class Unauthenticated(CatalogError):
 
 
 class Forbidden(CatalogError):
+    """Not allowed. When the policy refused it, `decision_ids` are the refusing decisions as recorded."""
+
     code = "FORBIDDEN"
+
+    def __init__(self, message: str, *, decision_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.decision_ids = decision_ids
 
 
 class Unavailable(CatalogError):

@@ -23,6 +23,8 @@ from catalog.domain import (
     TIME_BOUND_STATUSES,
     AccessRequest,
     AgreementStatus,
+    Decision,
+    Outcome,
     ShareRequest,
     SharingAgreement,
     parse_model,
@@ -250,7 +252,6 @@ class Agreements:
         self, principal: Principal, agreement_id: str, verb: str, reason: str, valid_until: datetime | None = None
     ) -> SharingAgreement:
         now = self.ctx.clock()
-        action = f"{verb}_agreement"  # suspend, resume, revoke or renew: each is its own policy action
 
         def work(tx: GraphTx) -> SharingAgreement:
             lock(tx, Label.AGREEMENT, agreement_id)
@@ -258,17 +259,9 @@ class Agreements:
             target = next_status(verb, agreement_id, props, now)
             if valid_until is not None:
                 _check_renewal(props, valid_until, now)
-            terms = from_props(SharingAgreement, props)
-            datasets = self.decisions.datasets(tx, terms.dataset_ids)
-            context = replace(
-                share_environment(action, terms, now, fields=terms.approved_fields),
-                agreement=agreement_view(props, terms.purpose, now, self.ctx.settings.classifications),
-            )
-            decisions = self.decisions.decide_each(
-                tx, principal, action, datasets, lambda _: context, now, agreement_id=agreement_id
-            )
+            datasets, decisions = self._decide(tx, principal, verb, props, now)
             # The agreement is one thing: changing it needs the policy's consent for every dataset it covers.
-            self.decisions.require(tx, principal, decisions, f"{verb} agreement {agreement_id}")
+            self.decisions.require(tx, principal, [*decisions], f"{verb} agreement {agreement_id}")
             # Renewing a suspended agreement keeps the suspension's reason: that is what still holds it back.
             keep_reason = verb == "renew" and target == SUSPENDED
             changes: Props = {
@@ -292,6 +285,45 @@ class Agreements:
             return as_read({**props, **changes}, now)
 
         return self.decisions.write(work)
+
+    def _decide(
+        self, tx: GraphTx, principal: Principal, verb: str, props: Props, now: datetime
+    ) -> tuple[tuple[str, ...], tuple[Decision, ...]]:
+        """The datasets the agreement covers and the policy's decision on `verb` for each; not recorded."""
+        action = f"{verb}_agreement"  # suspend, resume, revoke or renew: each is its own policy action
+        terms = from_props(SharingAgreement, props)
+        datasets = self.decisions.datasets(tx, terms.dataset_ids)
+        context = replace(
+            share_environment(action, terms, now, fields=terms.approved_fields),
+            agreement=agreement_view(props, terms.purpose, now, self.ctx.settings.classifications),
+        )
+        decisions = self.decisions.decide_each(
+            tx, principal, action, datasets, lambda _: context, now, agreement_id=terms.id
+        )
+        return tuple(datasets), tuple(decisions)
+
+    def changes_open_to(self, principal: Principal, agreement_id: str) -> tuple[str, ...]:
+        """The lifecycle changes (`suspend`, `resume`, `revoke`, `renew`) the agreement's status allows now and the
+        policy would let `principal` make, decided as the change itself would be but not recorded: what a page
+        offers to do. NotFound, as `get`, when they may not read it."""
+        now = self.ctx.clock()
+
+        def work(tx: GraphTx) -> tuple[str, ...]:
+            props = self.decisions.require_visible(tx, principal, Label.AGREEMENT, agreement_id)
+            if principal.anonymous:
+                return ()
+            open_to: tuple[str, ...] = ()
+            for verb in LIFECYCLE:
+                try:
+                    next_status(verb, agreement_id, props, now)
+                except Conflict:
+                    continue
+                _, decisions = self._decide(tx, principal, verb, props, now)
+                if all(d.outcome == Outcome.PERMIT for d in decisions):
+                    open_to += (verb,)
+            return open_to
+
+        return self.ctx.store.read(work)
 
     def _check(self, agreement: SharingAgreement) -> None:
         """What the model alone cannot say: the configured vocabularies and a coherent scope."""

@@ -484,7 +484,7 @@ class Decisions:
         except Refused as exc:
             refused = exc
         self.store.write(lambda tx: self.record(tx, refused.principal, refused.decisions, check_links=True))
-        raise Forbidden(refused.message())
+        raise Forbidden(refused.message(), decision_ids=tuple(d.id for d in refused.decisions))
 
     # -- recording --------------------------------------------------------------------------------------------
 

@@ -42,7 +42,7 @@ from catalog.services.decisions import DatasetFacts, Refused
 from catalog.services.locking import lock
 from catalog.services.redaction import Redaction
 from catalog.store.base import GraphTx
-from catalog.store.query import Contains, Eq, In, Predicate, all_of
+from catalog.store.query import Contains, Eq, In, Predicate, all_of, any_of
 from catalog.store.records import from_props, timestamp, to_props
 from catalog.store.schema import Label, Rel
 
@@ -88,6 +88,7 @@ class ShareRequestFilter:
     provider: str | None = None
     dataset: str | None = None
     status: ShareRequestStatus | None = None
+    party: str | None = None  # the agency provides or receives under it
 
     def predicate(self) -> Predicate:
         return all_of(
@@ -96,6 +97,7 @@ class ShareRequestFilter:
             Eq("provider_agency_id", self.provider) if self.provider else None,
             Contains("dataset_ids", self.dataset) if self.dataset else None,
             Eq("status", ShareRequestStatus(self.status).value) if self.status else None,
+            any_of(Eq("provider_agency_id", self.party), Eq("recipient_agency_id", self.party)) if self.party else None,
         )
 
 
@@ -244,13 +246,7 @@ class Sharing:
             _check_open(request, given, principal, verdict, now)
             datasets = self.decisions.datasets(tx, request.dataset_ids)
             action = f"{verdict.value.lower()}_share"  # approve_share or reject_share: the verdict is the action
-
-            def env(dataset_id: str) -> Environment:
-                asked = [name for name in request.fields if name in datasets[dataset_id].fields]
-                return share_environment(action, request, now, fields=asked, verdict=verdict.value)
-
-            mine = principal.id == request.requester_id
-            decisions = self.decisions.decide_each(tx, principal, action, datasets, env, now, is_requester=mine)
+            decisions = self._decide_verdict(tx, principal, request, verdict, datasets, now)
             if _refused(decisions):
                 raise Refused(principal, decisions, f"{action} on {request_id}")
             fills = _fills(request, given, decisions, principal) if verdict == ApprovalVerdict.APPROVE else []
@@ -279,6 +275,84 @@ class Sharing:
             return updated
 
         return self.decisions.write(work)
+
+    def _decide_verdict(
+        self,
+        tx: GraphTx,
+        principal: Principal,
+        request: ShareRequest,
+        verdict: ApprovalVerdict,
+        datasets: dict[str, DatasetFacts],
+        now: datetime,
+    ) -> list[Decision]:
+        """The policy's decisions on `principal` giving `verdict` on the request, one per dataset; not recorded."""
+        action = f"{verdict.value.lower()}_share"
+
+        def env(dataset_id: str) -> Environment:
+            asked = [name for name in request.fields if name in datasets[dataset_id].fields]
+            return share_environment(action, request, now, fields=asked, verdict=verdict.value)
+
+        mine = principal.id == request.requester_id
+        return self.decisions.decide_each(tx, principal, action, datasets, env, now, is_requester=mine)
+
+    def verdicts_open_to(self, principal: Principal, request_id: str) -> list[ApprovalVerdict]:
+        """The verdicts `principal` could give on the request now: the request is open to them and the policy would
+        permit it (decided as `approve` and `reject` decide, but nothing is recorded). What a page offers to do.
+        NotFound, as `get`, when they may not read it."""
+        now = self.ctx.clock()
+
+        def work(tx: GraphTx) -> list[ApprovalVerdict]:
+            request = self._readable_request(tx, principal, request_id)
+            return self._open_verdicts(tx, principal, request, now)
+
+        return self.ctx.store.read(work)
+
+    def _open_verdicts(
+        self, tx: GraphTx, principal: Principal, request: ShareRequest, now: datetime
+    ) -> list[ApprovalVerdict]:
+        if principal.anonymous or request.status != PENDING:
+            return []
+        given = self._approvals(tx, [request.id])[request.id]
+        datasets = self.decisions.datasets(tx, request.dataset_ids)
+        open_to: list[ApprovalVerdict] = []
+        for verdict in ApprovalVerdict:
+            try:
+                _check_open(request, given, principal, verdict, now)
+                decisions = self._decide_verdict(tx, principal, request, verdict, datasets, now)
+                if _refused(decisions):
+                    continue
+                if verdict == ApprovalVerdict.APPROVE:
+                    _fills(request, given, decisions, principal)
+            except Conflict:
+                continue
+            open_to.append(verdict)
+        return open_to
+
+    def awaiting_verdict(self, principal: Principal, first: int, after: str | None = None) -> Listing[ShareRequest]:
+        """Pending requests `principal` may read and could give a verdict on now, in id order: a steward's or
+        approver's queue. Whether they could is the policy's answer per request (nothing is recorded), so the
+        readable pending requests are read page by page until `first` are found, with one more to tell if a
+        next page has any."""
+        now = self.ctx.clock()
+        where = all_of(Eq("status", PENDING.value), self.decisions.readable(principal, READ))
+
+        def work(tx: GraphTx) -> Listing[ShareRequest]:
+            found: list[ShareRequest] = []
+            cursor, more = after, True
+            while more and len(found) <= first:
+                page = tx.find_nodes(Label.SHARE_REQUEST, where, first=max(first, 20), after=cursor, with_total=False)
+                for id, props in page.items:
+                    cursor = id
+                    request = from_props(ShareRequest, props)
+                    if self._open_verdicts(tx, principal, request, now):
+                        found.append(request)
+                        if len(found) > first:
+                            break
+                more = page.has_next
+            shown = found[:first]
+            return Listing(shown, len(found) > first, shown[-1].id if shown else None, None, [r.id for r in shown])
+
+        return self.ctx.store.read(work)
 
     def _conclude(
         self,

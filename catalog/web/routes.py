@@ -1,5 +1,5 @@
 """The page routes. GraphQL keeps /graphql; pages live at /, /datasets, /decisions, /agencies, /agreements,
-/people, /signin and /static, so the two never collide."""
+/share-requests, /people, /signin and /static, so the two never collide."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from catalog.config import Settings
-from catalog.web import views_agreements, views_catalog, views_decisions, views_lineage
+from catalog.web import views_agreements, views_catalog, views_decisions, views_lineage, views_sharing
 from catalog.web.render import web_route
 from catalog.web.views_signin import CALLBACK_PATH, SignIn
 
@@ -31,7 +31,14 @@ def web_routes(settings: Settings) -> list[BaseRoute]:
         web_route("/decisions/{id:path}", views_decisions.decision),
         web_route("/policy", views_decisions.policy_version),
         web_route("/policy/{version}", views_decisions.policy_version, name="policy_at"),
+        web_route("/share-requests", views_sharing.queue),
+        web_route("/share-requests/new", views_sharing.new_request_form),
+        web_route("/share-requests/new", views_sharing.new_request, methods=("POST",)),
+        web_route("/share-requests/{id:path}/approve", views_sharing.approve, methods=("POST",)),
+        web_route("/share-requests/{id:path}/reject", views_sharing.reject, methods=("POST",)),
+        web_route("/share-requests/{id:path}", views_sharing.share_request),
         web_route("/agencies/{id:path}", views_agreements.agency),
+        web_route("/agreements/{id:path}/{verb}", views_agreements.change, methods=("POST",)),
         web_route("/agreements/{id:path}", views_agreements.agreement),
         web_route("/people/{id:path}", views_catalog.person),
         web_route("/signin", signin.form, name="signin"),

@@ -1,19 +1,24 @@
-"""The agreements register of an agency (as provider and as recipient, with status and expiry) and one agreement
-with the decisions and approvals that made and changed it."""
+"""The agreements register of an agency (as provider and as recipient, with status and expiry), one agreement with
+the decisions and approvals that made and changed it, and its lifecycle changes (suspend, resume, revoke, renew).
+
+The changes go through `services.agreements`, so each is decided by the policy and recorded with its audit event;
+which of them a page offers is the policy's answer too (`Agreements.changes_open_to`), never worked out here."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from catalog.api.context import call
 from catalog.domain import AgreementStatus, SharingAgreement
-from catalog.errors import InvalidInput
+from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound
 from catalog.principal import Principal
 from catalog.services import AgreementFilter, Services
-from catalog.web.render import page
+from catalog.web.forms import date_field, field_errors
+from catalog.web.render import page, path
+from catalog.web.session import NOTICE_KEY, Form, read_form
 from catalog.web.views_catalog import MAX_LISTED, services_of
 
 EXPIRING_SOON_DAYS = 60
@@ -59,9 +64,16 @@ async def agency(request: Request) -> Response:
     )
 
 
-def agreement_sheet(services: Services, principal: Principal, agreement_id: str) -> dict[str, Any]:
-    """The agreement (NotFound unless `principal` may read it), its decisions, and the request and approvals
-    behind it."""
+CHANGES = {"suspend": "Suspend", "resume": "Resume", "revoke": "Revoke", "renew": "Renew"}
+PAST = {"suspend": "suspended", "resume": "resumed", "revoke": "revoked", "renew": "renewed"}
+
+
+def agreement_sheet(
+    services: Services, principal: Principal, agreement_id: str, shown_ids: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The agreement (NotFound unless `principal` may read it), its decisions, the request and approvals behind
+    it, the changes the policy would let `principal` make now, and the decisions `shown_ids` a change just
+    made (of its own, or refused) that the page shows first."""
     agreement: SharingAgreement = services.agreements.get(principal, agreement_id)
     decisions = services.sharing.decisions_by_ids(principal, agreement.decision_ids)
     request_id = agreement.share_request_id
@@ -77,10 +89,64 @@ def agreement_sheet(services: Services, principal: Principal, agreement_id: str)
         "datasets": services.reads.datasets_by_ids(principal, agreement.dataset_ids),
         "agencies": services.reads.agencies_by_ids([agreement.provider_agency_id, agreement.recipient_agency_id]),
         "now": services.ctx.clock(),
+        "changes": {verb: CHANGES[verb] for verb in services.agreements.changes_open_to(principal, agreement_id)},
+        "result": list(services.sharing.decisions_by_ids(principal, shown_ids).values()),
     }
 
 
-async def agreement(request: Request) -> Response:
+async def _agreement_page(
+    request: Request,
+    status_code: int = 200,
+    *,
+    shown_ids: tuple[str, ...] = (),
+    errors: dict[str, str] | None = None,
+    form: Form | None = None,
+) -> Response:
     services, principal = services_of(request), request.state.principal
-    sheet = await call(agreement_sheet, services, principal, request.path_params["id"])
-    return page(request, "agreement.html", **sheet)
+    sheet = await call(agreement_sheet, services, principal, request.path_params["id"], shown_ids)
+    failed = next(iter(errors or {}), "").split(".")[0]  # the form the error is in, shown again as typed
+    typed = form if form and failed else Form({})
+    return page(request, "agreement.html", status_code, errors=errors or {}, failed=failed, form=typed, **sheet)
+
+
+async def agreement(request: Request) -> Response:
+    """The agreement's page; `?decided=ID,ID` shows the decisions a change just made on it (only its own)."""
+    services, principal = services_of(request), request.state.principal
+    decided = tuple(id for id in (request.query_params.get("decided") or "").split(",") if id)
+    if decided:
+        known = (await call(services.agreements.get, principal, request.path_params["id"])).decision_ids
+        decided = tuple(id for id in decided if id in known)
+    return await _agreement_page(request, shown_ids=decided)
+
+
+async def change(request: Request) -> Response:
+    """Suspend, resume, revoke or renew through the service. A refusal shows its recorded decisions, bad input the
+    field's error, a conflict (the agreement is in another state) its reason: each on the agreement's page, with
+    nothing written. Done, the page shows the decisions the change made."""
+    services, principal = services_of(request), request.state.principal
+    agreement_id, verb = request.path_params["id"], request.path_params["verb"]
+    if verb not in CHANGES:
+        raise NotFound("page", request.url.path)
+    form = await read_form(request)
+    reason = form.get("reason") or ""
+    try:
+        before = (await call(services.agreements.get, principal, agreement_id)).decision_ids
+        if verb == "renew":
+            until = date_field("valid_until", form.get("valid_until"))
+            if until is None:
+                raise InvalidInput("valid_until", "is required: the new end date, YYYY-MM-DD")
+            changed = await call(services.agreements.renew, principal, agreement_id, until, reason)
+        else:
+            changed = await call(getattr(services.agreements, verb), principal, agreement_id, reason)
+    except InvalidInput as exc:
+        return await _agreement_page(request, 400, errors=field_errors(exc, f"{verb}."), form=form)
+    except Conflict as exc:
+        return await _agreement_page(request, 409, errors={verb: exc.message}, form=form)
+    except Forbidden as exc:
+        if not exc.decision_ids:
+            raise
+        errors = {verb: exc.message}
+        return await _agreement_page(request, 403, shown_ids=exc.decision_ids, errors=errors, form=form)
+    made = [id for id in changed.decision_ids if id not in before]
+    request.session[NOTICE_KEY] = f"Agreement {agreement_id} was {PAST[verb]}: decided by the policy and recorded."
+    return RedirectResponse(path("agreements", agreement_id, decided=",".join(made)) + "#result", status_code=303)

@@ -221,3 +221,28 @@ def test_the_graphql_console_runs_a_query_with_the_outside_network_blocked(page:
 
     assert outside == []
     assert answer["data"]["me"] == {"id": "uma.uni"} and answer["data"]["datasets"]["totalCount"] > 0
+
+
+def test_a_steward_approves_a_request_from_the_queue(page: Any, demo: CatalogServer) -> None:
+    sign_in(page, demo, "carla.city")  # the demo's second request for the council's service requests waits for her
+    page.goto(f"{demo.url}/share-requests")
+    waiting = page.locator("table.queue tbody tr[data-request]").count()
+    page.click("table.queue tbody tr[data-request] a[href^='/share-requests/']")
+    page.wait_for_url(re.compile(r"/share-requests/shr-"))
+    page.fill("#approve-note", "Approved for the next two quarters.")
+    page.fill("#approve-conditions", "Aggregate figures only")
+    page.click("form[action$='/approve'] button[type=submit]")
+    page.wait_for_selector("#verdict")
+    status = page.locator("h1 .badge").inner_text()
+    verdict = page.locator("#verdict").inner_text()
+    agreement = page.locator("main a[href^='/agreements/']").first.get_attribute("href")
+    screenshot(page, demo, "steward-approved-request")
+    page.goto(f"{demo.url}/share-requests")
+    left = page.locator("table.queue tbody tr[data-request]").count()
+    verified = demo.run_cli("audit", "verify")
+
+    assert waiting == 1 and left == 0
+    assert status == "APPROVED"
+    assert "Your verdict: approve" in verdict and "PERMIT" in verdict
+    assert agreement and agreement.startswith("/agreements/agr")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
