@@ -57,8 +57,9 @@ def serve(
 
     \b
     /                          pages for people: /datasets, /decisions,
-                               /agencies, /agreements, /people, /policy,
-                               /signin, /signout (assets under /static)
+                               /share-requests, /agencies, /agreements,
+                               /people, /policy, /signin, /signout
+                               (assets under /static)
     /graphql                   GraphQL over HTTP; GraphiQL for browsers
     /api/v1/lineage            OpenLineage events (POST)
     /dcat/catalog.ttl|.jsonld  the public catalogue as DCAT-AP 3
