@@ -221,6 +221,7 @@ class FuzzReport:
 def fuzz(url: str, token: str, *, cases_per_operation: int = 3, seed: int = 20) -> FuzzReport:
     """schemathesis in GraphQL mode: `cases_per_operation` generated documents for each root field."""
     import schemathesis.graphql
+    from schemathesis.core.result import Err
 
     # From the SDL in the repository (a test holds it to the server's schema): schemathesis's own introspection
     # query is deeper than CATALOG_API__MAX_DEPTH allows.
@@ -228,6 +229,8 @@ def fuzz(url: str, token: str, *, cases_per_operation: int = 3, seed: int = 20) 
     report = FuzzReport()
     headers = {"Authorization": f"Bearer {token}"}
     for result in schema.get_all_operations():
+        if isinstance(result, Err):  # the SDL is ours and a test holds it to the server: a broken one is our bug
+            raise result.err()
         _fuzz_operation(result.ok(), url, headers, report, cases_per_operation)
     return report
 

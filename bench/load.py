@@ -31,6 +31,7 @@ local headers = %(headers)s
 local prepared = {}
 local next_index = 0
 failures = 0
+first_failure = ""
 
 function init(args)
   for i, r in ipairs(requests) do
@@ -45,6 +46,9 @@ end
 
 function response(status, response_headers, body)
   if status ~= 200 or string.find(body, '"errors"', 1, true) then
+    if failures == 0 then
+      first_failure = status .. " " .. string.gsub(string.sub(body, 1, 400), "\\n", " ")
+    end
     failures = failures + 1
   end
 end
@@ -58,6 +62,10 @@ function done(summary, latency, requests_done)
   local failed = 0
   for _, thread in ipairs(threads) do
     failed = failed + thread:get("failures")
+    local first = thread:get("first_failure")
+    if first ~= "" then
+      io.write("WRK_FIRST_FAILURE " .. first .. "\\n")
+    end
   end
   local e = summary.errors
   io.write(string.format(
@@ -160,8 +168,10 @@ def _wrk(base_url: str, rotation: list[HttpRequest], headers: dict[str, str], du
         raise RuntimeError(f"wrk failed ({finished.returncode}): {finished.stderr[-1000:] or finished.stdout[-1000:]}")
     result = json.loads(line.removeprefix("WRK_RESULT "))
     if result["failures"] or result["socket_errors"]:
+        first = next((ln.removeprefix("WRK_FIRST_FAILURE ") for ln in finished.stdout.splitlines()
+                      if ln.startswith("WRK_FIRST_FAILURE ")), "")
         raise RuntimeError(f"{result['failures']} failed responses and {result['socket_errors']} socket errors "
-                           f"under load at {base_url}")
+                           f"under load at {base_url}" + (f"; the first: {first}" if first else ""))
     seconds = result["duration_us"] / 1e6
     return LoadResult("wrk", result["p50_us"] / 1000, result["p95_us"] / 1000, result["p99_us"] / 1000,
                       result["requests"] / seconds, result["requests"], {"connections": connections})

@@ -59,7 +59,8 @@ def segment_figure(n: int, result: LoadResult, baseline: Figure) -> Figure:
                          baseline_p50_ms=baseline.p50_ms)
 
 
-def measure(duration_s: float, segments: int, connections: int, console: Console) -> list[Figure]:
+def measure(duration_s: float, segments: int, connections: int, console: Console, tool: str | None = None
+            ) -> list[Figure]:
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="bench-mixed-") as tmp, open_backend("neo4j", Path(tmp)) as store:
         settings = load_settings(store=store_url(store), policy_reload_interval_s=0)
@@ -69,7 +70,7 @@ def measure(duration_s: float, segments: int, connections: int, console: Console
         token = issue_token(owner, settings.auth, int(duration_s) + 3600)
         dataset_ids = ["health.admissions", "health.admissions-deid", "stats.population-estimates"]
         per_segment = HttpLoad(duration_s=duration_s / segments, requests=int(40 * duration_s / segments),
-                               connections=connections)
+                               connections=connections, tool=tool)
         with serve_bare(store_url(store), Path(tmp)) as bare:
             base = per_segment.drive(bare.url, [HttpRequest("GET", f"/datasets/{id}") for id in dataset_ids])
         baseline = base.figure("bare Starlette endpoint, dataset reads", "neo4j")
@@ -77,7 +78,12 @@ def measure(duration_s: float, segments: int, connections: int, console: Console
         with serve_catalog(store_url(store), Path(tmp)) as served, RssSampler({"catalog": served.pid}) as rss:
             ends: list[float] = []
             for n in range(1, segments + 1):
-                result = per_segment.drive(served.url, rotation(dataset_ids), token)
+                try:
+                    result = per_segment.drive(served.url, rotation(dataset_ids), token)
+                except RuntimeError:
+                    console.print(f"segment {n} failed; the server's log ends:\n"
+                                  + (Path(tmp) / "serve.log").read_text()[-4000:])
+                    raise
                 ends.append(rss.samples["catalog"][-1] if rss.samples["catalog"] else 0.0)
                 figures.append(segment_figure(n, result, baseline))
                 console.print(f"segment {n}/{segments}: p99 {result.p99_ms:.1f} ms, {result.per_s:.0f}/s, "
@@ -99,9 +105,10 @@ def main() -> None:
     parser.add_argument("--segments", type=int, default=10, help="equal parts, each with its own figures")
     parser.add_argument("--connections", type=int, default=4, help="keep-alive connections")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the JSON goes")
+    parser.add_argument("--tool", choices=["wrk", "httpx"], help="load generator (default: wrk when installed)")
     args = parser.parse_args()
     console = Console()
-    figures = measure(args.duration, args.segments, args.connections, console)
+    figures = measure(args.duration, args.segments, args.connections, console, args.tool)
     print_table(figures, "Mixed load on Neo4j: 70% reads, 20% checkAccess, 10% writes")
     write_json(figures, args.out, "mixed_load", {
         "store": "embedded Neo4j 5.26 Community holding the demo landscape",

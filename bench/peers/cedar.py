@@ -30,7 +30,7 @@ def _cedar_type(annotation: Any) -> dict[str, Any]:
     if typing.get_origin(annotation) is list:
         (element,) = typing.get_args(annotation)
         return {"type": "Set", "element": _cedar_type(element)}
-    assert dataclasses.is_dataclass(annotation), f"no Cedar type for {annotation!r}"
+    assert isinstance(annotation, type) and dataclasses.is_dataclass(annotation), f"no Cedar type for {annotation!r}"
     return _record(annotation)  # AgreementView, PersonView, PendingRequest: records in the context
 
 

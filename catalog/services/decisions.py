@@ -15,6 +15,7 @@ so a list and a lookup by id cannot disagree.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,7 +42,7 @@ from catalog.policy.attributes import AgreementView, Environment, PersonView, Re
 from catalog.policy.engine import Evaluation, LoadedPolicy, PolicyEngine, compile_policy
 from catalog.policy.visibility import RECORDS, bind_now, read_predicate
 from catalog.principal import ANONYMOUS, SYSTEM, Principal
-from catalog.services.audit import append_event, canonical, digest
+from catalog.services.audit import SEQUENCE, append_event, canonical, digest
 from catalog.services.context import new_id
 from catalog.services.idempotency import current_request, keyed
 from catalog.services.locking import lock
@@ -474,6 +475,7 @@ class Decisions:
         """
         keyed_request = current_request()
         unit = keyed(work, keyed_request, self.clock()) if keyed_request is not None else work
+        unit = functools.partial(_chain_first, unit)
         try:
             try:
                 return self.store.write(unit)
@@ -483,7 +485,10 @@ class Decisions:
                 return self.store.write(unit)  # a duplicate of this request committed first: answer as it did
         except Refused as exc:
             refused = exc
-        self.store.write(lambda tx: self.record(tx, refused.principal, refused.decisions, check_links=True))
+        self.store.write(
+            functools.partial(_chain_first, lambda tx: self.record(tx, refused.principal, refused.decisions,
+                                                                    check_links=True))
+        )
         raise Forbidden(refused.message(), decision_ids=tuple(d.id for d in refused.decisions))
 
     # -- recording --------------------------------------------------------------------------------------------
@@ -599,3 +604,9 @@ __all__ = [
     "waiting_for",
 ]
 
+
+def _chain_first(work: Callable[[GraphTx], T], tx: GraphTx) -> T:
+    """Run `work` after taking the audit chain's head: a write appends an event, and one that locked records
+    first and the head last could deadlock with one that holds the head and then links its event to them."""
+    tx.hold_sequence(SEQUENCE)
+    return work(tx)

@@ -33,7 +33,7 @@ from catalog.config import WebhookSettings
 from catalog.domain import CorrectionNotice, DeliveryAttempt, DeliveryState, NoticeDelivery
 from catalog.errors import CatalogError
 from catalog.principal import SYSTEM
-from catalog.services.audit import append_event
+from catalog.services.audit import SEQUENCE, append_event
 from catalog.services.locking import lock
 from catalog.store.base import GraphStore, GraphTx, Props
 from catalog.store.query import Cmp, Eq, all_of
@@ -230,6 +230,7 @@ class WebhookDeliverer:
         return self.store.write(functools.partial(self._claim, id=id))
 
     def _claim(self, tx: GraphTx, id: str) -> NoticeDelivery | None:
+        tx.hold_sequence(SEQUENCE)  # the audit chain's head before the row, in the order every writer takes them
         lock(tx, Label.OUTBOX, id)
         props = tx.get_node(Label.OUTBOX, id)
         now = self.clock()
@@ -261,6 +262,7 @@ class WebhookDeliverer:
 
     def _record(self, tx: GraphTx, claimed: NoticeDelivery, outcome: Outcome) -> None:
         """The try as a DeliveryAttempt, and the row's next state: delivered, given up, or due after a backoff."""
+        tx.hold_sequence(SEQUENCE)
         lock(tx, Label.OUTBOX, claimed.id)
         props = tx.get_node(Label.OUTBOX, claimed.id)
         assert props is not None, f"outbox row {claimed.id} vanished"

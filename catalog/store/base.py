@@ -226,6 +226,15 @@ class GraphTx(ABC):
     def current_sequence(self, name: str) -> int | None:
         """The named counter's value without changing it; None when it was never used, or has been removed."""
 
+    @abstractmethod
+    def hold_sequence(self, name: str) -> None:
+        """Take the named counter's write lock now, without advancing it, for the rest of the transaction.
+
+        A transaction that will advance the counter and takes it first cannot deadlock with another that does the
+        same: every other lock it takes, it takes while no other such transaction runs. A store whose writers
+        already serialize (one writer at a time) has nothing to do.
+        """
+
 
 class GraphStore(ABC):
     """A catalog store: runs units of work in transactions."""

@@ -469,6 +469,12 @@ _NEXT_SEQUENCE = (
     f"MERGE (c:{_COUNTER} {{name: $name}}) ON CREATE SET c.value = 0 SET c.value = c.value + 1 RETURN c.value AS value"
 )
 
+_HOLD_SEQUENCE = (
+    # Any write to c takes its write lock until commit. Not `SET c.value = c.value`: the value read before the lock
+    # was granted would be written back over a newer one (two events then get the same number).
+    f"MERGE (c:{_COUNTER} {{name: $name}}) ON CREATE SET c.value = 0 SET c.held = true"
+)
+
 # Upstream follows (dataset)-[:GENERATED_BY]->(process)-[:USED]->(dataset): both edges point the way we walk,
 # and the schema's endpoints make any such directed path alternate dataset/process. Downstream walks back.
 _LINEAGE_WAYS: dict[str, tuple[str, str, str]] = {
@@ -855,6 +861,9 @@ class Neo4jTx(GraphTx):
     def current_sequence(self, name: str) -> int | None:
         rows = self._q(f"MATCH (c:{_COUNTER} {{name: $name}}) RETURN c.value AS value", name=name)
         return int(rows[0]["value"]) if rows else None
+
+    def hold_sequence(self, name: str) -> None:
+        self._q(_HOLD_SEQUENCE, name=name)
 
 
 class Neo4jStore(GraphStore):

@@ -516,6 +516,9 @@ class SqliteTx(GraphTx):
         row = self._q("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
         return None if row is None else int(row[0])
 
+    def hold_sequence(self, name: str) -> None:
+        pass  # BEGIN IMMEDIATE already made this the only writer: there is no other lock to order
+
 
 class SqliteStore(GraphStore):
     """SQLite file store. One connection per thread; writers serialize on BEGIN IMMEDIATE."""

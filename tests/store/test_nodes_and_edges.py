@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from catalog.errors import AlreadyExists, NotFound
@@ -179,6 +182,31 @@ def test_a_sequence_is_read_without_moving_it(store: GraphStore) -> None:
     assert store.read(lambda tx: tx.current_sequence("audit")) == 2
     assert store.read(lambda tx: tx.current_sequence("other")) is None
     assert store.write(lambda tx: tx.next_sequence("audit")) == 3
+
+
+def test_holding_a_sequence_lets_one_holder_at_a_time_and_loses_no_number(store: GraphStore) -> None:
+    store.write(lambda tx: tx.next_sequence("audit"))
+    taken: list[tuple[str, int]] = []
+    held = threading.Event()
+
+    def first(tx: GraphTx) -> None:
+        tx.hold_sequence("audit")
+        held.set()
+        time.sleep(0.3)  # the second writer asks for the head meanwhile, and must wait for this commit
+        taken.append(("first", tx.next_sequence("audit")))
+
+    def second(tx: GraphTx) -> None:
+        tx.hold_sequence("audit")  # must not write back a value it read before the first committed
+        taken.append(("second", tx.next_sequence("audit")))
+
+    holder = threading.Thread(target=store.write, args=(first,))
+    holder.start()
+    assert held.wait(10)
+    store.write(second)
+    holder.join(10)
+
+    assert taken == [("first", 2), ("second", 3)]
+    assert store.read(lambda tx: tx.current_sequence("audit")) == 3
 
 
 def test_round_trips_are_counted(store: GraphStore) -> None:
