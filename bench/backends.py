@@ -21,6 +21,7 @@ BACKENDS = ("sqlite", "neo4j")
 
 # Heap and Neo4j memory per landscape size; the page cache holds the whole L store so reads never go to disk.
 NEO4J_MEMORY: dict[str, tuple[str, ...]] = {
+    "T": ("-Xms256m", "-Xmx1g", "-Dcatalog.pagecache.mb=128", "-Dcatalog.tx.mb=128"),
     "S": ("-Xms512m", "-Xmx2g", "-Dcatalog.pagecache.mb=512", "-Dcatalog.tx.mb=256"),
     "M": ("-Xms1g", "-Xmx2g", "-Dcatalog.pagecache.mb=512", "-Dcatalog.tx.mb=512"),
     "L": ("-Xms2g", "-Xmx4g", "-Dcatalog.pagecache.mb=2048", "-Dcatalog.tx.mb=1024"),

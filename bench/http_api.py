@@ -39,6 +39,7 @@ class HttpLoad:
     requests: int = 2000  # the httpx fallback stops on count
     connections: int = 8
     tool: str | None = None  # "wrk" or "httpx"; None: wrk when it is on PATH
+    warm_up: bool = True  # off only for smoke runs, whose figures mean nothing
 
     def drive(
         self,
@@ -58,6 +59,7 @@ class HttpLoad:
             requests=requests or self.requests,
             connections=connections or self.connections,
             tool=self.tool,
+            warm_up=self.warm_up,
         )
 
 

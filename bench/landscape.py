@@ -70,6 +70,8 @@ class Size:
 
 
 SIZES: dict[str, Size] = {
+    # T: a smoke run that exercises every benchmark in seconds (the suite's test of `catalog bench`); no figures
+    "T": Size(datasets=150, agencies=4, persons=20, agreements=20, hub_children=20, hubs=1, chains=1),
     "S": Size(datasets=1_000, agencies=20, persons=100, agreements=200, hub_children=100, hubs=2, chains=2),
     "M": Size(datasets=10_000, agencies=50, persons=1_000, agreements=2_000, hub_children=1_000, hubs=3, chains=5),
     "L": Size(datasets=100_000, agencies=200, persons=5_000, agreements=20_000, hub_children=1_000, hubs=10, chains=20),

@@ -120,6 +120,7 @@ def run_load(
     connections: int = 8,
     requests: int = 2000,
     tool: str | None = None,
+    warm_up: bool = True,
 ) -> LoadResult:
     """Drive `rotation` (cycled) at `base_url` from `connections` keep-alive connections, after a warm-up.
 
@@ -127,14 +128,17 @@ def run_load(
         duration_s: how long wrk runs (it stops on time, not count).
         requests: how many requests the httpx fallback sends (it stops on count).
         tool: "wrk" or "httpx"; by default wrk when it is on PATH.
+        warm_up: drive it briefly first and throw those figures away (off only for smoke runs).
     """
     assert rotation, "a load needs at least one request"
     chosen = tool or ("wrk" if wrk_available() else "httpx")
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     if chosen == "wrk":
-        _wrk(base_url, rotation, all_headers, 1.0 if duration_s <= 4 else 2.0, connections)  # warm-up, not kept
+        if warm_up:
+            _wrk(base_url, rotation, all_headers, 1.0 if duration_s <= 4 else 2.0, connections)  # not kept
         return _wrk(base_url, rotation, all_headers, duration_s, connections)
-    _httpx(base_url, rotation, all_headers, min(200, requests), connections)
+    if warm_up:
+        _httpx(base_url, rotation, all_headers, min(200, requests), connections)
     return _httpx(base_url, rotation, all_headers, requests, connections)
 
 

@@ -45,6 +45,8 @@ class Profile:
 
 
 PROFILES = {
+    "T": Profile("T", HttpLoad(duration_s=1, requests=50, warm_up=False), traversal_s=1, bare_iterations=5,
+                 access_iterations=20, policy_iterations=50),
     "S": Profile("S", HttpLoad(duration_s=2, requests=1000), traversal_s=2, bare_iterations=50,
                  access_iterations=200, policy_iterations=1000),
     "M": Profile("M", HttpLoad(duration_s=5, requests=3000), traversal_s=5, bare_iterations=100,
@@ -87,7 +89,8 @@ def over_http(store: GraphStore, land: Landscape, profile: Profile, workdir: Pat
         figures = [base, http_api.dataset_by_id(served.url, backend, visible, token, profile.http, base),
                    http_api.analyst_list(served.url, backend, filters, token, profile.http)]
         console.print(f"[bold]{backend}[/]: lineage and impact")
-        traversal_load = HttpLoad(duration_s=profile.traversal_s, requests=profile.bare_iterations, connections=1)
+        traversal_load = HttpLoad(duration_s=profile.traversal_s, requests=profile.bare_iterations, connections=1,
+                                  warm_up=profile.http.warm_up)
         figures += lineage_impact.measure_traversals(store, served.url, land, profile.bare_iterations, traversal_load)
     return [*figures, http_api.server_rss(backend, rss)]
 
