@@ -61,7 +61,7 @@ def events(path: Path) -> Iterator[tuple[int, Any]]:
 
 
 def _in_process(person: str | None, agency: str | None) -> tuple[Callable[[Any], None], Callable[[], None]]:
-    from catalog.api.openlineage import EventError, parse_event
+    from catalog.api.openlineage import parse_event
     from catalog.cli import open_services
     from catalog.principal import SYSTEM, Principal
 
@@ -71,11 +71,7 @@ def _in_process(person: str | None, agency: str | None) -> tuple[Callable[[Any],
         principal = services.people.principal(person)  # as the catalog records them; refused if deactivated
 
     def send(event: Any) -> None:
-        try:
-            run = parse_event(event, principal.agency_id)
-        except EventError as exc:
-            raise InvalidInput(exc.path, exc.message) from None
-        services.lineage.ingest(principal, run)
+        services.lineage.ingest(principal, parse_event(event, principal.agency_id))  # EventError is InvalidInput
 
     return send, services.store.close
 

@@ -56,6 +56,12 @@ class InvalidInput(CatalogError):
         self.rule = rule
 
 
+class LimitExceeded(CatalogError):
+    """A query is too deep, too wide or too costly. The message names the setting."""
+
+    code = "BAD_USER_INPUT"
+
+
 class Unauthenticated(CatalogError):
     code = "UNAUTHENTICATED"
 
@@ -116,3 +122,15 @@ class ConfigError(CatalogError):
     """A setting is wrong. The message names the setting and what was expected."""
 
     code = "CONFIG"
+
+
+class BadRequest(CatalogError):
+    """An HTTP request that cannot be read at all: no query, a body that is not JSON, the wrong `Content-Type`, a
+    body over the size limit. `status` is its HTTP status (400, 405, 413 or 415); `headers` go with the answer."""
+
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}

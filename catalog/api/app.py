@@ -13,6 +13,7 @@ from starlette.routing import Route
 from catalog.api.auth import Authenticator, TokenVerifier
 from catalog.api.bookmarks import BookmarkMiddleware
 from catalog.api.dcat import catalog_jsonld, catalog_ttl
+from catalog.api.errors import handle_catalog_error
 from catalog.api.graphql_http import GraphQLEndpoint
 from catalog.api.health import healthz, readyz
 from catalog.api.metrics import ApiMetrics, metrics_endpoint
@@ -21,6 +22,7 @@ from catalog.api.openlineage import lineage_endpoint
 from catalog.api.request_id import RequestIdMiddleware
 from catalog.api.schema import schema
 from catalog.api.security import AuthorizationLimit, SecurityHeaders
+from catalog.errors import CatalogError
 from catalog.policy.watch import watching
 from catalog.services import Services
 from catalog.web import web_middleware, web_routes
@@ -61,6 +63,7 @@ def create_app(services: Services) -> Starlette:
             Middleware(BookmarkMiddleware, store=services.store),
             *web_middleware(settings),
         ],
+        exception_handlers={CatalogError: handle_catalog_error},  # the plain-HTTP routes' one error body
         lifespan=lifespan,
     )
     app.state.services = services

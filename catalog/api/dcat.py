@@ -7,21 +7,14 @@ from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from catalog.api.errors import client_message
-from catalog.errors import CatalogError, Unavailable
 from connectors.dcat_ap import MEDIA_TYPES, CatalogDescription, Format, export
 
 
 async def _catalog(request: Request, fmt: Format) -> Response:
     about = CatalogDescription(base_url=str(request.base_url))
-    try:
-        body = await run_in_threadpool(export, request.app.state.services, about, fmt)
-    except CatalogError as exc:
-        status = 503 if isinstance(exc, Unavailable) else 500
-        message = client_message(exc, getattr(request.state, "request_id", None))
-        return JSONResponse({"error": {"code": exc.code, "message": message}}, status_code=status)
+    body = await run_in_threadpool(export, request.app.state.services, about, fmt)  # errors: api/errors.py
     return Response(body, media_type=MEDIA_TYPES[fmt])
 
 

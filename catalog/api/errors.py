@@ -1,4 +1,9 @@
-"""GraphQL errors as clients see them: a message and `extensions.code`, never a stack trace."""
+"""Errors as clients see them, never with a stack trace: the one place a CatalogError becomes an HTTP status.
+
+GraphQL answers carry `errors[].extensions.code`; the plain-HTTP routes (DCAT, ODRL, OpenLineage) answer one body,
+`{"error": {"code", "message", "field" or "path"}}`, through the app's exception handler; the pages
+render the same status and message as HTML (catalog/web/render.py).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,12 @@ import re
 from typing import Any
 
 from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
-from catalog.errors import CatalogError, InvalidInput
+from catalog.errors import BadRequest, CatalogError, InvalidInput
 
 log = logging.getLogger("catalog.api")
-
-# The HTTP layer's own code, outside the error tree: a request that cannot be read as GraphQL over HTTP at all.
-BAD_REQUEST = "BAD_REQUEST"
 
 # What each `extensions.code` tells a client. The README's list is generated from `error_codes()` and this table,
 # and a test fails when either drifts from the error tree.
@@ -38,7 +42,7 @@ CODE_MEANINGS: dict[str, str] = {
 
 
 def error_codes() -> list[str]:
-    """Every `extensions.code` a client can meet: the codes of the tree in catalog/errors.py, then the HTTP layer's.
+    """Every `extensions.code` a client can meet: the codes of the tree in catalog/errors.py.
 
     Subclasses elsewhere reuse those codes (PolicyError is a ConfigError) or never reach the API (a connector's
     UPSTREAM, a client's RemoteError), so only catalog/errors.py counts: the answer does not depend on imports.
@@ -50,7 +54,7 @@ def error_codes() -> list[str]:
         if kind.code not in codes:
             codes.append(kind.code)
         pending.extend(sub for sub in kind.__subclasses__() if sub.__module__ == CatalogError.__module__)
-    return [*codes, BAD_REQUEST]
+    return codes
 
 
 def camel(path: str) -> str:
@@ -91,15 +95,40 @@ def format_error(err: GraphQLError, request_id: str) -> dict[str, Any]:
 
 
 HTTP_STATUS: dict[str, int] = {
+    "BAD_REQUEST": 400,
     "BAD_USER_INPUT": 400,
     "UNAUTHENTICATED": 401,
     "FORBIDDEN": 403,
     "NOT_FOUND": 404,
     "CONFLICT": 409,
     "UNAVAILABLE": 503,
+    "OUTCOME_UNKNOWN": 503,  # the store went away mid-commit: read, or retry with the same Idempotency-Key
 }
 
 
-def http_status(exc: CatalogError) -> int:
-    """The HTTP status of a plain-HTTP route's refusal (GraphQL answers 200 and says it in `extensions.code`)."""
+def status_for(exc: CatalogError) -> int:
+    """The HTTP status of `exc`, wherever it is answered: a plain-HTTP route, a page, or a request GraphQL could
+    not start on (a resolver's error inside a GraphQL answer is 200 with `extensions.code`)."""
+    if isinstance(exc, BadRequest):
+        return exc.status
     return HTTP_STATUS.get(exc.code, 500)
+
+
+def error_body(exc: CatalogError, request_id: str | None) -> dict[str, Any]:
+    """The plain-HTTP routes' one error body. An input error names its field (a JSON path, for an event, as
+    `path`). `request_id` goes in the log beside a message kept from the client."""
+    body: dict[str, Any] = {"code": exc.code, "message": client_message(exc, request_id)}
+    if isinstance(exc, InvalidInput):
+        json_path = exc.field.startswith("$")
+        body["path" if json_path else "field"] = exc.field if json_path else camel(exc.field)
+    return {"error": body}  # the request id is in the X-Request-ID header: a hidden record and a missing one match
+
+
+async def handle_catalog_error(request: Request, exc: Exception) -> Response:
+    """Starlette's exception handler for CatalogError on every plain-HTTP route."""
+    assert isinstance(exc, CatalogError)
+    status = status_for(exc)
+    if status == 500:
+        log.error("catalog error on %s: %s", request.url.path, exc.message)
+    headers = exc.headers if isinstance(exc, BadRequest) else None
+    return JSONResponse(error_body(exc, getattr(request.state, "request_id", None)), status, headers=headers)

@@ -23,12 +23,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from catalog.api.context import RequestContext
 from catalog.api.documents import DocumentPreparer
-from catalog.api.errors import BAD_REQUEST, error, format_error
+from catalog.api.errors import camel, client_message, error, format_error, status_for
 from catalog.api.graphiql import console_page, graphiql_page
-from catalog.api.limits import LimitExceeded
 from catalog.api.security import graphiql_policy
 from catalog.config import ApiSettings
-from catalog.errors import CatalogError, InvalidInput, Unauthenticated
+from catalog.errors import BadRequest, CatalogError, InvalidInput, LimitExceeded
 from catalog.principal import Principal
 from catalog.services.idempotency import HEADER, idempotent, request_digest
 from catalog.store.base import current_causality
@@ -37,14 +36,6 @@ from catalog.store.deadline import deadline
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 TIMEOUT_SETTING = "CATALOG_API__REQUEST_TIMEOUT_S"
 JSON = "application/json"
-
-
-class BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.headers = headers or {}
 
 
 @dataclass
@@ -138,7 +129,7 @@ class GraphQLEndpoint:
             operation_name = params.operation_name
             status, body = await self._run(request, params, media_type, request_id)
         except BadRequest as exc:
-            status, body = exc.status, {"errors": [error(exc.message, BAD_REQUEST, requestId=request_id)]}
+            status, body = status_for(exc), {"errors": [error(exc.message, exc.code, requestId=request_id)]}
             response = JSONResponse(body, status, headers=exc.headers, media_type=media_type)
             self._observe(request, operation_name, status, started, body)
             return response
@@ -156,12 +147,12 @@ class GraphQLEndpoint:
     ) -> tuple[int, dict[str, Any]]:
         try:
             principal = await request.app.state.verifier.principal_async(request.headers.get("authorization"))
-        except InvalidInput as exc:  # the request's bookmark, which the store could not read
-            return 400, {"errors": [error(exc.message, exc.code, field=exc.field, requestId=request_id)]}
         except CatalogError as exc:
-            # 401 only when the token is at fault; a store that cannot say who the person is is not their fault.
-            status = 401 if isinstance(exc, Unauthenticated) else 503
-            return status, {"errors": [error(exc.message, exc.code, requestId=request_id)]}
+            # 401 only when the token is at fault (a store that cannot say who the person is answers 503); 400 for
+            # the request's bookmark, which the store could not read.
+            extra = {"field": camel(exc.field)} if isinstance(exc, InvalidInput) else {}
+            body = error(client_message(exc, request_id), exc.code, **extra, requestId=request_id)
+            return status_for(exc), {"errors": [body]}
         # The stores honour the same deadline (catalog/store/deadline.py): no transaction starts after it.
         with deadline(self.settings.request_timeout_s, TIMEOUT_SETTING):
             try:
@@ -189,7 +180,7 @@ class GraphQLEndpoint:
             else:  # parsing and validating a new document is CPU work: keep it off the event loop
                 document, errors = await run_in_threadpool(self.documents.prepare, params.query, params.variables)
         except LimitExceeded as exc:
-            return not_executed, {"errors": [error(str(exc), "BAD_USER_INPUT", requestId=request_id)]}
+            return not_executed, {"errors": [error(exc.message, exc.code, requestId=request_id)]}
         if document is None or errors:
             return not_executed, {"errors": [format_error(e, request_id) for e in errors]}
         operation = get_operation_ast(document, params.operation_name)

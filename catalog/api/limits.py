@@ -26,10 +26,7 @@ from graphql import (
 )
 
 from catalog.config import ApiSettings
-
-
-class LimitExceeded(Exception):
-    """A query is too deep, too wide or too costly. The message names the setting."""
+from catalog.errors import LimitExceeded
 
 
 def _first_arg(field: FieldNode, variables: dict[str, Any], default: int) -> int:

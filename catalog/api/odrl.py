@@ -9,21 +9,13 @@ from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from catalog.api.errors import client_message, http_status
-from catalog.errors import CatalogError
 from catalog.services.odrl import MEDIA_TYPE
 
 
 async def agreement_odrl(request: Request) -> Response:
     services = request.app.state.services
-    try:
-        principal = await request.app.state.verifier.principal_async(request.headers.get("authorization"))
-        body = await run_in_threadpool(
-            services.odrl.agreement, principal, request.path_params["id"], str(request.base_url)
-        )
-    except CatalogError as exc:
-        message = client_message(exc, getattr(request.state, "request_id", None))
-        return JSONResponse({"error": {"code": exc.code, "message": message}}, status_code=http_status(exc))
+    principal = await request.app.state.verifier.principal_async(request.headers.get("authorization"))
+    body = await run_in_threadpool(services.odrl.agreement, principal, request.path_params["id"], str(request.base_url))
     return Response(body, media_type=MEDIA_TYPE)

@@ -40,10 +40,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from catalog.api.errors import client_message
-from catalog.api.graphql_http import BadRequest, read_body
+from catalog.api.graphql_http import read_body
 from catalog.domain import ColumnLineage, DatasetField, Process, ProcessKind
-from catalog.errors import CatalogError, Forbidden, InvalidInput, Unauthenticated, Unavailable
+from catalog.errors import BadRequest, InvalidInput, Unauthenticated
 from catalog.services.lineage import ObservedDataset, ObservedRun
 
 CATALOG_NAMESPACE = "catalog"
@@ -53,13 +52,12 @@ _MAX_ID = 200
 NO_OUTPUT_EVENTS = frozenset({"FAIL", "ABORT"})
 
 
-class EventError(ValueError):
-    """An event that does not follow the spec: `path` is the JSON path of the problem."""
+class EventError(InvalidInput):
+    """An event that does not follow the spec: `path` (the field) is the JSON path of the problem."""
 
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
-        self.message = message
+    @property
+    def path(self) -> str:
+        return self.field
 
 
 # --- the parts of the spec the catalog reads ----------------------------------------------------------------
@@ -291,13 +289,6 @@ def parse_event(raw: Any, scope: str | None) -> ObservedRun:
 # --- HTTP ----------------------------------------------------------------------------------------------------
 
 
-def _error(status: int, code: str, message: str, path: str | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if path is not None:
-        body["path"] = path
-    return JSONResponse({"error": body}, status_code=status)
-
-
 async def _decoded_body(request: Request, limit: int) -> Any:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
@@ -319,27 +310,13 @@ async def _decoded_body(request: Request, limit: int) -> Any:
 
 async def lineage_endpoint(request: Request) -> Response:
     """Accept one OpenLineage event: 201 with what was recorded, 400 naming the JSON path of a problem."""
-    services = request.app.state.services
-    try:
-        principal = await request.app.state.verifier.principal_async(request.headers.get("authorization"))
-        if principal.anonymous:
-            raise Unauthenticated("lineage events need 'Authorization: Bearer <token>'")
-        raw = await _decoded_body(request, services.ctx.settings.api.max_body_bytes)
-        run = parse_event(raw, principal.agency_id)
-        result = await run_in_threadpool(services.lineage.ingest, principal, run)
-    except BadRequest as exc:
-        return _error(exc.status, "BAD_USER_INPUT", exc.message)
-    except EventError as exc:
-        return _error(400, "BAD_USER_INPUT", exc.args[0], exc.path)
-    except InvalidInput as exc:
-        return _error(400, exc.code, exc.message, exc.field if exc.field.startswith("$") else None)
-    except Unauthenticated as exc:
-        return _error(401, exc.code, exc.message)
-    except Forbidden as exc:
-        return _error(403, exc.code, exc.message)
-    except CatalogError as exc:
-        status = 503 if isinstance(exc, Unavailable) else 409 if exc.code == "CONFLICT" else 500
-        return _error(status, exc.code, client_message(exc, getattr(request.state, "request_id", None)))
+    services = request.app.state.services  # refusals are answered by api/errors.py's handler
+    principal = await request.app.state.verifier.principal_async(request.headers.get("authorization"))
+    if principal.anonymous:
+        raise Unauthenticated("lineage events need 'Authorization: Bearer <token>'")
+    raw = await _decoded_body(request, services.ctx.settings.api.max_body_bytes)
+    run = parse_event(raw, principal.agency_id)
+    result = await run_in_threadpool(services.lineage.ingest, principal, run)
     return JSONResponse(
         {
             "process": result.process_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 import threading
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from catalog.errors import AlreadyExists, CatalogError, NotFound, Unavailable
+from catalog.errors import WRITTEN_NOTHING, AlreadyExists, CatalogError, Conflict, NotFound, Unavailable
 from catalog.store.base import (
     STORE_FAILED,
     GraphStore,
@@ -41,6 +42,8 @@ from catalog.store.query import (
     Text,
 )
 from catalog.store.schema import ENDPOINTS, QUERYABLE, TEXT_INDEXED, Label, Rel
+
+log = logging.getLogger("catalog.store")
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS nodes (
@@ -106,7 +109,10 @@ def _translated(path: str) -> Iterator[None]:
     except CatalogError:
         raise
     except sqlite3.IntegrityError as exc:
-        raise Unavailable(f"SQLite store {path}: integrity error: {exc}", public=STORE_FAILED) from None
+        # A key taken by a record written since we looked: the client's change conflicts, and a retry would not
+        # help (Neo4j's ConstraintError is the same). The constraint's name is the store's business, not theirs.
+        log.warning("SQLite store %s: integrity error: %s", path, exc)
+        raise Conflict(f"the change conflicts with a record stored meanwhile; {WRITTEN_NOTHING}") from None
     except sqlite3.OperationalError as exc:
         message = str(exc)
         if "locked" in message or "busy" in message:

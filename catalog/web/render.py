@@ -15,8 +15,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from catalog.api.errors import client_message
-from catalog.errors import CatalogError, Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated, Unavailable
+from catalog.api.errors import client_message, status_for
+from catalog.errors import CatalogError
 from catalog.principal import ANONYMOUS, Principal
 from catalog.web.lineage_svg import colour_index
 from catalog.web.session import CSRF_FIELD, check_csrf, csrf_token, pop_notice, principal_of
@@ -24,16 +24,6 @@ from catalog.web.session import CSRF_FIELD, check_csrf, csrf_token, pop_notice, 
 log = logging.getLogger("catalog.web")
 HERE = Path(__file__).resolve().parent
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-STATUS: list[tuple[type[CatalogError], int]] = [
-    (NotFound, 404),
-    (Forbidden, 403),
-    (Unauthenticated, 401),
-    (InvalidInput, 400),
-    (Conflict, 409),
-    (Unavailable, 503),
-]
-
 
 def path(*parts: str, **query: Any) -> str:
     """A link on this site: each part quoted (ids may hold `/` or `:`), empty query values left out."""
@@ -82,7 +72,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
 
 
 def error_page(request: Request, exc: CatalogError) -> Response:
-    status = next((code for kind, code in STATUS if isinstance(exc, kind)), 500)
+    status = status_for(exc)
     if status == 500:
         log.error("catalog error on %s: %s", request.url.path, exc.message)
     message = client_message(exc, getattr(request.state, "request_id", None))
