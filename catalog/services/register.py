@@ -26,7 +26,7 @@ from catalog.domain import Agency, Dataset, SharingAgreement
 from catalog.errors import InvalidInput
 from catalog.policy.vocabulary import Vocabulary
 from catalog.principal import ANONYMOUS
-from catalog.services.agreements import AgreementFilter, Agreements
+from catalog.services.agreements import Agreements
 from catalog.services.reads import Reads
 
 Output = Literal["csv", "json"]
@@ -256,7 +256,7 @@ class Register:
     def _public_agreements(self) -> Iterator[SharingAgreement]:
         after: str | None = None
         while True:
-            listing = self.agreements.list(ANONYMOUS, AgreementFilter(), self.page_size, after, with_total=False)
+            listing = self.agreements.register_entries(ANONYMOUS, self.page_size, after)
             yield from listing.items
             if not listing.has_next:
                 return

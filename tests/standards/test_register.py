@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,23 +26,14 @@ from catalog.cli import cli
 from catalog.config import load_settings
 from catalog.demo import load_demo
 from catalog.domain import SharingAgreement
-from catalog.principal import SYSTEM, Principal
+from catalog.principal import ANONYMOUS, SYSTEM, Principal
 from catalog.services import Services
+from catalog.services.agreements import AgreementFilter
 from catalog.services.register import SCHEMES
 from catalog.store.base import GraphStore
 
-REPO = Path(__file__).resolve().parents[2]
 COLUMNS = Path(__file__).with_name("registers")
 FROM, UNTIL = datetime(2026, 1, 5, tzinfo=UTC), datetime(2027, 1, 5, tzinfo=UTC)
-PUBLIC_RULE = """\
-rules:
-  - id: register-public-stats
-    effect: allow
-    actions: [read_agreement]
-    description: Anyone may read the agreements the statistics office provides, for the public register.
-    conditions:
-      provider: r.obj.owner == 'stats'
-"""
 PARTICULARS = {
     "title": "Hospital activity for the population health centre",
     "summary": "Hospital activity tables feed the centre's study of admissions by region.",
@@ -64,18 +54,16 @@ def published_columns(scheme: str) -> list[str]:
 
 
 @pytest.fixture
-def services(store: GraphStore, tmp_path: Path) -> Services:
-    policy = tmp_path / "policies"
-    shutil.copytree(REPO / "policies", policy)
-    (policy / "rules" / "16-public-register.yaml").write_text(PUBLIC_RULE)
-    services = Services(store, load_settings(policy_dir=policy))
+def services(store: GraphStore) -> Services:
+    """The demo under the shipped policy, whose public-register rule lets anyone read every register entry."""
+    services = Services(store, load_settings())
     load_demo(services)
     return services
 
 
 @pytest.fixture
 def public(services: Services) -> SharingAgreement:
-    """A stats agreement: public under the rule; one of its two datasets is PROTECTED, so hidden from anyone."""
+    """A stats agreement over two datasets: one anyone may see, one PROTECTED (hidden from anyone outside)."""
     return services.agreements.register(
         SYSTEM,
         {
@@ -97,17 +85,23 @@ def table(services: Services, scheme: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(services.register.table(scheme).csv())))
 
 
+def row_of(services: Services, scheme: str, agreement_id: str) -> dict[str, str]:
+    id_column = published_columns(scheme)[0]
+    [row] = [row for row in table(services, scheme) if row[id_column] == agreement_id]
+    return row
+
+
 @pytest.mark.parametrize("scheme", sorted(SCHEMES))
 def test_the_header_is_the_schemes_column_set(services: Services, public: SharingAgreement, scheme: str) -> None:
     rendered = services.register.table(scheme)
 
     assert next(csv.reader(io.StringIO(rendered.csv()))) == published_columns(scheme)
     assert json.loads(rendered.json())["columns"] == published_columns(scheme)
-    assert [len(row) for row in rendered.rows] == [len(published_columns(scheme))]
+    assert rendered.rows and {len(row) for row in rendered.rows} == {len(published_columns(scheme))}
 
 
 def test_the_uk_row_carries_the_agreement_and_its_particulars(services: Services, public: SharingAgreement) -> None:
-    [row] = table(services, "uk-dea")
+    row = row_of(services, "uk-dea", public.id)
 
     assert row["Information sharing agreement 0001"] == public.id
     assert row["Name"] == PARTICULARS["title"]
@@ -125,8 +119,7 @@ def test_the_uk_row_carries_the_agreement_and_its_particulars(services: Services
 def test_the_irish_and_australian_rows_carry_what_their_schemes_ask(
     services: Services, public: SharingAgreement
 ) -> None:
-    [ie] = table(services, "ie-dsga")
-    [au] = table(services, "au-dat")
+    ie, au = row_of(services, "ie-dsga", public.id), row_of(services, "au-dat", public.id)
 
     assert (ie["Once-off or ongoing"], ie["DPIA summary"]) == ("ONGOING", PARTICULARS["dpia_summary"])
     assert (ie["Security measures"], ie["Status"]) == (PARTICULARS["security_measures"], "ACTIVE")
@@ -136,24 +129,32 @@ def test_the_irish_and_australian_rows_carry_what_their_schemes_ask(
 
 
 @pytest.mark.parametrize("scheme", sorted(SCHEMES))
-def test_nothing_hidden_appears_not_even_as_a_count(services: Services, public: SharingAgreement, scheme: str) -> None:
+def test_every_agreement_is_listed_but_no_hidden_dataset_and_no_person(
+    services: Services, public: SharingAgreement, scheme: str
+) -> None:
     rendered = services.register.table(scheme)
     text = rendered.csv() + rendered.json()
-    hidden_agreements = [a for a in ("agr.health-uni-research", "agr.health-stats-linkage") if a in text]
-    hidden_dataset = services.reads.datasets_by_ids(SYSTEM, ["stats.health-housing-cohort"])
+    every = services.agreements.list(SYSTEM, AgreementFilter(), 100).items
+    hidden = {d.id: d for d in services.reads.datasets_by_ids(SYSTEM, [i for a in every for i in a.dataset_ids])
+              .values() if d.id not in services.reads.datasets_by_ids(ANONYMOUS, [d.id])}
 
-    assert len(rendered.rows) == 1 and hidden_agreements == []
-    assert "stats.health-housing-cohort" not in text
-    assert hidden_dataset["stats.health-housing-cohort"].title not in text
+    assert sorted(row[0] for row in rendered.rows) == sorted(a.id for a in every)  # a register of every agreement
+    assert "stats.health-housing-cohort" in hidden and "health.admissions" in hidden  # the test means something
+    assert [d.id for d in hidden.values() if d.id in text or d.title in text] == []
     assert services.reads.datasets_by_ids(SYSTEM, ["stats.hospital-activity"])["stats.hospital-activity"].title in text
-    assert "@" not in text and "priya.stats" not in text, "no person: no steward, requester or email"
+    people = services.reads.persons_by_ids(SYSTEM, ["priya.stats", "uma.uni", "hamid.health"])
+    assert "@" not in text and [p.id for p in people.values() if p.id in text or p.name in text] == []
 
 
-def test_the_shipped_policy_publishes_nothing(store: GraphStore) -> None:
-    services = Services(store, load_settings())
-    load_demo(services)
+def test_a_register_entry_is_not_the_agreement(client: TestClient, public: SharingAgreement) -> None:
+    query = '{ agreement(id: "ID") { id purpose } }'
+    entry = client.get("/register.json", params={"scheme": "uk-dea"}).json()["entries"]
+    listed = client.post("/graphql", json={"query": query.replace("ID", public.id)}).json()
+    missing = client.post("/graphql", json={"query": query.replace("ID", "agr.none")}).json()
 
-    assert services.register.table("uk-dea").rows == []
+    assert public.id in [e["Information sharing agreement 0001"] for e in entry]
+    assert listed["errors"][0]["extensions"]["code"] == missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert client.get(f"/agreements/{public.id}.odrl.jsonld").status_code == 404
 
 
 @pytest.fixture
@@ -171,7 +172,7 @@ def test_the_endpoints_serve_the_register_and_name_a_bad_scheme(
 
     assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
     assert as_csv.text == services.register.table("ie-dsga").csv()
-    assert as_json.json()["entries"][0]["Agreement ID"] == public.id
+    assert public.id in [entry["Agreement ID"] for entry in as_json.json()["entries"]]
     for response in (bad, missing):
         assert response.status_code == 400
         error = response.json()["error"]
