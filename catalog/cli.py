@@ -11,6 +11,7 @@ import typer
 
 from catalog.cli_audit import audit_cli
 from catalog.cli_bench import bench
+from catalog.cli_export import export_register
 from catalog.cli_help import CatalogTyper
 from catalog.cli_ingest import export_cli, ingest_cli
 from catalog.cli_lineage import ingest_openlineage
@@ -36,6 +37,7 @@ cli.add_typer(policy_cli, name="policy")
 cli.add_typer(ingest_cli, name="ingest")
 ingest_cli.command("openlineage")(ingest_openlineage)
 cli.add_typer(export_cli, name="export")
+export_cli.command("register", short_help="The public register of sharing agreements.")(export_register)
 cli.add_typer(audit_cli, name="audit")
 PolicyDir = Annotated[
     Path | None,

@@ -168,7 +168,7 @@ class DcatFormat(StrEnum):
     jsonld = "jsonld"
 
 
-@export_cli.command("dcat")
+@export_cli.command("dcat", short_help="The catalog as DCAT-AP 3, as anonymous readers see it.")
 def export_dcat(
     format: Annotated[
         DcatFormat, typer.Option(metavar=choices(DcatFormat), help="Turtle or JSON-LD.")

@@ -64,6 +64,9 @@ def serve(
     /api/v1/lineage            OpenLineage events (POST)
     /dcat/catalog.ttl|.jsonld  the public catalogue as DCAT-AP 3
     /agreements/ID.odrl.jsonld an agreement as ODRL 2.2, for its readers
+    /register.csv, /register.json
+                               the public register of sharing agreements,
+                               ?scheme=uk-dea|ie-dsga|au-dat
     /healthz, /readyz          liveness and readiness probes
     /metrics                   Prometheus metrics
     """

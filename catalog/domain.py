@@ -407,6 +407,33 @@ class Process(Model):
         return value
 
 
+class SharingFrequency(StrEnum):
+    """Whether data is disclosed once or on an ongoing basis (Ireland's Data Sharing and Governance Act s. 19(1)(h))."""
+
+    ONCE_OFF = "ONCE_OFF"
+    ONGOING = "ONGOING"
+
+
+class AgreementParticulars(Model):
+    """What the public registers of agreements name that an agreement's terms do not hold: its title, a public
+    summary, the benefits expected, the provider's function the purpose serves, further processing, whether it is
+    once-off or ongoing, the DPIA summary, security measures, retention and the next review. All optional: asked for
+    with a share request, kept with the agreement it yields, shown on its page and published in the register.
+
+    Published as written, so nothing here may name or describe a person (the form says so)."""
+
+    title: Annotated[str, StringConstraints(max_length=500), LINE] = ""
+    summary: Text = ""
+    expected_benefits: Text = ""
+    function: Text = ""
+    further_processing: Text = ""
+    frequency: SharingFrequency | None = None
+    dpia_summary: Text = ""
+    security_measures: Text = ""
+    retention: Text = ""
+    review_date: datetime | None = None
+
+
 class SharingAgreement(Model):
     id: Identifier
     provider_agency_id: Identifier
@@ -430,6 +457,7 @@ class SharingAgreement(Model):
     decision_ids: list[Identifier] = Field(default_factory=list)
     version: int = Field(default=1, ge=1)
     updated_at: datetime | None = None
+    particulars: AgreementParticulars = Field(default_factory=AgreementParticulars)
 
     def status_at(self, now: datetime) -> AgreementStatus:
         """Its status at `now` (EXPIRED once the window has passed)."""
@@ -458,6 +486,7 @@ class ShareRequest(Model):
     status_reason: Text | None = None
     version: int = Field(default=1, ge=1)
     updated_at: datetime | None = None
+    particulars: AgreementParticulars = Field(default_factory=AgreementParticulars)
 
 
 class Approval(Model):

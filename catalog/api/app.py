@@ -19,6 +19,7 @@ from catalog.api.health import healthz, readyz
 from catalog.api.metrics import ApiMetrics, metrics_endpoint
 from catalog.api.odrl import agreement_odrl
 from catalog.api.openlineage import lineage_endpoint
+from catalog.api.register import register_csv, register_json
 from catalog.api.request_id import RequestIdMiddleware
 from catalog.api.schema import schema
 from catalog.api.security import AuthorizationLimit, SecurityHeaders
@@ -51,6 +52,8 @@ def create_app(services: Services) -> Starlette:
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/dcat/catalog.ttl", catalog_ttl, methods=["GET"]),
             Route("/dcat/catalog.jsonld", catalog_jsonld, methods=["GET"]),
+            Route("/register.csv", register_csv, methods=["GET"]),
+            Route("/register.json", register_json, methods=["GET"]),
             Route("/api/v1/lineage", lineage_endpoint, methods=["POST"]),
             # Before the pages: their /agreements/{id:path} would take the suffix as part of the id.
             Route("/agreements/{id:path}.odrl.jsonld", agreement_odrl, methods=["GET"]),

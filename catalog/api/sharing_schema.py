@@ -17,9 +17,29 @@ from catalog.api.sharing_types import (
     ShareRequestStatus,
     SharingAgreement,
     SharingAgreementConnection,
+    SharingFrequency,
 )
 from catalog.api.types import ctx
 from catalog.services import AgreementFilter, ShareRequestFilter
+
+
+class AgreementParticularsInput(graphene.InputObjectType):
+    class Meta:
+        description = (
+            "Optional particulars a public register of agreements names. They are published as written: never "
+            "name or describe a person here."
+        )
+
+    title = graphene.String()
+    summary = graphene.String()
+    expected_benefits = graphene.String()
+    function = graphene.String(description="The provider's function the purpose relates to.")
+    further_processing = graphene.String()
+    frequency = graphene.InputField(SharingFrequency)
+    dpia_summary = graphene.String()
+    security_measures = graphene.String(description="Described so as not to compromise them.")
+    retention = graphene.String()
+    review_date = graphene.DateTime()
 
 
 class RequestShareInput(graphene.InputObjectType):
@@ -36,6 +56,9 @@ class RequestShareInput(graphene.InputObjectType):
     justification = graphene.String()
     valid_from = graphene.DateTime(description="Default: now.")
     valid_until = graphene.DateTime(required=True)
+    particulars = graphene.InputField(
+        AgreementParticularsInput, description="For the public register; the agreement keeps them."
+    )
 
 
 class ShareRequestFilterInput(graphene.InputObjectType):

@@ -22,6 +22,7 @@ from catalog.api.types import AccessMethod, Agency, Dataset, LegalBasis, Person,
 AgreementStatus = graphene.Enum.from_enum(domain.AgreementStatus)
 ShareRequestStatus = graphene.Enum.from_enum(domain.ShareRequestStatus)
 ApprovalVerdict = graphene.Enum.from_enum(domain.ApprovalVerdict)
+SharingFrequency = graphene.Enum.from_enum(domain.SharingFrequency)
 RequiredApprovalKind = graphene.Enum(
     "RequiredApprovalKind",
     [("STEWARD", "steward"), ("SECOND_APPROVER", "second-approver")],
@@ -109,6 +110,30 @@ def _required(request: domain.ShareRequest, approvals: list[domain.Approval]) ->
     return rows
 
 
+class AgreementParticulars(graphene.ObjectType):
+    class Meta:
+        description = (
+            "What the public registers of agreements (UK DEA, Ireland DSGA, Australia DATA Scheme) name that the "
+            "terms do not hold. Optional; asked for with the share request and kept with its agreement. Empty "
+            "strings and nulls mean not given."
+        )
+
+    title = graphene.String(required=True, description="A short public name for the share.")
+    summary = graphene.String(required=True, description="A public description of the project or share.")
+    expected_benefits = graphene.String(required=True, description="The benefits the share is expected to bring.")
+    function = graphene.String(required=True, description="The provider's function the purpose relates to.")
+    further_processing = graphene.String(
+        required=True, description="How the data is processed after disclosure, and the basis for any further use."
+    )
+    frequency = graphene.Field(SharingFrequency, description="Once-off or ongoing disclosure.")
+    dpia_summary = graphene.String(required=True, description="A summary of the data protection impact assessment.")
+    security_measures = graphene.String(
+        required=True, description="The security measures, described so as not to compromise them."
+    )
+    retention = graphene.String(required=True, description="How long the data and its results are kept.")
+    review_date = graphene.DateTime(description="When the parties next review the agreement.")
+
+
 class ShareRequest(graphene.ObjectType):
     class Meta:
         description = "A partner agency's request for a share, with the policy decisions on it."
@@ -138,6 +163,7 @@ class ShareRequest(graphene.ObjectType):
     )
     agreement_id = graphene.ID()
     agreement = graphene.Field(lambda: SharingAgreement)
+    particulars = graphene.Field(AgreementParticulars, required=True, description="For the public register.")
     version = graphene.Int(required=True)
     created_at = graphene.DateTime(required=True)
     updated_at = graphene.DateTime()
@@ -204,6 +230,9 @@ class SharingAgreement(graphene.ObjectType):
     valid_until = graphene.DateTime(required=True)
     status = graphene.Field(AgreementStatus, required=True)
     status_reason = graphene.String()
+    particulars = graphene.Field(
+        AgreementParticulars, required=True, description="What the public register names; from the share request."
+    )
     version = graphene.Int(required=True, description="Goes up by one with every change of state or window.")
     share_request_id = graphene.ID(description="The request it resulted from; null for an imported agreement.")
     share_request = graphene.Field(ShareRequest)

@@ -23,6 +23,7 @@ ACTIONS = frozenset(
         "read_metadata",
         "read_decision",
         "read_agreement",
+        "read_register",
         "read_share_request",
         "read_notice",
         "read_person",

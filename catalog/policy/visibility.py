@@ -79,6 +79,10 @@ RECORDS: dict[str, RecordKind] = {
     "read_agreement": RecordKind(
         Label.AGREEMENT, None, "provider_agency_id", ("provider_agency_id", "recipient_agency_id")
     ),
+    # An agreement's public register entry (parties, purpose, dates, legal basis, particulars): not the agreement.
+    "read_register": RecordKind(
+        Label.AGREEMENT, None, "provider_agency_id", ("provider_agency_id", "recipient_agency_id")
+    ),
     "read_share_request": RecordKind(
         Label.SHARE_REQUEST, "requester_id", "provider_agency_id", ("provider_agency_id", "recipient_agency_id")
     ),

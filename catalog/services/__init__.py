@@ -20,6 +20,7 @@ from catalog.services.people import People
 from catalog.services.provenance import Provenance
 from catalog.services.reads import DatasetFilter, Reads
 from catalog.services.redaction import Redaction
+from catalog.services.register import Register
 from catalog.services.registration import Registration
 from catalog.services.sharing import ShareRequestFilter, Sharing
 from catalog.services.web_sessions import WebSessions
@@ -56,6 +57,7 @@ class Services:
         self.corrections = Corrections(self.ctx, self.deliverer, self.redaction)
         self.agreements = Agreements(self.ctx)
         self.odrl = Odrl(self.ctx, self.agreements, self.vocabulary)
+        self.register = Register(self.agreements, self.reads, self.vocabulary, settings.api.max_page_size)
         self.sharing = Sharing(self.ctx, self.redaction)
         self.access = Access(self.ctx, self.redaction)
         self.audit = AuditTrail(self.ctx, self.redaction)

@@ -57,6 +57,7 @@ LIFECYCLE: dict[str, dict[AgreementStatus, AgreementStatus]] = {
 }
 PAST = {"suspend": "suspended", "resume": "resumed", "revoke": "revoked", "renew": "renewed"}
 READ = "read_agreement"
+REGISTER = "read_register"  # the agreement's entry in the public register, a narrower read than READ
 
 
 def next_status(verb: str, agreement_id: str, props: Props, now: datetime) -> AgreementStatus:
@@ -209,6 +210,14 @@ class Agreements:
         now = self.ctx.clock()
         where = all_of(criteria.predicate(now), self.decisions.readable(principal, READ))
         return self._page(where, now, first, after, with_total)
+
+    def register_entries(
+        self, principal: Principal, first: int, after: str | None = None
+    ) -> Listing[SharingAgreement]:
+        """Agreements whose public register entry `principal` may read (read_register), ordered by id. The entry
+        is all a caller may take from them: reading the agreement itself is read_agreement's."""
+        now = self.ctx.clock()
+        return self._page(self.decisions.readable(principal, REGISTER), now, first, after, False)
 
     def current_register(
         self, principal: Principal, agency_id: str, first: int, after: str | None = None, *, with_total: bool = True

@@ -67,6 +67,7 @@ REQUEST_FIELDS = frozenset(
         "justification",
         "valid_from",
         "valid_until",
+        "particulars",
     }
 )
 MAX_REASON = 20_000
@@ -117,7 +118,8 @@ class Sharing:
 
         Args:
             payload: dataset_ids, recipient_agency_id, purpose, legal_basis, access_method, fields,
-                justification, valid_from (default now) and valid_until.
+                justification, valid_from (default now), valid_until and the optional particulars a public
+                register of agreements names (`AgreementParticulars`), which the agreement keeps.
         Returns:
             The request as stored; a DENIED one says why in `status_reason` and in its decisions.
         """
@@ -416,6 +418,7 @@ class Sharing:
             updated_at=now,
             share_request_id=request.id,
             decision_ids=[*request.decision_ids, *(id for a in approvals for id in a.decision_ids)],
+            particulars=request.particulars,
         )
 
     # -- reading ---------------------------------------------------------------------------------------------

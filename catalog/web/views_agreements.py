@@ -20,6 +20,7 @@ from catalog.web.forms import date_field, field_errors
 from catalog.web.render import page, path
 from catalog.web.session import NOTICE_KEY, Form, read_form
 from catalog.web.views_catalog import MAX_LISTED, services_of
+from catalog.web.views_sharing import PARTICULAR_FIELDS
 
 EXPIRING_SOON_DAYS = 60
 
@@ -91,6 +92,7 @@ def agreement_sheet(
         "now": services.ctx.clock(),
         "changes": {verb: CHANGES[verb] for verb in services.agreements.changes_open_to(principal, agreement_id)},
         "result": list(services.sharing.decisions_by_ids(principal, shown_ids).values()),
+        "particular_fields": PARTICULAR_FIELDS,
     }
 
 

@@ -15,7 +15,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from catalog.api.context import call
-from catalog.domain import AccessMethod, Approval, ApprovalVerdict, LawfulBasis, ShareRequest, ShareRequestStatus
+from catalog.domain import (
+    AccessMethod,
+    Approval,
+    ApprovalVerdict,
+    LawfulBasis,
+    ShareRequest,
+    ShareRequestStatus,
+    SharingFrequency,
+)
 from catalog.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from catalog.principal import Principal
 from catalog.services import DatasetFilter, Services, ShareRequestFilter
@@ -26,6 +34,17 @@ from catalog.web.session import NOTICE_KEY, Form, read_form
 from catalog.web.views_catalog import MAX_LISTED, services_of
 
 VIEWS = {"waiting": "Waiting for me", "agency": "My agency's", "all": "All I may see"}
+# The text particulars a public register names (AgreementParticulars): label, and textarea rows (0: one line).
+PARTICULAR_FIELDS: tuple[tuple[str, str, int], ...] = (
+    ("title", "Title", 0),
+    ("summary", "Public summary", 3),
+    ("expected_benefits", "Expected benefits", 3),
+    ("function", "The provider's function the purpose relates to", 2),
+    ("further_processing", "Processing after disclosure, and any further use", 2),
+    ("dpia_summary", "Summary of the data protection impact assessment", 3),
+    ("security_measures", "Security measures (without compromising them)", 2),
+    ("retention", "Retention", 0),
+)
 
 
 def _signed_in(request: Request, doing: str) -> Principal:
@@ -200,6 +219,8 @@ def new_sheet(services: Services, principal: Principal, provider: str | None, da
         "purposes": services.ctx.settings.purposes,
         "methods": [m.value for m in AccessMethod],
         "bases": [b.value for b in LawfulBasis],
+        "particular_fields": PARTICULAR_FIELDS,
+        "frequencies": [f.value for f in SharingFrequency],
     }
 
 
@@ -249,6 +270,16 @@ def request_payload(form: Form, recipient: str | None) -> dict[str, Any]:
         value = date_field(name, form.get(name))
         if value is not None:
             payload[name] = value
+    particulars: dict[str, Any] = {
+        name: text for name, _, _ in PARTICULAR_FIELDS if (text := (form.get(f"particulars.{name}") or "").strip())
+    }
+    if form.get("particulars.frequency"):
+        particulars["frequency"] = form.get("particulars.frequency")
+    review = date_field("particulars.review_date", form.get("particulars.review_date"))
+    if review is not None:
+        particulars["review_date"] = review
+    if particulars:
+        payload["particulars"] = particulars
     return payload
 
 
