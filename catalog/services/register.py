@@ -6,10 +6,11 @@ Act 2022 (`au-dat`). Each scheme's columns, in order, are its published column l
 otherwise what its statute says an agreement must state (sources: README, "A public register of agreements").
 
 The register is public by nature, so it is built as an anonymous reader sees the catalog, through the same
-policy-decided read path as the DCAT export: only agreements an anonymous caller may read are listed, and of
-those, only the datasets an anonymous caller may see are named (a hidden one is not even counted). It carries
-public fields only: agencies' names, purposes, datasets' titles, dates, the legal basis, the status and the
-particulars given for the register. Never a person: no requester, approver, steward or contact.
+policy-decided read path as the DCAT export: only agreements whose register entry (read_register) an anonymous
+caller may read are listed, and of those, only the datasets an anonymous caller may see are named (a hidden one is
+not even counted). It carries public fields only: agencies' names, purposes, datasets' titles, dates, the legal
+basis, the status and the particulars given for the register. Never a person: no requester, approver, steward
+or contact.
 """
 
 from __future__ import annotations
