@@ -36,7 +36,6 @@ from catalog.services.audit import append_event, diff
 from catalog.services.context import Listing, ServiceContext
 from catalog.services.decisions import agreement_status, agreement_view
 from catalog.services.links import link
-from catalog.services.locking import lock
 from catalog.store.base import GraphTx, Props
 from catalog.store.query import Cmp, Contains, Eq, In, Predicate, all_of, any_of
 from catalog.store.records import from_props, timestamp, to_props
@@ -263,7 +262,7 @@ class Agreements:
         now = self.ctx.clock()
 
         def work(tx: GraphTx) -> SharingAgreement:
-            lock(tx, Label.AGREEMENT, agreement_id)
+            tx.lock(Label.AGREEMENT, agreement_id)
             props = self.decisions.require_visible(tx, principal, Label.AGREEMENT, agreement_id)
             target = next_status(verb, agreement_id, props, now)
             if valid_until is not None:

@@ -45,7 +45,6 @@ from catalog.principal import ANONYMOUS, SYSTEM, Principal
 from catalog.services.audit import SEQUENCE, append_event, canonical, digest
 from catalog.services.context import new_id
 from catalog.services.idempotency import current_request, keyed
-from catalog.services.locking import lock
 from catalog.store.base import GraphStore, GraphTx, Props
 from catalog.store.query import TRUE, IdIn, Predicate, all_of
 from catalog.store.records import timestamp, to_props
@@ -537,7 +536,8 @@ class Decisions:
         policy = self.engine.installed(version)
         if policy is None:
             return  # not this process's (cannot happen for its own decisions); the replica that used it keeps it
-        lock(tx, Label.POLICY_VERSION, version)  # replicas using a new version at once: one keeps it, the rest see it
+        # Replicas using a new version at once take turns (every recording write holds the audit chain's head first,
+        # see _chain_first): one keeps it, the rest see it.
         if tx.get_node(Label.POLICY_VERSION, version) is not None:
             self._kept.add(version)  # there already (committed): no need to look again
             return

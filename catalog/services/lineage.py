@@ -30,7 +30,6 @@ from catalog.policy.attributes import Environment, Resource
 from catalog.principal import Principal
 from catalog.services.audit import append_event, diff
 from catalog.services.context import ServiceContext
-from catalog.services.locking import lock
 from catalog.services.propagation import own_effective, propagate
 from catalog.services.reads import Reads
 from catalog.services.redaction import Redaction
@@ -405,7 +404,7 @@ class Lineage:
         now = self.ctx.clock()
 
         def work(tx: GraphTx) -> Process:
-            lock(tx, Label.PROCESS, process_id)
+            tx.lock(Label.PROCESS, process_id)
             process = self._load(tx, process_id)
             decisions = self._accountable(tx, principal, process, "attest_process", now)
             if process.kind not in ATTESTABLE_KINDS:

@@ -34,7 +34,6 @@ from catalog.domain import CorrectionNotice, DeliveryAttempt, DeliveryState, Not
 from catalog.errors import CatalogError
 from catalog.principal import SYSTEM
 from catalog.services.audit import SEQUENCE, append_event
-from catalog.services.locking import lock
 from catalog.store.base import GraphStore, GraphTx, Props
 from catalog.store.query import Cmp, Eq, all_of
 from catalog.store.records import from_props, timestamp, to_props
@@ -231,7 +230,7 @@ class WebhookDeliverer:
 
     def _claim(self, tx: GraphTx, id: str) -> NoticeDelivery | None:
         tx.hold_sequence(SEQUENCE)  # the audit chain's head before the row, in the order every writer takes them
-        lock(tx, Label.OUTBOX, id)
+        tx.lock(Label.OUTBOX, id)
         props = tx.get_node(Label.OUTBOX, id)
         now = self.clock()
         if props is None:
@@ -263,7 +262,7 @@ class WebhookDeliverer:
     def _record(self, tx: GraphTx, claimed: NoticeDelivery, outcome: Outcome) -> None:
         """The try as a DeliveryAttempt, and the row's next state: delivered, given up, or due after a backoff."""
         tx.hold_sequence(SEQUENCE)
-        lock(tx, Label.OUTBOX, claimed.id)
+        tx.lock(Label.OUTBOX, claimed.id)
         props = tx.get_node(Label.OUTBOX, claimed.id)
         assert props is not None, f"outbox row {claimed.id} vanished"
         row, now = from_props(NoticeDelivery, props), self.clock()

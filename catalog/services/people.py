@@ -24,7 +24,6 @@ from catalog.principal import Principal
 from catalog.services.audit import append_event
 from catalog.services.context import ServiceContext
 from catalog.services.decisions import person_resource, person_view
-from catalog.services.locking import lock
 from catalog.store.base import GraphTx, Props
 from catalog.store.records import from_props
 from catalog.store.schema import Label
@@ -101,7 +100,7 @@ class People:
         now = self.ctx.clock()
 
         def work(tx: GraphTx) -> Person:
-            lock(tx, Label.PERSON, person_id)
+            tx.lock(Label.PERSON, person_id)
             props = self.decisions.require_visible(tx, principal, Label.PERSON, person_id)
             before = parse_roles(props.get("roles", []))
             changed = [r for r in wanted if r not in before] + [r for r in before if r not in wanted]
@@ -144,7 +143,7 @@ class People:
         now = self.ctx.clock()
 
         def work(tx: GraphTx) -> Person:
-            lock(tx, Label.PERSON, person_id)
+            tx.lock(Label.PERSON, person_id)
             props = self.decisions.require_visible(tx, principal, Label.PERSON, person_id)
             request = AccessRequest(action=action, person_id=person_id)
             env = Environment(action=action, person=person_view(props))

@@ -22,7 +22,6 @@ from catalog.services.audit import append_event, diff
 from catalog.services.context import ServiceContext
 from catalog.services.decisions import person_resource, person_view
 from catalog.services.links import link
-from catalog.services.locking import lock
 from catalog.services.people import grant_decisions_env
 from catalog.services.propagation import effective_fields, own_effective, propagate
 from catalog.store.base import GraphTx, Props
@@ -199,7 +198,7 @@ class Registration:
         now = self.ctx.clock()
 
         def work(tx: GraphTx) -> Dataset:
-            lock(tx, Label.DATASET, dataset_id)  # concurrent updates must not read the same version
+            tx.lock(Label.DATASET, dataset_id)  # concurrent updates must not read the same version
             self.decisions.require_visible(tx, principal, Label.DATASET, dataset_id)
             facts = self.decisions.datasets(tx, [dataset_id])[dataset_id]
             request = AccessRequest(action="update_dataset", dataset_id=dataset_id)
@@ -253,7 +252,7 @@ class Registration:
         now = self.ctx.clock()
 
         def work(tx: GraphTx) -> None:
-            lock(tx, Label.DATASET, dataset_id)
+            tx.lock(Label.DATASET, dataset_id)
             self.decisions.require_visible(tx, principal, Label.DATASET, dataset_id)
             candidate = self.decisions.visible(tx, principal, Label.PERSON, [person_id]).get(person_id)
             if candidate is None:

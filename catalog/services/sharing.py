@@ -39,7 +39,6 @@ from catalog.services.agreements import share_environment, write_agreement
 from catalog.services.audit import append_event, diff
 from catalog.services.context import Listing, ServiceContext
 from catalog.services.decisions import DatasetFacts, Refused
-from catalog.services.locking import lock
 from catalog.services.redaction import Redaction
 from catalog.store.base import GraphTx
 from catalog.store.query import Contains, Eq, In, Predicate, all_of, any_of
@@ -242,7 +241,7 @@ class Sharing:
         )
 
         def work(tx: GraphTx) -> ShareRequest:
-            lock(tx, Label.SHARE_REQUEST, request_id)
+            tx.lock(Label.SHARE_REQUEST, request_id)
             request = self._readable_request(tx, principal, request_id)
             given = self._approvals(tx, [request_id])[request_id]
             _check_open(request, given, principal, verdict, now)

@@ -227,6 +227,12 @@ class GraphTx(ABC):
         """The named counter's value without changing it; None when it was never used, or has been removed."""
 
     @abstractmethod
+    def lock(self, label: Label, id: str) -> None:
+        """Hold this record's write lock until the transaction ends, so what is read next is final (compare-and-set):
+        another transaction locking or writing it waits for this one's commit. Nothing to hold for a record that does
+        not exist. A store whose writers already serialize has nothing to do."""
+
+    @abstractmethod
     def hold_sequence(self, name: str) -> None:
         """Take the named counter's write lock now, without advancing it, for the rest of the transaction.
 

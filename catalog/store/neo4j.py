@@ -862,6 +862,11 @@ class Neo4jTx(GraphTx):
         rows = self._q(f"MATCH (c:{_COUNTER} {{name: $name}}) RETURN c.value AS value", name=name)
         return int(rows[0]["value"]) if rows else None
 
+    def lock(self, label: Label, id: str) -> None:
+        # Setting a property takes the node's write lock until commit; removing it in the same statement leaves
+        # the record as it was.
+        self._q(f"MATCH (n:{label.value} {{id: $id}}) SET n._lock = true REMOVE n._lock", id=id)
+
     def hold_sequence(self, name: str) -> None:
         self._q(_HOLD_SEQUENCE, name=name)
 

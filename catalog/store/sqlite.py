@@ -522,6 +522,9 @@ class SqliteTx(GraphTx):
         row = self._q("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
         return None if row is None else int(row[0])
 
+    def lock(self, label: Label, id: str) -> None:
+        pass  # BEGIN IMMEDIATE already made this the only writer
+
     def hold_sequence(self, name: str) -> None:
         pass  # BEGIN IMMEDIATE already made this the only writer: there is no other lock to order
 

@@ -377,3 +377,33 @@ def test_get_with_neighbors_reads_nodes_neighbors_and_extras_in_one_round_trip(s
         Label.FIELD: {},
         Label.APPROVAL: {},
     }
+
+
+def test_a_locked_record_makes_the_next_locker_wait_and_read_what_was_committed(store: GraphStore) -> None:
+    store.write(lambda tx: tx.create_node(Label.AGENCY, "a", {"name": "A"}))
+    seen: list[str] = []
+    held = threading.Event()
+
+    def first(tx: GraphTx) -> None:
+        assert tx.get_node(Label.AGENCY, "a") is not None  # the transaction is under way before the lock is taken
+        tx.lock(Label.AGENCY, "a")
+        held.set()
+        time.sleep(0.3)  # the second writer locks meanwhile, and must wait for this commit
+        tx.update_node(Label.AGENCY, "a", {"name": "B"})
+
+    def second(tx: GraphTx) -> None:
+        tx.lock(Label.AGENCY, "a")
+        props = tx.get_node(Label.AGENCY, "a")
+        assert props is not None
+        seen.append(str(props["name"]))
+        tx.lock(Label.AGENCY, "nobody")  # nothing to hold: no error, nothing made
+
+    holder = threading.Thread(target=store.write, args=(first,))
+    holder.start()
+    assert held.wait(10)
+    store.write(second)
+    holder.join(10)
+
+    assert seen == ["B"]
+    assert store.read(lambda tx: tx.get_node(Label.AGENCY, "a")) == {"id": "a", "name": "B"}  # the lock leaves no trace
+    assert store.read(lambda tx: tx.get_node(Label.AGENCY, "nobody")) is None
