@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from catalog.api.app import create_app
 from catalog.cli import cli
-from catalog.cli_help import help_record
+from catalog.cli.help import help_record
 from catalog.config import load_settings
 from catalog.services import Services
 from catalog.store.sqlite import SqliteStore

@@ -237,7 +237,7 @@ def test_the_cli_writes_the_register(
     services: Services, public: SharingAgreement, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str
 ) -> None:
     monkeypatch.setattr(services.store, "close", lambda: None)  # the CLI closes what it opened; this is the test's
-    monkeypatch.setattr("catalog.cli.open_services", lambda: services)
+    monkeypatch.setattr("catalog.cli.export.open_services", lambda: services)
     out = tmp_path / f"register.{output}"
 
     result = CliRunner().invoke(cli, ["export", "register", "--format", "uk-dea", "--as", output, "--out", str(out)])

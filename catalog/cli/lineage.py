@@ -18,7 +18,8 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from catalog.cli_ingest import Person, Token
+from catalog.cli.ingest import Person, Token
+from catalog.cli.services import open_services
 from catalog.errors import CatalogError, InvalidInput, Unavailable
 
 Server = Annotated[
@@ -62,7 +63,6 @@ def events(path: Path) -> Iterator[tuple[int, Any]]:
 
 def _in_process(person: str | None, agency: str | None) -> tuple[Callable[[Any], None], Callable[[], None]]:
     from catalog.api.openlineage import parse_event
-    from catalog.cli import open_services
     from catalog.principal import SYSTEM, Principal
 
     services = open_services()

@@ -20,7 +20,8 @@ import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from catalog.cli_help import CatalogTyper, choices
+from catalog.cli.help import CatalogTyper, choices
+from catalog.cli.services import open_services
 from catalog.errors import InvalidInput
 from connectors.base import ConnectorContext, run
 from connectors.registry import REGISTRY, ConnectorSpec, connector_class
@@ -114,7 +115,6 @@ def open_sink(server: str | None, token: str | None, person: str | None, stack: 
         return remote
     if token:
         raise InvalidInput("--token", "is only used with --server")
-    from catalog.cli import open_services
     from catalog.principal import SYSTEM
 
     services = open_services()
@@ -186,7 +186,6 @@ def export_dcat(
     ] = None,
 ) -> None:
     """Write the catalog as DCAT-AP 3: only what anonymous readers may see."""
-    from catalog.cli import open_services
     from connectors.dcat_ap import CatalogDescription, catalog_graph, serialize
 
     services = open_services()

@@ -73,7 +73,7 @@ def serve(
     import uvicorn
 
     from catalog.api.app import create_app
-    from catalog.cli import open_services
+    from catalog.cli.services import open_services
     from catalog.config import load_settings, refuse_default_secret
 
     settings = load_settings()

@@ -13,7 +13,8 @@ from typing import Annotated
 
 import typer
 
-from catalog.cli_help import choices
+from catalog.cli.help import choices
+from catalog.cli.services import open_services
 from catalog.services.register import SCHEMES
 
 
@@ -49,7 +50,6 @@ def export_register(
     ] = RegisterOutput.csv,
 ) -> None:
     """Write the public register of sharing agreements: only what anonymous readers may see."""
-    from catalog.cli import open_services
 
     services = open_services()
     try:

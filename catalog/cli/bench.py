@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from catalog.cli_help import choices
+from catalog.cli.help import choices
 
 
 class Size(StrEnum):

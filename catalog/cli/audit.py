@@ -24,7 +24,7 @@ from catalog.audit_checkpoint import (
     verify_signature,
     write_checkpoint,
 )
-from catalog.cli_help import CatalogTyper
+from catalog.cli.help import CatalogTyper
 from catalog.config import Settings, load_settings
 from catalog.errors import InvalidInput
 from catalog.services.audit_trail import checkpoint_store, export_store, verify_store
