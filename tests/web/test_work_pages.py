@@ -110,6 +110,7 @@ def test_registering_is_refused_in_plain_words_and_bad_input_names_the_field(
     untitled = post_from(browser, "/datasets/new", "/datasets/new", **{**BINS, "title": " "})
     bad_tag = post_from(browser, "/datasets/new", "/datasets/new", **{**BINS, "fields": "a: string\nb: int | SECRET"})
     bad_days = post_from(browser, "/datasets/new", "/datasets/new", **{**BINS, "retention_days": "two years"})
+    no_token = browser.post("/datasets/new", data=BINS)
 
     assert refused.status_code == 403
     card = refusal_shown(refused.text, "refused")
@@ -122,6 +123,7 @@ def test_registering_is_refused_in_plain_words_and_bad_input_names_the_field(
     assert error_beside(bad_days.text, "retention_days", "retention_days: must be a whole number of days")
     assert "a: string\nb: int | SECRET</textarea>" in bad_tag.text
     assert "Traceback" not in untitled.text + bad_tag.text + bad_days.text
+    assert no_token.status_code == 403 and "security token is missing" in no_token.text
     assert written_count(demo_services.store) == before
     assert not demo_services.reads.datasets_by_ids(SYSTEM, ["city.bin-collections"])
     assert verify_store(demo_services.store).intact
