@@ -10,6 +10,7 @@ from catalog.domain import (
     Agency,
     Dataset,
     DatasetField,
+    Decision,
     Outcome,
     Person,
     Training,
@@ -238,6 +239,22 @@ class Registration:
             return updated.model_copy(update=effective_fields(_require(tx, Label.DATASET, dataset_id)))
 
         return self.decisions.write(work)
+
+    def update_refusal(self, principal: Principal, dataset_id: str) -> Decision | None:
+        """The policy's refusal of `update_dataset` by `principal`, decided as the update itself would be but not
+        recorded (None when it would permit): whether a page offers the edit form. NotFound, as a read, when they
+        may not see the dataset."""
+        now = self.ctx.clock()
+
+        def work(tx: GraphTx) -> Decision | None:
+            self.decisions.require_visible(tx, principal, Label.DATASET, dataset_id)
+            facts = self.decisions.datasets(tx, [dataset_id])[dataset_id]
+            request = AccessRequest(action="update_dataset", dataset_id=dataset_id)
+            resource = facts.resource(now, self.ctx.settings.classifications)
+            decision = self.decisions.decide_one(tx, principal, request, resource, now)
+            return None if decision.outcome == Outcome.PERMIT else decision
+
+        return self.ctx.store.read(work)
 
     def assign_steward(self, principal: Principal, dataset_id: str, person_id: str) -> None:
         """Name a steward of a dataset: an active member of the owning agency with the STEWARD or DATA_OWNER role."""

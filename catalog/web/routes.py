@@ -9,7 +9,14 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from catalog.config import Settings
-from catalog.web import views_agreements, views_catalog, views_decisions, views_lineage, views_sharing
+from catalog.web import (
+    views_agreements,
+    views_catalog,
+    views_datasets,
+    views_decisions,
+    views_lineage,
+    views_sharing,
+)
 from catalog.web.render import web_route
 from catalog.web.views_signin import CALLBACK_PATH, SignIn
 
@@ -22,10 +29,16 @@ def web_routes(settings: Settings) -> list[BaseRoute]:
     return [
         web_route("/", views_catalog.home),
         web_route("/datasets", views_catalog.datasets),
+        web_route("/datasets/new", views_datasets.new_dataset_form),
+        web_route("/datasets/new", views_datasets.register_dataset, methods=("POST",)),
         web_route("/datasets/{id:path}/lineage.svg", views_lineage.lineage_svg),
         web_route("/datasets/{id:path}/lineage", views_lineage.lineage),
         web_route("/datasets/{id:path}/impact", views_lineage.impact),
         web_route("/datasets/{id:path}/access-check", views_decisions.check_access, methods=("POST",)),
+        web_route("/datasets/{id:path}/edit", views_datasets.edit_dataset_form),
+        web_route("/datasets/{id:path}/edit", views_datasets.update_dataset, methods=("POST",)),
+        web_route("/datasets/{id:path}/corrections", views_datasets.issue_correction, methods=("POST",)),
+        web_route("/datasets/{id:path}/attest", views_lineage.attest_process, methods=("POST",)),
         web_route("/datasets/{id:path}", views_catalog.dataset),
         web_route("/decisions", views_decisions.decisions),
         web_route("/decisions/{id:path}", views_decisions.decision),
@@ -40,6 +53,7 @@ def web_routes(settings: Settings) -> list[BaseRoute]:
         web_route("/agencies/{id:path}", views_agreements.agency),
         web_route("/agreements/{id:path}/{verb}", views_agreements.change, methods=("POST",)),
         web_route("/agreements/{id:path}", views_agreements.agreement),
+        web_route("/people/{id:path}/training", views_catalog.record_training, methods=("POST",)),
         web_route("/people/{id:path}", views_catalog.person),
         web_route("/signin", signin.form, name="signin"),
         web_route("/signin", signin.with_token, methods=("POST",), name="signin_with_token"),

@@ -1,22 +1,26 @@
-"""The lineage explorer (drawn on the server as SVG, with a table of the same graph), its SVG download, and the
-impact view: everything downstream of a dataset, the agreements covering it, and who received derived data."""
+"""The lineage explorer (drawn on the server as SVG, with a table of the same graph, and a steward's form to attest
+a de-identify or aggregate process in it), its SVG download, and the impact view: everything downstream of a
+dataset, the agreements covering it, and who received derived data."""
 
 from __future__ import annotations
 
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from catalog.api.context import call
 from catalog.api.security import SVG_POLICY
-from catalog.domain import Dataset
-from catalog.errors import InvalidInput
+from catalog.domain import Dataset, Identifiability, Process
+from catalog.errors import CatalogError, InvalidInput, Unauthenticated
 from catalog.principal import Principal
 from catalog.services import Services
-from catalog.services.lineage import Direction
+from catalog.services.lineage import ATTESTABLE_IDENTIFIABILITY, ATTESTABLE_KINDS, Direction
+from catalog.web.forms import Rejection, rejection, shown_again
 from catalog.web.lineage_svg import LineageDrawing, draw, svg
 from catalog.web.render import dataset_url, page, when
+from catalog.web.session import NOTICE_KEY, Form, read_form
 from catalog.web.views_catalog import services_of
 
 DIRECTIONS = ("DOWNSTREAM", "UPSTREAM", "BOTH")
@@ -40,15 +44,17 @@ def _direction(request: Request) -> Direction:
 
 def lineage_drawing(
     services: Services, principal: Principal, dataset_id: str, direction: Direction, depth: int
-) -> tuple[Dataset, LineageDrawing]:
-    """The root dataset and its lineage drawing; each visible dataset links to its own explorer (re-centring)."""
+) -> tuple[Dataset, LineageDrawing, list[Process]]:
+    """The root dataset, its lineage drawing (each visible dataset links to its own explorer, re-centring), and
+    the de-identify and aggregate processes in it, which a steward of their outputs may attest."""
     root = services.reads.dataset(principal, dataset_id)
     view = services.lineage.view(principal, dataset_id, direction, depth)
 
     def href(id: str) -> str:
         return dataset_url(id, "lineage") + f"?direction={direction}&depth={depth}"
 
-    return root, draw(view, services.ctx.settings.classifications, href)
+    attestable = [n.process for n in view.nodes if n.process is not None and n.process.kind in ATTESTABLE_KINDS]
+    return root, draw(view, services.ctx.settings.classifications, href), attestable
 
 
 def _caption(request: Request, services: Services, direction: str, depth: int) -> str:
@@ -60,16 +66,25 @@ def _caption(request: Request, services: Services, direction: str, depth: int) -
     )
 
 
-async def lineage(request: Request) -> Response:
+async def lineage_page(
+    request: Request, status_code: int = 200, *, problem: Rejection | None = None, form: Form | None = None
+) -> Response:
+    """The explorer; after an attestation failed, with the error beside its field (what was typed kept) or the
+    refusing decisions the policy recorded."""
     services, principal = services_of(request), request.state.principal
     direction = _direction(request)
     depth = _depth(request, DEFAULT_DEPTH, services.ctx.settings.lineage_max_depth)
-    root, drawing = await call(lineage_drawing, services, principal, request.path_params["id"], direction, depth)
+    found = await call(lineage_drawing, services, principal, request.path_params["id"], direction, depth)
+    root, drawing, attestable = found
+    again = await shown_again(services, principal, problem, form)
     title = f"Lineage of {root.title}"
     caption = _caption(request, services, direction, depth)
     return page(
         request,
         "lineage.html",
+        status_code,
+        attestable=attestable,
+        levels=[level.value for level in ATTESTABLE_IDENTIFIABILITY],
         dataset=root,
         drawing=drawing,
         graph=svg(drawing, title=title, caption=caption),
@@ -78,7 +93,38 @@ async def lineage(request: Request) -> Response:
         directions=DIRECTIONS,
         max_depth=services.ctx.settings.lineage_max_depth,
         caption=caption,
+        **again,
     )
+
+
+async def lineage(request: Request) -> Response:
+    return await lineage_page(request)
+
+
+async def attest_process(request: Request) -> Response:
+    """Attest a process through the service (as the API's `attestProcess`); the explorer follows, the attestation
+    marked. Bad input or a refusal shows the explorer again with the error or the refusing decisions, and
+    nothing written."""
+    services, principal = services_of(request), request.state.principal
+    if principal.anonymous:
+        raise Unauthenticated("sign in to attest a process: a steward of its outputs attests it")
+    form = await read_form(request)
+    process_id = form.get("process_id") or ""
+    try:
+        if not process_id:
+            raise InvalidInput("process_id", "is required: choose the process you checked")
+        level = form.get("output_identifiability") or ""
+        if level not in ATTESTABLE_IDENTIFIABILITY:
+            raise InvalidInput("output_identifiability", f"must be one of {', '.join(ATTESTABLE_IDENTIFIABILITY)}")
+        note = form.get("note") or ""
+        await call(services.lineage.attest, principal, process_id, Identifiability(level), note)
+    except CatalogError as exc:
+        problem = rejection(exc, "attest.", "attest", ("process_id", "output_identifiability", "note"))
+        return await lineage_page(request, problem.status, problem=problem, form=form)
+    request.session[NOTICE_KEY] = f"Your attestation of {process_id} was decided by the policy and recorded."
+    kept = urlencode({k: v for k, v in request.query_params.items() if k in ("direction", "depth")})
+    explorer = dataset_url(request.path_params["id"], "lineage") + (f"?{kept}" if kept else "")
+    return RedirectResponse(explorer + "#attest", status_code=303)
 
 
 async def lineage_svg(request: Request) -> Response:
@@ -86,7 +132,7 @@ async def lineage_svg(request: Request) -> Response:
     services, principal = services_of(request), request.state.principal
     direction = _direction(request)
     depth = _depth(request, DEFAULT_DEPTH, services.ctx.settings.lineage_max_depth)
-    root, drawing = await call(lineage_drawing, services, principal, request.path_params["id"], direction, depth)
+    root, drawing, _ = await call(lineage_drawing, services, principal, request.path_params["id"], direction, depth)
     caption = f"{root.title} ({root.id}): " + _caption(request, services, direction, depth)
     body = svg(drawing, title=f"Lineage of {root.title}", caption=caption, standalone=True)
     filename = f"lineage-{root.id.replace('/', '_')}-{direction.lower()}-{depth}.svg"
