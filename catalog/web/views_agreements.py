@@ -13,10 +13,10 @@ from starlette.responses import RedirectResponse, Response
 
 from catalog.api.context import call
 from catalog.domain import AgreementStatus, SharingAgreement
-from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalog.errors import CatalogError, InvalidInput, NotFound
 from catalog.principal import Principal
 from catalog.services import AgreementFilter, Services
-from catalog.web.forms import date_field, field_errors
+from catalog.web.forms import date_field, rejection
 from catalog.web.render import page, path
 from catalog.web.session import NOTICE_KEY, Form, read_form
 from catalog.web.views_catalog import MAX_LISTED, services_of
@@ -140,15 +140,11 @@ async def change(request: Request) -> Response:
             changed = await call(services.agreements.renew, principal, agreement_id, until, reason)
         else:
             changed = await call(getattr(services.agreements, verb), principal, agreement_id, reason)
-    except InvalidInput as exc:
-        return await _agreement_page(request, 400, errors=field_errors(exc, f"{verb}."), form=form)
-    except Conflict as exc:
-        return await _agreement_page(request, 409, errors={verb: exc.message}, form=form)
-    except Forbidden as exc:
-        if not exc.decision_ids:
-            raise
-        errors = {verb: exc.message}
-        return await _agreement_page(request, 403, shown_ids=exc.decision_ids, errors=errors, form=form)
+    except CatalogError as exc:
+        problem = rejection(exc, f"{verb}.", verb)  # a missing or hidden agreement goes on to the error page
+        return await _agreement_page(
+            request, problem.status, shown_ids=problem.refusal_ids, errors=problem.errors, form=form
+        )
     made = [id for id in changed.decision_ids if id not in before]
     request.session[NOTICE_KEY] = f"Agreement {agreement_id} was {PAST[verb]}: decided by the policy and recorded."
     return RedirectResponse(path("agreements", agreement_id, decided=",".join(made)) + "#result", status_code=303)

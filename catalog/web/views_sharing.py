@@ -24,11 +24,11 @@ from catalog.domain import (
     ShareRequestStatus,
     SharingFrequency,
 )
-from catalog.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
+from catalog.errors import CatalogError, InvalidInput, Unauthenticated
 from catalog.principal import Principal
 from catalog.services import DatasetFilter, Services, ShareRequestFilter
 from catalog.services.decisions import waiting_for
-from catalog.web.forms import date_field, field_errors
+from catalog.web.forms import date_field, field_errors, rejection
 from catalog.web.render import page, path
 from catalog.web.session import NOTICE_KEY, Form, read_form
 from catalog.web.views_catalog import MAX_LISTED, services_of
@@ -181,15 +181,11 @@ async def _give(request: Request, form_name: str, verdict: ApprovalVerdict) -> R
             await call(services.sharing.approve, principal, request_id, form.get("note") or "", conditions)
         else:
             await call(services.sharing.reject, principal, request_id, form.get("reason") or "")
-    except InvalidInput as exc:
-        return await _request_page(request, 400, errors=field_errors(exc, f"{form_name}."), values=form)
-    except Conflict as exc:
-        return await _request_page(request, 409, errors={form_name: exc.message}, values=form)
-    except Forbidden as exc:
-        if not exc.decision_ids:
-            raise
-        errors = {form_name: exc.message}
-        return await _request_page(request, 403, errors=errors, values=form, refusal_ids=exc.decision_ids)
+    except CatalogError as exc:
+        problem = rejection(exc, f"{form_name}.", form_name)  # a missing or hidden request goes on to the error page
+        return await _request_page(
+            request, problem.status, errors=problem.errors, values=form, refusal_ids=problem.refusal_ids
+        )
     done = "approval" if verdict == ApprovalVerdict.APPROVE else "rejection"
     request.session[NOTICE_KEY] = f"Your {done} of {request_id} was decided by the policy and recorded."
     return RedirectResponse(path("share-requests", request_id) + "#verdict", status_code=303)
