@@ -28,12 +28,12 @@ from bench.http_api import HttpLoad, serve_catalog
 from bench.load import HttpRequest, LoadResult, wrk_available
 from bench.measure import Figure, figure, print_table, write_json
 from catalog.api.auth import issue_token
+from catalog.audit.append import SEQUENCE, append_event
 from catalog.config import load_settings
 from catalog.demo import load_demo
 from catalog.domain import utcnow
 from catalog.principal import SYSTEM
 from catalog.services import Services
-from catalog.services.audit import SEQUENCE, append_event
 from catalog.store.base import GraphStore
 
 REPLICA_COUNTS = (1, 2, 3)

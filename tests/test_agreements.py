@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
+from catalog.audit.append import event_id
 from catalog.config import load_settings
 from catalog.domain import AgreementStatus, Role
 from catalog.errors import Forbidden, InvalidInput, NotFound
 from catalog.principal import SYSTEM, Principal
 from catalog.services import Services
-from catalog.services.audit import event_id
 from catalog.store.base import GraphStore
 from catalog.store.query import TRUE
 from catalog.store.schema import Label, Rel

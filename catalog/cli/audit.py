@@ -14,8 +14,8 @@ from typing import Annotated
 
 import typer
 
-from catalog.audit_chain import ChainReport, read_lines, verify_chain
-from catalog.audit_checkpoint import (
+from catalog.audit.chain import ChainReport, read_lines, verify_chain
+from catalog.audit.checkpoint import (
     Checkpoint,
     public_pem,
     read_checkpoint,

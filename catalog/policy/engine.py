@@ -23,7 +23,7 @@ from typing import Any
 import casbin
 
 import catalog
-from catalog.audit_chain import digest
+from catalog.audit.chain import digest
 from catalog.domain import ConditionResult, DenyKind, Outcome, Remedy, RuleEvaluation, SafeResult, SafeStatus
 from catalog.policy.attributes import RequestAttributes
 from catalog.policy.expressions import Condition

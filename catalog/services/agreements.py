@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from catalog.audit.append import append_event, diff
 from catalog.domain import (
     TIME_BOUND_STATUSES,
     AccessRequest,
@@ -32,7 +33,6 @@ from catalog.domain import (
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.policy.attributes import Environment, Resource
 from catalog.principal import Principal
-from catalog.services.audit import append_event, diff
 from catalog.services.context import Listing, ServiceContext
 from catalog.services.decisions import agreement_status, agreement_view
 from catalog.services.links import link

@@ -16,12 +16,12 @@ from typing import Any, TextIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from catalog.audit_chain import ChainReport, ChainVerifier, ExpectedHead, event_id, write_lines
-from catalog.audit_checkpoint import Checkpoint, sign_checkpoint
+from catalog.audit.append import SEQUENCE
+from catalog.audit.chain import ChainReport, ChainVerifier, ExpectedHead, event_id, write_lines
+from catalog.audit.checkpoint import Checkpoint, sign_checkpoint
 from catalog.domain import AuditEvent, utcnow
 from catalog.errors import Conflict, Forbidden
 from catalog.principal import Principal
-from catalog.services.audit import SEQUENCE
 from catalog.services.context import Listing, ServiceContext
 from catalog.services.redaction import Redaction
 from catalog.store.base import GraphStore, GraphTx, Props

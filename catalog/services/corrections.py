@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from catalog.audit.append import append_event
 from catalog.domain import AccessRequest, CorrectionNotice, DeliveryAttempt, Severity, parse_model
 from catalog.errors import Forbidden, InvalidInput
 from catalog.principal import Principal
-from catalog.services.audit import append_event
 from catalog.services.context import Listing, ServiceContext
 from catalog.services.outbox import Delivery, WebhookDeliverer, outbox_rows, payload
 from catalog.services.redaction import Redaction

@@ -23,6 +23,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TypeVar
 
+from catalog.audit.append import SEQUENCE, append_event, canonical, digest
 from catalog.domain import (
     PERSONAL_DATA_ORDER,
     AccessMethod,
@@ -42,7 +43,6 @@ from catalog.policy.attributes import AgreementView, Environment, PersonView, Re
 from catalog.policy.engine import Evaluation, LoadedPolicy, PolicyEngine, compile_policy
 from catalog.policy.visibility import RECORDS, bind_now, read_predicate
 from catalog.principal import ANONYMOUS, SYSTEM, Principal
-from catalog.services.audit import SEQUENCE, append_event, canonical, digest
 from catalog.services.context import new_id
 from catalog.services.idempotency import current_request, keyed
 from catalog.store.base import GraphStore, GraphTx, Props

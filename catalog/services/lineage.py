@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
+from catalog.audit.append import append_event, diff
 from catalog.domain import (
     AccessRequest,
     ColumnLineage,
@@ -28,7 +29,6 @@ from catalog.domain import (
 from catalog.errors import InvalidInput, NotFound
 from catalog.policy.attributes import Environment, Resource
 from catalog.principal import Principal
-from catalog.services.audit import append_event, diff
 from catalog.services.context import ServiceContext
 from catalog.services.propagation import own_effective, propagate
 from catalog.services.reads import Reads

@@ -29,11 +29,11 @@ from typing import Any
 
 import httpx
 
+from catalog.audit.append import SEQUENCE, append_event
 from catalog.config import WebhookSettings
 from catalog.domain import CorrectionNotice, DeliveryAttempt, DeliveryState, NoticeDelivery
 from catalog.errors import CatalogError
 from catalog.principal import SYSTEM
-from catalog.services.audit import SEQUENCE, append_event
 from catalog.store.base import GraphStore, GraphTx, Props
 from catalog.store.query import Cmp, Eq, all_of
 from catalog.store.records import from_props, timestamp, to_props

@@ -17,11 +17,11 @@ from typing import Any
 
 from cachetools import TTLCache
 
+from catalog.audit.append import append_event
 from catalog.domain import AccessRequest, Person, Role
 from catalog.errors import InvalidInput, Unauthenticated
 from catalog.policy.attributes import Environment
 from catalog.principal import Principal
-from catalog.services.audit import append_event
 from catalog.services.context import ServiceContext
 from catalog.services.decisions import person_resource, person_view
 from catalog.store.base import GraphTx, Props

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalog.audit.append import append_event, diff
 from catalog.domain import (
     COMPUTED_DATASET_FIELDS,
     AccessRequest,
@@ -19,7 +20,6 @@ from catalog.domain import (
 from catalog.errors import InvalidInput, NotFound
 from catalog.policy.attributes import Environment, Resource
 from catalog.principal import Principal
-from catalog.services.audit import append_event, diff
 from catalog.services.context import ServiceContext
 from catalog.services.decisions import person_resource, person_view
 from catalog.services.links import link

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from catalog.audit.append import append_event, diff
 from catalog.domain import (
     PERSONAL_DATA_ORDER,
     Approval,
@@ -36,7 +37,6 @@ from catalog.errors import Conflict, InvalidInput, Unauthenticated
 from catalog.policy.attributes import Environment
 from catalog.principal import Principal
 from catalog.services.agreements import share_environment, write_agreement
-from catalog.services.audit import append_event, diff
 from catalog.services.context import Listing, ServiceContext
 from catalog.services.decisions import DatasetFacts, Refused
 from catalog.services.redaction import Redaction

@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from catalog.api.app import create_app
-from catalog.audit_chain import digest
+from catalog.audit.chain import digest
 from catalog.config import Settings
 from catalog.policy.attributes import Environment, RequestAttributes, Resource, Subject
 from catalog.policy.engine import PolicyEngine

@@ -12,9 +12,9 @@ from starlette.testclient import TestClient
 
 from catalog.api.app import create_app
 from catalog.api.auth import issue_token
+from catalog.audit.append import append_event
 from catalog.principal import SYSTEM
 from catalog.services import Services
-from catalog.services.audit import append_event
 from catalog.services.audit_trail import verify_store
 from tests.audit.conftest import PRIYA, PURPOSES_REASON
 

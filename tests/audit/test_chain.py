@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from catalog.audit_chain import (
+from catalog.audit.chain import (
     GENESIS,
     ExpectedHead,
     canonical,

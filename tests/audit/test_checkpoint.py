@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from catalog.audit_chain import event_id
-from catalog.audit_checkpoint import (
+from catalog.audit.chain import event_id
+from catalog.audit.checkpoint import (
     key_id,
     read_checkpoint,
     sign_checkpoint,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog.audit_chain import event_id
+from catalog.audit.chain import event_id
 from catalog.config import Settings
 from catalog.services import Services
 from catalog.store.base import GraphStore

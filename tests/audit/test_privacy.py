@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from catalog.audit_chain import digest
+from catalog.audit.chain import digest
 from catalog.demo import ADMIN, STAFF
 from catalog.principal import SYSTEM
 from catalog.services import Services

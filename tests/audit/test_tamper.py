@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from catalog.audit_chain import content_of, event_hash, event_id
+from catalog.audit.chain import content_of, event_hash, event_id
 from catalog.errors import Unavailable
 from catalog.principal import SYSTEM
 from catalog.services import Services

@@ -1,6 +1,6 @@
 """The audit trail: every change appends a hash-chained event in the same transaction as the change.
 
-How an event is hashed and how a log is verified lives in `catalog.audit_chain`, which needs no store.
+How an event is hashed and how a log is verified lives in `catalog.audit.chain`, which needs no store.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from catalog.audit_chain import GENESIS, canonical, digest, event_hash, event_id
+from catalog.audit.chain import GENESIS, canonical, digest, event_hash, event_id
 from catalog.errors import Unavailable
 from catalog.principal import Principal
 from catalog.store.base import GraphTx, Props

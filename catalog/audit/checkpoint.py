@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from catalog.audit_chain import GENESIS, ExpectedHead, canonical
+from catalog.audit.chain import GENESIS, ExpectedHead, canonical
 from catalog.errors import ConfigError, InvalidInput
 
 KEY_SETTING = "CATALOG_AUDIT__SIGNING_KEY_FILE"
