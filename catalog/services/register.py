@@ -247,18 +247,22 @@ class Register:
         return RegisterTable(scheme, [scheme.row(entry) for entry in self.entries()])
 
     def entries(self) -> Iterator[Entry]:
+        """Page by page: the agencies and the datasets of a page's agreements in one read each."""
         now = self.agreements.ctx.clock()
-        for agreement in self._public_agreements():
-            ids = [agreement.provider_agency_id, agreement.recipient_agency_id]
-            visible = self.reads.datasets_by_ids(ANONYMOUS, agreement.dataset_ids)
-            datasets = [visible[id] for id in agreement.dataset_ids if id in visible]
-            yield Entry(agreement, self.reads.agencies_by_ids(ids), datasets, self.vocabulary, now)
+        for page in self._public_pages():
+            agencies = self.reads.agencies_by_ids(
+                sorted({id for a in page for id in (a.provider_agency_id, a.recipient_agency_id)})
+            )
+            visible = self.reads.datasets_by_ids(ANONYMOUS, sorted({id for a in page for id in a.dataset_ids}))
+            for agreement in page:
+                datasets = [visible[id] for id in agreement.dataset_ids if id in visible]
+                yield Entry(agreement, agencies, datasets, self.vocabulary, now)
 
-    def _public_agreements(self) -> Iterator[SharingAgreement]:
+    def _public_pages(self) -> Iterator[list[SharingAgreement]]:
         after: str | None = None
         while True:
             listing = self.agreements.register_entries(ANONYMOUS, self.page_size, after)
-            yield from listing.items
+            yield listing.items
             if not listing.has_next:
                 return
             after = listing.end_cursor

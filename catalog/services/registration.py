@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from catalog.audit.append import append_event, diff
@@ -21,7 +22,7 @@ from catalog.errors import InvalidInput, NotFound
 from catalog.policy.attributes import Environment, Resource
 from catalog.principal import Principal
 from catalog.services.context import ServiceContext
-from catalog.services.decisions import person_resource, person_view
+from catalog.services.decisions import DatasetFacts, person_resource, person_view
 from catalog.services.links import link
 from catalog.services.people import grant_decisions_env
 from catalog.services.propagation import effective_fields, own_effective, propagate
@@ -200,10 +201,7 @@ class Registration:
 
         def work(tx: GraphTx) -> Dataset:
             tx.lock(Label.DATASET, dataset_id)  # concurrent updates must not read the same version
-            self.decisions.require_visible(tx, principal, Label.DATASET, dataset_id)
-            facts = self.decisions.datasets(tx, [dataset_id])[dataset_id]
-            request = AccessRequest(action="update_dataset", dataset_id=dataset_id)
-            resource = facts.resource(now, self.ctx.settings.classifications)
+            facts, request, resource = self._update_request(tx, principal, dataset_id, now)
             decision = self.decisions.authorize(tx, principal, request, resource, now)
             current = from_props(Dataset, facts.props, fields=read_fields(tx, [dataset_id])[dataset_id])
             merged = {**current.model_dump(), **changes, "version": current.version + 1, "updated_at": now}
@@ -247,14 +245,21 @@ class Registration:
         now = self.ctx.clock()
 
         def work(tx: GraphTx) -> Decision | None:
-            self.decisions.require_visible(tx, principal, Label.DATASET, dataset_id)
-            facts = self.decisions.datasets(tx, [dataset_id])[dataset_id]
-            request = AccessRequest(action="update_dataset", dataset_id=dataset_id)
-            resource = facts.resource(now, self.ctx.settings.classifications)
+            _, request, resource = self._update_request(tx, principal, dataset_id, now)
             decision = self.decisions.decide_one(tx, principal, request, resource, now)
             return None if decision.outcome == Outcome.PERMIT else decision
 
         return self.ctx.store.read(work)
+
+    def _update_request(
+        self, tx: GraphTx, principal: Principal, dataset_id: str, now: datetime
+    ) -> tuple[DatasetFacts, AccessRequest, Resource]:
+        """What `update_dataset` asks the policy, for the update and for its preview alike. NotFound, as a read,
+        when `principal` may not see the dataset."""
+        self.decisions.require_visible(tx, principal, Label.DATASET, dataset_id)
+        facts = self.decisions.datasets(tx, [dataset_id])[dataset_id]
+        request = AccessRequest(action="update_dataset", dataset_id=dataset_id)
+        return facts, request, facts.resource(now, self.ctx.settings.classifications)
 
     def assign_steward(self, principal: Principal, dataset_id: str, person_id: str) -> None:
         """Name a steward of a dataset: an active member of the owning agency with the STEWARD or DATA_OWNER role."""

@@ -16,12 +16,9 @@ from starlette.testclient import TestClient
 
 from catalog.api.app import create_app
 from catalog.api.auth import issue_token
-from catalog.config import load_settings
-from catalog.demo import load_demo
 from catalog.domain import SharingAgreement
 from catalog.principal import SYSTEM
 from catalog.services import Services
-from catalog.store.base import GraphStore
 from connectors.dcat import parse_rdf
 
 ODRL = Namespace("http://www.w3.org/ns/odrl/2/")
@@ -30,13 +27,6 @@ BASE = "http://testserver"
 SHAPES = Path(__file__).with_name("odrl.shacl.ttl")
 FROM, UNTIL = datetime(2026, 1, 5, 9, 0, tzinfo=UTC), datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
 OBLIGATION = "output-checking: Outputs leave the secure setting only after a disclosure check by the provider."
-
-
-@pytest.fixture
-def services(store: GraphStore) -> Services:
-    services = Services(store, load_settings())
-    load_demo(services)
-    return services
 
 
 @pytest.fixture

@@ -23,14 +23,11 @@ from typer.testing import CliRunner
 from catalog.api.app import create_app
 from catalog.api.auth import issue_token
 from catalog.cli import cli
-from catalog.config import load_settings
-from catalog.demo import load_demo
 from catalog.domain import SharingAgreement
 from catalog.principal import ANONYMOUS, SYSTEM, Principal
 from catalog.services import Services
 from catalog.services.agreements import AgreementFilter
 from catalog.services.register import SCHEMES
-from catalog.store.base import GraphStore
 
 COLUMNS = Path(__file__).with_name("registers")
 FROM, UNTIL = datetime(2026, 1, 5, tzinfo=UTC), datetime(2027, 1, 5, tzinfo=UTC)
@@ -51,14 +48,6 @@ PARTICULARS = {
 def published_columns(scheme: str) -> list[str]:
     lines = (COLUMNS / f"{scheme}.columns.txt").read_text(encoding="utf-8").splitlines()
     return [line for line in lines if line.strip() and not line.startswith("#")]
-
-
-@pytest.fixture
-def services(store: GraphStore) -> Services:
-    """The demo under the shipped policy, whose public-register rule lets anyone read every register entry."""
-    services = Services(store, load_settings())
-    load_demo(services)
-    return services
 
 
 @pytest.fixture
