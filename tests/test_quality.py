@@ -98,3 +98,15 @@ def test_only_the_decisions_module_asks_the_engine() -> None:
                 importers.add(relative)
     assert importers <= allowed, sorted(importers - allowed)
     assert "catalog/services/decisions.py" in importers
+
+
+def test_ci_runs_exactly_the_readmes_two_commands_second() -> None:
+    """The README gives a new user two commands; .ci/run runs the second (the suite) and nothing else."""
+    import re
+
+    quickstart = (REPO / "README.md").read_text().split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```sh\n(.+?)\n```", quickstart)
+    ci = [line for line in (REPO / ".ci" / "run").read_text().splitlines() if line.startswith("python3 -m venv")]
+
+    assert len(commands) == 2 and "catalog serve" in commands[0] and commands[1].endswith("-m pytest")
+    assert ci == [commands[1]]
