@@ -49,15 +49,15 @@ def append_event(
 ) -> int:
     """Append one audit event after the current head. Returns its sequence number.
 
-    The sequence counter is taken first: it serializes concurrent writers, so the head read next is final.
+    The sequence counter is taken first, with the head in the same statement: it serializes concurrent writers,
+    so the head read is final.
     Email addresses anywhere in `change` are recorded as digests. The `alongside` nodes and the `edges` (what
     the event records, such as a decision) are created with the event, in the same round trip.
     """
     change = without_emails(change)
-    sequence = tx.next_sequence(SEQUENCE)
+    sequence, previous = tx.advance_sequence(SEQUENCE, Label.AUDIT_EVENT)
     prev_hash = GENESIS
     if sequence > 1:
-        previous = tx.get_node(Label.AUDIT_EVENT, event_id(sequence - 1))
         if previous is None or not previous.get("hash"):
             # Chaining from anything else would hide the damage behind a valid-looking link: fail closed.
             raise Unavailable(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from catalog.errors import InvalidInput
+from catalog.store.base import sequence_id
 
 GENESIS = "0" * 64
 # What an event's hash covers, in the order a reader would list it. `prev_hash` and `hash` are the links.
@@ -46,8 +47,9 @@ def digest(value: Any) -> str:
 
 
 def event_id(sequence: int) -> str:
-    """The store id of event `sequence`: zero-padded, so id order is sequence order."""
-    return f"{sequence:012d}"
+    """The store id of event `sequence`: the audit sequence's record id, so a store can read the head with the
+    counter (`GraphTx.advance_sequence`)."""
+    return sequence_id(sequence)
 
 
 def event_hash(content: Mapping[str, Any], prev_hash: str) -> str:

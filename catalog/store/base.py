@@ -88,6 +88,12 @@ def current_causality() -> Causality | None:
     return _CAUSALITY.get()
 
 
+def sequence_id(value: int) -> str:
+    """The id of the record numbered `value` in a sequence (an audit event): zero-padded, so id order is number
+    order."""
+    return f"{value:012d}"
+
+
 class GraphTx(ABC):
     """Operations inside one transaction. Everything done through one GraphTx commits or rolls back together."""
 
@@ -232,9 +238,17 @@ class GraphTx(ABC):
         another transaction locking or writing it waits for this one's commit. Nothing to hold for a record that does
         not exist. A store whose writers already serialize has nothing to do."""
 
+    def advance_sequence(self, name: str, previous: Label) -> tuple[int, Props | None]:
+        """Advance the named counter as `next_sequence` does, and read the `previous` record numbered one before
+        the new value (stored under `sequence_id(value - 1)`): the head of a chain and the number after it, in one
+        round trip on a network store. The record is None when the value is 1 or the record is missing."""
+        value = self.next_sequence(name)
+        return value, (self.get_node(previous, sequence_id(value - 1)) if value > 1 else None)
+
     @abstractmethod
     def hold_sequence(self, name: str) -> None:
-        """Take the named counter's write lock now, without advancing it, for the rest of the transaction.
+        """Take the named counter's write lock, without advancing it, for the rest of the transaction: at the
+        latest with the transaction's next statement, so that everything read after this call is read under it.
 
         A transaction that will advance the counter and takes it first cannot deadlock with another that does the
         same: every other lock it takes, it takes while no other such transaction runs. A store whose writers

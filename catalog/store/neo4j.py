@@ -54,6 +54,7 @@ from catalog.store.base import (
     Props,
     T,
     current_causality,
+    sequence_id,
 )
 from catalog.store.circuit import Circuit
 from catalog.store.deadline import committed, current_deadline, remaining_s
@@ -464,16 +465,32 @@ def _neighbors_query(rel: Rel, direction: Direction) -> str:
     return f"UNWIND $ids AS id MATCH {pattern} RETURN id, far.id AS other"
 
 
-_NEXT_SEQUENCE = (
-    # Reading c.value on the right of SET makes Neo4j write-lock c first, so concurrent callers serialize.
-    f"MERGE (c:{_COUNTER} {{name: $name}}) ON CREATE SET c.value = 0 SET c.value = c.value + 1 RETURN c.value AS value"
-)
+_ADVANCING = f"MERGE (c:{_COUNTER} {{name: $name}}) ON CREATE SET c.value = 0 SET c.value = c.value + 1"
+# Reading c.value on the right of SET makes Neo4j write-lock c first, so concurrent callers serialize.
+_NEXT_SEQUENCE = f"{_ADVANCING} RETURN c.value AS value"
 
-_HOLD_SEQUENCE = (
-    # Any write to c takes its write lock until commit. Not `SET c.value = c.value`: the value read before the lock
-    # was granted would be written back over a newer one (two events then get the same number).
-    f"MERGE (c:{_COUNTER} {{name: $name}}) ON CREATE SET c.value = 0 SET c.held = true"
-)
+# Any write to c takes its write lock until commit. Not `SET c.value = c.value`: the value read before the lock
+# was granted would be written back over a newer one (two events then get the same number). It runs as a unit
+# subquery in front of the transaction's next statement (`_holding_first`), so holding costs no round trip.
+_HOLD_SEQUENCE = f"CALL {{ MERGE (c:{_COUNTER} {{name: $held}}) ON CREATE SET c.value = 0 SET c.held = true }} "
+_ID_WIDTH = len(sequence_id(0))
+
+
+def _advance_query(label: Label) -> str:
+    """Advance a counter and read the record numbered one before the new value, as `sequence_id` names it."""
+    return (
+        f"{_ADVANCING} WITH c.value AS value "
+        f"OPTIONAL MATCH (p:{_label(label)} {{id: right($zeros + toString(value - 1), {_ID_WIDTH})}}) "
+        "RETURN value, properties(p) AS props"
+    )
+
+
+def _holding_first(query: str) -> str:
+    """`query` with the held counter's lock taken first. A UNION is wrapped whole, so every branch reads under it."""
+    if " UNION " in query:
+        return f"{_HOLD_SEQUENCE}CALL {{ {query} }} RETURN *"
+    return _HOLD_SEQUENCE + query
+
 
 # Upstream follows (dataset)-[:GENERATED_BY]->(process)-[:USED]->(dataset): both edges point the way we walk,
 # and the schema's endpoints make any such directed path alternate dataset/process. Downstream walks back.
@@ -602,9 +619,18 @@ class Neo4jTx(GraphTx):
     def __init__(self, store: Neo4jStore, tx: Transaction) -> None:
         self._store = store
         self._tx = tx
+        self._hold: str | None = None  # a counter whose lock the next statement takes first
 
     def _q(self, query: str, **params: Any) -> list[Record]:
+        return self._statement(query, params)
+
+    def _statement(self, query: str, params: dict[str, Any], advancing: str | None = None) -> list[Record]:
+        """Run one statement, taking a held counter's lock first unless the statement advances that counter."""
         self._store.check_open()
+        if self._hold is not None:
+            if self._hold != advancing:  # advancing the same counter takes its lock anyway
+                query, params = _holding_first(query), {**params, "held": self._hold}
+            self._hold = None
         self._store.round_trips += 1
         # Reading every record here makes a failing statement fail at its call site.
         return list(self._tx.run(query, params))
@@ -856,7 +882,11 @@ class Neo4jTx(GraphTx):
         return list(ids) if ids else None
 
     def next_sequence(self, name: str) -> int:
-        return int(self._q(_NEXT_SEQUENCE, name=name)[0]["value"])
+        return int(self._statement(_NEXT_SEQUENCE, {"name": name}, advancing=name)[0]["value"])
+
+    def advance_sequence(self, name: str, previous: Label) -> tuple[int, Props | None]:
+        row = self._statement(_advance_query(previous), {"name": name, "zeros": "0" * _ID_WIDTH}, advancing=name)[0]
+        return int(row["value"]), (None if row["props"] is None else _public(row["props"]))
 
     def current_sequence(self, name: str) -> int | None:
         rows = self._q(f"MATCH (c:{_COUNTER} {{name: $name}}) RETURN c.value AS value", name=name)
@@ -868,7 +898,7 @@ class Neo4jTx(GraphTx):
         self._q(f"MATCH (n:{label.value} {{id: $id}}) SET n._lock = true REMOVE n._lock", id=id)
 
     def hold_sequence(self, name: str) -> None:
-        self._q(_HOLD_SEQUENCE, name=name)
+        self._hold = name
 
 
 class Neo4jStore(GraphStore):

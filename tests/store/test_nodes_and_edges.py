@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
 from catalog.errors import AlreadyExists, NotFound
-from catalog.store.base import GraphStore, GraphTx
+from catalog.store.base import GraphStore, GraphTx, Props, sequence_id
 from catalog.store.schema import Label, Rel
 
 
@@ -191,6 +192,7 @@ def test_holding_a_sequence_lets_one_holder_at_a_time_and_loses_no_number(store:
 
     def first(tx: GraphTx) -> None:
         tx.hold_sequence("audit")
+        tx.get_node(Label.AGENCY, "a")  # the hold is taken at the latest with the next statement
         held.set()
         time.sleep(0.3)  # the second writer asks for the head meanwhile, and must wait for this commit
         taken.append(("first", tx.next_sequence("audit")))
@@ -206,6 +208,50 @@ def test_holding_a_sequence_lets_one_holder_at_a_time_and_loses_no_number(store:
     holder.join(10)
 
     assert taken == [("first", 2), ("second", 3)]
+    assert store.read(lambda tx: tx.current_sequence("audit")) == 3
+
+
+def test_holding_a_sequence_costs_no_round_trip_of_its_own(store: GraphStore) -> None:
+    store.write(lambda tx: tx.next_sequence("audit"))
+
+    def trips(work: Callable[[GraphTx], object], *, hold: bool) -> tuple[object, int]:
+        def unit(tx: GraphTx) -> object:
+            if hold:
+                tx.hold_sequence("audit")
+            return work(tx)
+
+        before = store.round_trips
+        result = store.write(unit)
+        return result, store.round_trips - before
+
+    def read_two_kinds(tx: GraphTx) -> object:
+        return tx.get_many({Label.AGENCY: ["a"], Label.DATASET: ["d"]})
+
+    assert trips(lambda tx: tx.next_sequence("audit"), hold=True) == (2, trips(lambda tx: 0, hold=False)[1] + 1)
+    assert trips(read_two_kinds, hold=True) == trips(read_two_kinds, hold=False)
+    assert trips(lambda tx: tx.get_node(Label.AGENCY, "a"), hold=True)[1] == 1
+    assert store.read(lambda tx: tx.current_sequence("audit")) == 2  # holding never advances it
+
+
+def test_advancing_a_sequence_reads_the_record_numbered_before_it(store: GraphStore) -> None:
+    def advance(tx: GraphTx) -> tuple[int, Props | None]:
+        return tx.advance_sequence("audit", Label.AGENCY)
+
+    assert store.write(advance) == (1, None)  # nothing before the first
+    store.write(lambda tx: tx.create_node(Label.AGENCY, sequence_id(2), {"name": "second"}))
+    assert store.write(advance) == (2, None)  # number 1 was never stored
+    before = store.round_trips
+    value, previous = store.write(advance)
+    assert value == 3 and previous is not None and previous["name"] == "second"
+    if not store.in_process:
+        assert store.round_trips - before == 1  # the counter and the head in one statement
+
+    def burn(tx: GraphTx) -> None:
+        tx.advance_sequence("audit", Label.AGENCY)
+        raise RuntimeError("abort")
+
+    with pytest.raises(RuntimeError):
+        store.write(burn)
     assert store.read(lambda tx: tx.current_sequence("audit")) == 3
 
 
