@@ -11,9 +11,9 @@ import typer
 
 from catalog.cli.audit import audit_cli
 from catalog.cli.bench import bench
-from catalog.cli.export import export_register
+from catalog.cli.export import export_cli, export_register
 from catalog.cli.help import CatalogTyper
-from catalog.cli.ingest import export_cli, ingest_cli
+from catalog.cli.ingest import ingest_cli
 from catalog.cli.lineage import ingest_openlineage
 from catalog.cli.policy import policy_cli
 from catalog.cli.serve import serve
