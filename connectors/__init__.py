@@ -1,5 +1,5 @@
-"""Connectors: harvest metadata in from where governments publish it (CKAN, DCAT). They import the catalog, never
-the reverse; the DCAT-AP export they read back is the catalog's own (catalog/publish/).
+"""Connectors: harvest metadata in from where governments publish it (CKAN, DCAT) and lineage from where pipelines
+report it (OpenLineage). They import the catalog, never the reverse; the DCAT-AP export is the catalog's own.
 
 Every connector has one shape (`Connector`): a pydantic config, `create(config, ctx)`, a generator of records,
 a `Report`, and `close()`. `run()` writes its records through a `Sink`: the store in-process (`ServiceSink`) or

@@ -77,7 +77,16 @@ DCAT = ConnectorSpec(
     "source",
     "A file path or an http(s) URL of the catalogue.",
 )
-REGISTRY: dict[str, ConnectorSpec] = {spec.name: spec for spec in (CKAN, DCAT)}
+OPENLINEAGE = ConnectorSpec(
+    "openlineage",
+    "connectors.openlineage:OpenLineageConnector",
+    "Replay OpenLineage events from a JSON Lines file. RunEvent, DatasetEvent and JobEvent are understood.",
+    "file",
+    "A JSON Lines file: one OpenLineage event per line.",
+    source_metavar="FILE",
+    agency_help="In-process as the system: the agency that owns placeholder datasets.",
+)
+REGISTRY: dict[str, ConnectorSpec] = {spec.name: spec for spec in (CKAN, DCAT, OPENLINEAGE)}
 
 
 def register(spec: ConnectorSpec) -> None:
