@@ -94,6 +94,26 @@ class CatalogClient:
         self.bookmark = response.headers.get(BOOKMARK_HEADER, self.bookmark)
         return _result(response)
 
+    def send_lineage_event(self, event: Any) -> dict[str, Any]:
+        """POST one OpenLineage event to /api/v1/lineage and return what the catalog recorded (`process`,
+        `datasets`, `placeholders`, `warnings`). Raises RemoteError when it is refused, Unavailable for I/O or 5xx."""
+        try:
+            response = self._http.post("/api/v1/lineage", json=event, headers=_bookmark_header(self.bookmark))
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"cannot reach the catalog at {self._http.base_url}: {exc}") from None
+        self.bookmark = response.headers.get(BOOKMARK_HEADER, self.bookmark)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code == 201 and isinstance(body, dict):
+            return body
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict) or response.status_code >= 500:
+            message = str(error.get("message")) if isinstance(error, dict) else response.text[:300]
+            raise Unavailable(f"catalog at {response.url} answered {response.status_code}: {message}")
+        raise RemoteError(str(error.get("message", "unknown error")), str(error.get("code", "INTERNAL")), [error])
+
     def close(self) -> None:
         self._http.close()
 

@@ -1,8 +1,10 @@
-"""Connectors: harvest metadata in from where governments publish it (CKAN, DCAT), publish it out as DCAT-AP.
+"""Connectors: harvest metadata in from where governments publish it (CKAN, DCAT) and lineage from where pipelines
+report it (OpenLineage). They import the catalog, never the reverse; the DCAT-AP export is the catalog's own.
 
 Every connector has one shape (`Connector`): a pydantic config, `create(config, ctx)`, a generator of records,
 a `Report`, and `close()`. `run()` writes its records through a `Sink`: the store in-process (`ServiceSink`) or
-a running catalog's GraphQL API (`GraphQLSink`). `registry` finds connectors by name.
+a running catalog's GraphQL API (`GraphQLSink`). `registry` finds connectors by name; `catalog ingest` finds
+the same specs through the `catalog.connectors` entry points.
 """
 
 from __future__ import annotations

@@ -35,6 +35,12 @@ class Change(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    # An event, written as it came: nothing is compared first, and the catalog's own merge makes a repeat of one
+    # add nothing (OpenLineage runs are recorded once by their run id).
+    RECORDED = "recorded"
+
+
+COMPARED = (Change.CREATED, Change.UPDATED, Change.UNCHANGED)
 
 
 @dataclass(frozen=True)
@@ -68,10 +74,15 @@ class Problem:
 
 @dataclass
 class Report:
-    """Counts successes per kind and change; lists warnings and failures per item."""
+    """Counts successes per kind and change; lists warnings and failures per item.
+
+    A connector that replays events names their kind as its `tally`: the report then leads with how many were
+    recorded and how many failed, since an event has no before and after to count.
+    """
 
     connector: str
     target: str = ""
+    tally: str | None = None
     counts: Counter[tuple[str, Change]] = field(default_factory=Counter)
     warnings: list[Problem] = field(default_factory=list)
     failures: list[Problem] = field(default_factory=list)
@@ -92,15 +103,17 @@ class Report:
     @property
     def changed(self) -> int:
         """How many records were created or updated: 0 on a re-run that found nothing new."""
-        return sum(n for (_, c), n in self.counts.items() if c != Change.UNCHANGED)
+        return sum(n for (_, c), n in self.counts.items() if c in (Change.CREATED, Change.UPDATED))
 
     def lines(self) -> list[str]:
         """The report as an operator reads it at the end of a run."""
         out = [f"{self.connector} into {self.target}:" if self.target else f"{self.connector}:"]
-        for kind in sorted({k for k, _ in self.counts}):
-            parts = ", ".join(f"{self.count(kind, c)} {c.value}" for c in Change)
+        if self.tally is not None:
+            out.append(f"  {self.count(self.tally)} {self.tally} recorded, {len(self.failures)} failed")
+        for kind in sorted({k for k, _ in self.counts} - {self.tally}):
+            parts = ", ".join(f"{self.count(kind, c)} {c.value}" for c in COMPARED)
             out.append(f"  {kind}: {parts}")
-        if not self.counts:
+        if not self.counts and self.tally is None:
             out.append("  nothing written")
         for title, problems in (("warnings", self.warnings), ("failures", self.failures)):
             if problems:
@@ -124,11 +137,12 @@ class Connector(ABC, Generic[C]):
 
     name: ClassVar[str]
     config_class: ClassVar[type[ConnectorConfig]]
+    tally: ClassVar[str | None] = None  # the kind of record a replay of events counts (see Report)
 
     def __init__(self, config: C, ctx: ConnectorContext) -> None:
         self.config = config
         self.ctx = ctx
-        self.report = Report(self.name, ctx.sink.target)
+        self.report = Report(self.name, ctx.sink.target, tally=self.tally)
         # Items read from the source so far, and how many it holds once the connector knows (a progress bar).
         self.progressed = 0
         self.expected: int | None = None

@@ -18,6 +18,7 @@ from catalog.domain import Agency, Dataset
 from catalog.errors import NotFound
 from catalog.principal import Principal
 from catalog.services import DatasetFilter, Services
+from catalog.services.openlineage import parse_event
 
 
 class Sink(ABC):
@@ -52,6 +53,11 @@ class Sink(ABC):
     @abstractmethod
     def record_lineage(self, payload: dict[str, Any]) -> None:
         """Record a process with its inputs and outputs (the payload holds Process fields)."""
+
+    @abstractmethod
+    def record_lineage_event(self, event: Any) -> list[str]:
+        """Record one decoded OpenLineage event as the catalog's own endpoint would; returns its warnings.
+        InvalidInput names the JSON path of what is wrong with it."""
 
     @abstractmethod
     def purposes_by_iri(self) -> dict[str, str]:
@@ -106,6 +112,11 @@ class ServiceSink(Sink):
 
     def record_lineage(self, payload: dict[str, Any]) -> None:
         self.services.lineage.record(self.principal, payload)
+
+    def record_lineage_event(self, event: Any) -> list[str]:
+        # Scoped as POST /api/v1/lineage scopes it: ids in the writing agency's own space.
+        run = parse_event(event, self.principal.agency_id)
+        return self.services.lineage.ingest(self.principal, run).warnings
 
 
 # The dataset fields a connector reads back over GraphQL to compare with what its source says.
@@ -212,6 +223,9 @@ class GraphQLSink(Sink):
 
     def record_lineage(self, payload: dict[str, Any]) -> None:
         self.client.execute(RECORD_LINEAGE, {"input": to_input(payload)})
+
+    def record_lineage_event(self, event: Any) -> list[str]:
+        return [str(warning) for warning in self.client.send_lineage_event(event).get("warnings", [])]
 
     def close(self) -> None:
         self.client.close()

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from connectors.dcat_ap import MEDIA_TYPES, CatalogDescription, Format, export
+from catalog.publish.dcat_ap import MEDIA_TYPES, CatalogDescription, Format, export
 
 
 async def _catalog(request: Request, fmt: Format) -> Response:

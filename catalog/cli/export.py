@@ -1,7 +1,8 @@
-"""`catalog export register`: the public register of sharing agreements in one jurisdiction's column set.
+"""`catalog export dcat|register`: the catalog in open standards, as anonymous readers see it.
 
-It lists what an anonymous reader may see, as GET /register.csv and /register.json do (see
-`catalog.services.register`), read in-process from CATALOG_STORE.
+`dcat` writes the DCAT-AP 3 catalogue (catalog/publish/dcat_ap.py), as GET /dcat/catalog.ttl and .jsonld serve
+it. `register` writes the public register of sharing agreements in one jurisdiction's column set, as GET
+/register.csv and /register.json do (see `catalog.services.register`). Both read in-process from CATALOG_STORE.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Annotated
 
 import typer
 
-from catalog.cli.help import choices
+from catalog.cli.help import CatalogTyper, choices
 from catalog.cli.services import open_services
 from catalog.services.register import SCHEMES
+
+export_cli = CatalogTyper(help="Publish the catalog in open standards.")
 
 
 class RegisterScheme(StrEnum):
@@ -63,3 +66,43 @@ def export_register(
         return
     out.write_text(body, encoding="utf-8")
     typer.echo(f"catalog: wrote the {format.value} register ({len(table.rows)} agreements) to {out}", err=True)
+
+
+class DcatFormat(StrEnum):
+    ttl = "ttl"
+    jsonld = "jsonld"
+
+
+@export_cli.command("dcat", short_help="The catalog as DCAT-AP 3, as anonymous readers see it.")
+def export_dcat(
+    format: Annotated[
+        DcatFormat, typer.Option(metavar=choices(DcatFormat), help="Turtle or JSON-LD.")
+    ] = DcatFormat.ttl,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE", show_default="standard output", help="Where the catalogue goes.")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            show_default="http://CATALOG_HOST:CATALOG_PORT",
+            help="The catalog's public address, for the IRIs in the catalogue.",
+        ),
+    ] = None,
+) -> None:
+    """Write the catalog as DCAT-AP 3: only what anonymous readers may see."""
+    from catalog.publish.dcat_ap import CatalogDescription, catalog_graph, serialize
+
+    services = open_services()
+    settings = services.ctx.settings
+    try:
+        graph = catalog_graph(services, CatalogDescription(base_url or f"http://{settings.host}:{settings.port}"))
+    finally:
+        services.store.close()
+    body = serialize(graph, format.value)
+    if out is None:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+        return
+    out.write_bytes(body)
+    typer.echo(f"catalog: wrote the DCAT-AP catalogue ({len(body)} bytes) to {out}", err=True)

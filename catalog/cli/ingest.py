@@ -1,17 +1,15 @@
-"""`catalog ingest <connector> SOURCE` and `catalog export dcat`: connectors from the command line.
+"""`catalog ingest <connector> SOURCE`: connectors from the command line.
 
-`ingest` has one command per registered connector. Each writes into the configured store (as SYSTEM, or
-`--as PERSON`) or into a running catalog (`--server URL --token T`), shows a progress bar on stderr, prints the
-report at the end, and exits 1 when any item failed.
+`ingest` has one command per installed connector, found through the `catalog.connectors` entry points
+(catalog/ingestion.py), so the catalog never imports the connectors. Each writes into the configured store (as
+SYSTEM, or `--as PERSON`) or into a running catalog (`--server URL --token T`), shows a progress bar on stderr,
+prints the report at the end, and exits 1 when any item failed.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
-from contextlib import ExitStack
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,15 +18,13 @@ import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from catalog.cli.help import CatalogTyper, choices
+from catalog.cli.help import CatalogTyper
 from catalog.cli.services import open_services
 from catalog.errors import InvalidInput
-from connectors.base import ConnectorContext, run
-from connectors.registry import REGISTRY, ConnectorSpec, connector_class
-from connectors.sinks import GraphQLSink, ServiceSink, Sink
+from catalog.ingestion import ConnectorPlugin, Destination, InProcess, Remote, installed
+from catalog.principal import SYSTEM, Principal
 
 ingest_cli = CatalogTyper(help="Harvest metadata into the catalog: one command per connector.")
-export_cli = CatalogTyper(help="Publish the catalog in open standards.")
 
 Server = Annotated[
     str | None,
@@ -101,103 +97,88 @@ def _progress_bar() -> Progress:
     )
 
 
-def open_sink(server: str | None, token: str | None, person: str | None, stack: ExitStack) -> Sink:
-    """The sink the options name; `stack` closes it (and the store) when the run is over."""
+def destination(server: str | None, token: str | None, person: str | None, agency: str | None) -> Destination:
+    """Where the options say to write. In-process, the services are opened here; the caller closes their store."""
     if server:
-        from catalog.client import CatalogClient
-
         if person:
             raise InvalidInput("--as", "is for in-process runs; with --server the token says who writes")
+        if agency:
+            raise InvalidInput("--agency", "is for in-process runs; the token says who writes")
         if not token:
             raise InvalidInput("--token", "is required with --server")
-        remote = GraphQLSink(CatalogClient(server, token=token), server)
-        stack.callback(remote.close)
-        return remote
+        return Remote(server, token)
     if token:
         raise InvalidInput("--token", "is only used with --server")
-    from catalog.principal import SYSTEM
-
+    if person and agency:
+        raise InvalidInput("--agency", "is for runs as the system; --as PERSON writes as that person's agency")
     services = open_services()
-    stack.callback(services.store.close)
-    principal = SYSTEM
+    principal = Principal(id=SYSTEM.id, agency_id=agency, roles=SYSTEM.roles)
     if person:
-        principal = services.people.principal(person)  # as the catalog records them; refused if deactivated
-    return ServiceSink(services, principal)
+        try:
+            principal = services.people.principal(person)  # as the catalog records them; refused if deactivated
+        except BaseException:
+            services.store.close()
+            raise
+    return InProcess(services, principal)
 
 
 def ingest(
-    spec: ConnectorSpec, source: str, server: str | None, token: str | None, person: str | None, values: dict[str, Any]
+    plugin: ConnectorPlugin,
+    source: str,
+    server: str | None,
+    token: str | None,
+    person: str | None,
+    values: dict[str, Any],
+    agency: str | None = None,
 ) -> int:
     """Run one connector to the end and print its report. Returns the exit code: 1 when anything failed."""
-    cls = connector_class(spec.name)
-    with ExitStack() as stack:
-        sink = open_sink(server, token, person, stack)
-        connector = cls.create({**values, spec.source_field: source}, ConnectorContext(sink))
+    target = destination(server, token, person, agency)
+    try:
+        prepared = plugin.prepare({**values, plugin.source_field: source}, target)  # a bad option: before any bar
         with _progress_bar() as bar:
-            task = bar.add_task(f"{spec.name} {source}", total=None)
-            report = run(connector, lambda c, _: bar.update(task, completed=c.progressed, total=c.expected))
+            task = bar.add_task(f"{plugin.name} {source}", total=None)
+            report = prepared.run(lambda done, expected: bar.update(task, completed=done, total=expected))
+    finally:
+        if isinstance(target, InProcess):
+            target.services.store.close()
     for line in report.lines():
         typer.echo(line)
     return 1 if report.failures or report.aborted else 0
 
 
-def _command(spec: ConnectorSpec) -> Callable[..., None]:
+def _command(plugin: ConnectorPlugin) -> Callable[..., None]:
     # SOURCE's help differs per connector, so it is given as a default value: annotations are only strings here.
+    source_argument = typer.Argument(..., metavar=plugin.source_metavar, help=plugin.source_help, show_default=False)
+
     def command(
-        source: str = typer.Argument(..., metavar="SOURCE", help=spec.source_help, show_default=False),
+        source: str = source_argument,
         server: Server = None,
         token: Token = None,
         person: Person = None,
         option: Options = None,
         config: ConfigFile = None,
     ) -> None:
-        code = ingest(spec, source, server, token, person, parse_options(config, option or []))
+        code = ingest(plugin, source, server, token, person, parse_options(config, option or []))
         if code:
             raise typer.Exit(code)
 
-    command.__doc__ = spec.summary
-    return command
+    def command_for_an_agency(
+        source: str = source_argument,
+        server: Server = None,
+        token: Token = None,
+        person: Person = None,
+        agency: str | None = typer.Option(None, metavar="AGENCY", show_default="none", help=plugin.agency_help),
+        option: Options = None,
+        config: ConfigFile = None,
+    ) -> None:
+        code = ingest(plugin, source, server, token, person, parse_options(config, option or []), agency)
+        if code:
+            raise typer.Exit(code)
+
+    chosen = command_for_an_agency if plugin.agency_help else command
+    chosen.__doc__ = plugin.summary
+    return chosen
 
 
-for _spec in REGISTRY.values():
-    ingest_cli.command(_spec.name)(_command(_spec))
-
-
-class DcatFormat(StrEnum):
-    ttl = "ttl"
-    jsonld = "jsonld"
-
-
-@export_cli.command("dcat", short_help="The catalog as DCAT-AP 3, as anonymous readers see it.")
-def export_dcat(
-    format: Annotated[
-        DcatFormat, typer.Option(metavar=choices(DcatFormat), help="Turtle or JSON-LD.")
-    ] = DcatFormat.ttl,
-    out: Annotated[
-        Path | None, typer.Option(metavar="FILE", show_default="standard output", help="Where the catalogue goes.")
-    ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            metavar="URL",
-            show_default="http://CATALOG_HOST:CATALOG_PORT",
-            help="The catalog's public address, for the IRIs in the catalogue.",
-        ),
-    ] = None,
-) -> None:
-    """Write the catalog as DCAT-AP 3: only what anonymous readers may see."""
-    from connectors.dcat_ap import CatalogDescription, catalog_graph, serialize
-
-    services = open_services()
-    settings = services.ctx.settings
-    try:
-        graph = catalog_graph(services, CatalogDescription(base_url or f"http://{settings.host}:{settings.port}"))
-    finally:
-        services.store.close()
-    body = serialize(graph, format.value)
-    if out is None:
-        sys.stdout.buffer.write(body)
-        sys.stdout.flush()
-        return
-    out.write_bytes(body)
-    typer.echo(f"catalog: wrote the DCAT-AP catalogue ({len(body)} bytes) to {out}", err=True)
+for _name, _plugin in installed().items():
+    ingest_cli.command(_name)(_command(_plugin))

@@ -11,10 +11,9 @@ import typer
 
 from catalog.cli.audit import audit_cli
 from catalog.cli.bench import bench
-from catalog.cli.export import export_register
+from catalog.cli.export import export_cli, export_register
 from catalog.cli.help import CatalogTyper
-from catalog.cli.ingest import export_cli, ingest_cli
-from catalog.cli.lineage import ingest_openlineage
+from catalog.cli.ingest import ingest_cli
 from catalog.cli.policy import policy_cli
 from catalog.cli.serve import serve
 from catalog.cli.services import open_services
@@ -33,7 +32,6 @@ cli.add_typer(token_cli, name="token")
 cli.add_typer(schema_cli, name="schema")
 cli.add_typer(policy_cli, name="policy")
 cli.add_typer(ingest_cli, name="ingest")
-ingest_cli.command("openlineage")(ingest_openlineage)
 cli.add_typer(export_cli, name="export")
 export_cli.command("register", short_help="The public register of sharing agreements.")(export_register)
 cli.add_typer(audit_cli, name="audit")

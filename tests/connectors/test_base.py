@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator
+from importlib import import_module
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
 import connectors
 from catalog.errors import Conflict, InvalidInput, Unavailable
+from catalog.ingestion import installed
 from catalog.principal import SYSTEM
 from catalog.services import Services
 from connectors import (
@@ -25,6 +29,9 @@ from connectors import (
 )
 from connectors.ckan import CkanConnector
 from connectors.dcat import DcatConnector
+from connectors.registry import REGISTRY
+
+REPO = Path(__file__).resolve().parent.parent.parent
 
 
 class Step(Record):
@@ -68,6 +75,18 @@ def test_the_public_surface_is_what_all_says() -> None:
 def test_the_registry_finds_each_connector_by_name() -> None:
     assert connector_class("ckan") is CkanConnector
     assert connector_class("dcat") is DcatConnector
+
+
+def test_every_registered_connector_is_an_entry_point_the_catalog_finds() -> None:
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["entry-points"]["catalog.connectors"]
+
+    assert {name: resolve(value) for name, value in declared.items()} == REGISTRY
+    assert installed() == REGISTRY, "the installed metadata is stale: run `pip install -e .` again"
+
+
+def resolve(value: str) -> object:
+    module, _, attribute = value.partition(":")
+    return getattr(import_module(module), attribute)
 
 
 def test_an_unknown_connector_is_refused_naming_the_known_ones() -> None:

@@ -12,9 +12,9 @@ from starlette.testclient import TestClient
 
 from catalog.api.app import create_app
 from catalog.principal import SYSTEM
+from catalog.publish.dcat_ap import CatalogDescription, Format, catalog_graph, serialize
 from catalog.services import Services
 from connectors.dcat import parse_rdf
-from connectors.dcat_ap import CatalogDescription, Format, catalog_graph, serialize
 from tests.connectors.conftest import Harvest
 
 SH = Namespace("http://www.w3.org/ns/shacl#")

@@ -13,10 +13,10 @@ import pytest
 from rdflib import Graph
 
 from catalog.principal import SYSTEM
+from catalog.publish.dcat_ap import CatalogDescription, catalog_graph, serialize
 from catalog.services import DatasetFilter, Services
 from catalog.store.base import GraphStore
 from connectors import Change
-from connectors.dcat_ap import CatalogDescription, catalog_graph, serialize
 from tests.connectors.conftest import Harvest, audit_events
 
 DATA = Path(__file__).parent / "data"

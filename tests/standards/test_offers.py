@@ -14,10 +14,10 @@ from rdflib.namespace import DCAT
 
 from catalog.config import load_settings
 from catalog.principal import SYSTEM
+from catalog.publish.dcat_ap import CatalogDescription, catalog_graph
 from catalog.services import Services
 from catalog.store.base import GraphStore
 from connectors import ConnectorContext, ServiceSink, connector_class, run
-from connectors.dcat_ap import CatalogDescription, catalog_graph
 from tests.connectors.test_dcat_export import violations
 
 ODRL = Namespace("http://www.w3.org/ns/odrl/2/")
