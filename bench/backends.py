@@ -38,7 +38,7 @@ def token_for(store: GraphStore, person: Person, settings: Settings) -> str:
 
 def neo4j_java_opts(size: str) -> list[str]:
     """The embedded Neo4j's JVM options for a landscape size: its defaults with heap and memory resized."""
-    from catalog.neo4j_embedded import DEFAULT_JAVA_OPTS
+    from catalog_devtools.neo4j_embedded import DEFAULT_JAVA_OPTS
 
     kept = [opt for opt in DEFAULT_JAVA_OPTS if not opt.startswith(("-Xms", "-Xmx"))]
     return [*kept, *NEO4J_MEMORY[size], "-XX:+UseG1GC"]
@@ -56,7 +56,7 @@ def open_backend(name: str, folder: Path, size: str = "S") -> Iterator[GraphStor
             sqlite.close()
         return
     assert name == "neo4j", name
-    from catalog.neo4j_embedded import EmbeddedNeo4j
+    from catalog_devtools.neo4j_embedded import EmbeddedNeo4j
 
     server = EmbeddedNeo4j(folder / "neo4j", java_opts=neo4j_java_opts(size))
     server.start()

@@ -329,7 +329,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=3, help="fuzz cases per root field")
     args = parser.parse_args()
     from bench.http_api import free_port
-    from catalog.neo4j_embedded import EmbeddedNeo4j
+    from catalog_devtools.neo4j_embedded import EmbeddedNeo4j
 
     with tempfile.TemporaryDirectory(prefix="catalog-faults-") as tmp:
         workdir = Path(tmp)

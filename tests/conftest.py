@@ -50,7 +50,7 @@ def skip_or_fail(reason: str) -> None:
 @pytest.fixture(scope="session")
 def neo4j_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Neo4j Community server, embedded in a JVM, on a free loopback port."""
-    from catalog.neo4j_embedded import EmbeddedNeo4j, tooling_problem
+    from catalog_devtools.neo4j_embedded import EmbeddedNeo4j, tooling_problem
 
     problem = tooling_problem()
     if problem:

@@ -17,7 +17,7 @@ from tests.conftest import REPO, ensure_tool, skip_or_fail
 
 @pytest.mark.neo4j
 def test_every_benchmark_runs_on_both_backends_and_writes_json(tmp_path: Path) -> None:
-    from catalog.neo4j_embedded import tooling_problem
+    from catalog_devtools.neo4j_embedded import tooling_problem
 
     problem = tooling_problem()
     if problem:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from neo4j import GraphDatabase
 
-from catalog.neo4j_embedded import EmbeddedNeo4j, tooling_problem
+from catalog_devtools.neo4j_embedded import EmbeddedNeo4j, tooling_problem
 
 
 def _require_tooling() -> None:
@@ -77,7 +77,7 @@ def test_jvm_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
         f"""
         import sys, time
         from pathlib import Path
-        from catalog.neo4j_embedded import EmbeddedNeo4j
+        from catalog_devtools.neo4j_embedded import EmbeddedNeo4j
         server = EmbeddedNeo4j(Path({str(tmp_path / "neo4j")!r}))
         server.start()
         print(server.port, server.pid, flush=True)

@@ -15,14 +15,8 @@ from catalog.errors import InvalidInput, NotFound
 from catalog.policy.attributes import Environment, PendingRequest, RequestAttributes
 from catalog.principal import Principal
 from catalog.services.context import Listing, ServiceContext
-from catalog.services.decisions import (
-    DatasetFacts,
-    agreement_status,
-    agreement_view,
-    read_facts,
-    subject_of,
-    waiting_for,
-)
+from catalog.services.decisions import waiting_for
+from catalog.services.facts import DatasetFacts, agreement_status, agreement_view, read_facts, subject_of
 from catalog.services.redaction import Redaction
 from catalog.store.base import GraphTx, Props
 from catalog.store.query import Cmp, Contains, Eq, Predicate, all_of

@@ -34,7 +34,7 @@ from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.policy.attributes import Environment, Resource
 from catalog.principal import Principal
 from catalog.services.context import Listing, ServiceContext
-from catalog.services.decisions import agreement_status, agreement_view
+from catalog.services.facts import agreement_status, agreement_view
 from catalog.services.links import link
 from catalog.store.base import GraphTx, Props
 from catalog.store.query import Cmp, Contains, Eq, In, Predicate, all_of, any_of

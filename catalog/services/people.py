@@ -23,7 +23,7 @@ from catalog.errors import InvalidInput, Unauthenticated
 from catalog.policy.attributes import Environment
 from catalog.principal import Principal
 from catalog.services.context import ServiceContext
-from catalog.services.decisions import person_resource, person_view
+from catalog.services.facts import person_resource, person_view
 from catalog.store.base import GraphTx, Props
 from catalog.store.records import from_props
 from catalog.store.schema import Label

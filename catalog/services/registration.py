@@ -22,7 +22,7 @@ from catalog.errors import InvalidInput, NotFound
 from catalog.policy.attributes import Environment, Resource
 from catalog.principal import Principal
 from catalog.services.context import ServiceContext
-from catalog.services.decisions import DatasetFacts, person_resource, person_view
+from catalog.services.facts import DatasetFacts, person_resource, person_view
 from catalog.services.links import link
 from catalog.services.people import grant_decisions_env
 from catalog.services.propagation import effective_fields, own_effective, propagate

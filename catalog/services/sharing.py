@@ -38,7 +38,8 @@ from catalog.policy.attributes import Environment
 from catalog.principal import Principal
 from catalog.services.agreements import share_environment, write_agreement
 from catalog.services.context import Listing, ServiceContext
-from catalog.services.decisions import DatasetFacts, Refused
+from catalog.services.decisions import Refused
+from catalog.services.facts import DatasetFacts
 from catalog.services.redaction import Redaction
 from catalog.store.base import GraphTx
 from catalog.store.query import Contains, Eq, In, Predicate, all_of, any_of

@@ -28,8 +28,8 @@ CONTROL_FLOW = {
 
 def exception_classes() -> Iterator[type[BaseException]]:
     for module in pkgutil.walk_packages(catalog.__path__, "catalog."):
-        if module.name.startswith("catalog.neo4j_embedded") or module.name.endswith(".__main__"):
-            continue  # dev tooling, whose errors never reach a client; a __main__ runs its command when imported
+        if module.name.endswith(".__main__"):
+            continue  # a __main__ runs its command when imported
         for _, member in inspect.getmembers(importlib.import_module(module.name), inspect.isclass):
             if issubclass(member, BaseException) and member.__module__ == module.name:
                 yield member

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench.faults import agency_ids, bootstrap_admin, fuzz, kill_under_load
-from catalog.neo4j_embedded import EmbeddedNeo4j, tooling_problem
+from catalog_devtools.neo4j_embedded import EmbeddedNeo4j, tooling_problem
 from tests.conftest import skip_or_fail
 from tests.e2e.conftest import CatalogServer, ServerGroup, StoreUnderTest, free_port
 

@@ -19,7 +19,7 @@ from catalog.policy.attributes import Environment, RequestAttributes
 from catalog.policy.visibility import RECORDS
 from catalog.principal import Principal
 from catalog.services import Services
-from catalog.services.decisions import subject_of
+from catalog.services.facts import subject_of
 from catalog.store.base import GraphStore, GraphTx
 from tests.policy.test_visibility_property import AGENCIES, PEOPLE, principals
 

@@ -1,4 +1,4 @@
-"""``python -m catalog.neo4j_embedded``: run an embedded Neo4j in the foreground until Ctrl-C.
+"""``python -m catalog_devtools.neo4j_embedded``: run an embedded Neo4j in the foreground until Ctrl-C.
 
 Prints the Bolt URI alone on stdout's first line (so scripts can read it); progress goes to stderr.
 """
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from catalog.neo4j_embedded import (
+from catalog_devtools.neo4j_embedded import (
     NEO4J_VERSION,
     EmbeddedNeo4j,
     Neo4jStartupError,
@@ -24,7 +24,7 @@ from catalog.neo4j_embedded import (
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m catalog.neo4j_embedded",
+        prog="python -m catalog_devtools.neo4j_embedded",
         description=f"Run an embedded Neo4j {NEO4J_VERSION} (Bolt on 127.0.0.1, no auth) until Ctrl-C.",
     )
     parser.add_argument(

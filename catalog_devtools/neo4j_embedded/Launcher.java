@@ -16,7 +16,7 @@ import org.neo4j.io.ByteUnit;
  * Development/test-only Neo4j Community server: embedded, Bolt on loopback, no auth.
  *
  * <p>Usage: {@code java -cp '<lib>/*' Launcher.java <dataDir> <port>}. Started and stopped by
- * catalog/neo4j_embedded/__init__.py, which waits for the READY line on stdout.
+ * catalog_devtools/neo4j_embedded/__init__.py, which waits for the READY line on stdout.
  */
 public final class Launcher {
     private static volatile DatabaseManagementService dbms;
