@@ -208,10 +208,13 @@ def new_sheet(services: Services, principal: Principal, provider: str | None, da
     if dataset_id and not provider:
         provider = services.reads.dataset(principal, dataset_id).owner_agency_id
     offered = services.reads.datasets(principal, DatasetFilter(agency_id=provider), MAX_LISTED) if provider else None
+    items = offered.items if offered else []
     return {
         "provider": provider or "",
         "agencies": services.reads.agencies(MAX_LISTED).items,
-        "offered": offered.items if offered else [],
+        "offered": items,
+        # A listing carries no field lists: read them, so the form offers each dataset's own fields to choose from.
+        "fields_of": services.reads.fields_of([d.id for d in items]) if items else {},
         "purposes": services.ctx.settings.purposes,
         "methods": [m.value for m in AccessMethod],
         "bases": [b.value for b in LawfulBasis],

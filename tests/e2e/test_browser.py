@@ -1,4 +1,7 @@
-"""People using the pages in a real headless Chromium, against `catalog serve` with the demo landscape.
+"""People using the pages in a real headless Chromium, against `catalog serve` with the demo landscape, on both
+backends: one server per backend for the module, whose tests are written so they do not step on each other (each
+write test changes records no other test reads). Every write test ends with `catalog audit verify` on the server's
+store, and the module ends with it too.
 
 Screenshots are kept in artifacts/screenshots/ (CI keeps the folder as artifacts). The browser is Debian's
 chromium driven by Playwright; Playwright's own browser download is never used.
@@ -15,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import apt_install, can_apt_install
-from tests.e2e.conftest import REPO, CatalogServer, StartServer
+from tests.e2e.conftest import BACKENDS, REPO, CatalogServer, ServerGroup, fresh_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,9 +49,16 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
-@pytest.fixture
-def demo(start_server: StartServer) -> CatalogServer:
-    return start_server(demo=True)
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CatalogServer]:
+    """`catalog serve` after `catalog demo`, one per backend, shared by the module's tests; its audit trail must
+    verify when they are done."""
+    folder = tmp_path_factory.mktemp(f"browser-{request.param}")
+    group = ServerGroup(fresh_store(request, request.param, folder), folder)
+    try:
+        yield group.start(demo=True)
+    finally:
+        group.stop_and_verify()
 
 
 @pytest.fixture
@@ -60,10 +70,23 @@ def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     context.close()
 
 
+TOKENS: dict[tuple[str, str], str] = {}
+
+
 def token_for(server: CatalogServer, person: str) -> str:
-    result = server.run_cli("token", "issue", "--person", person)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+    """A token for `person` on `server`'s store, issued by the CLI once per server and person."""
+    if (server.url, person) not in TOKENS:
+        result = server.run_cli("token", "issue", "--person", person)
+        assert result.returncode == 0, result.stderr
+        TOKENS[(server.url, person)] = result.stdout.strip()
+    return TOKENS[(server.url, person)]
+
+
+def audit_verified(server: CatalogServer) -> str:
+    """What `catalog audit verify` says of the server's store; fails unless it reports the trail intact."""
+    verified = server.run_cli("audit", "verify")
+    assert verified.returncode == 0 and "audit trail intact" in verified.stdout, verified.stdout + verified.stderr
+    return verified.stdout
 
 
 def sign_in(page: Any, server: CatalogServer, person: str) -> None:
@@ -239,10 +262,105 @@ def test_a_steward_approves_a_request_from_the_queue(page: Any, demo: CatalogSer
     screenshot(page, demo, "steward-approved-request")
     page.goto(f"{demo.url}/share-requests")
     left = page.locator("table.queue tbody tr[data-request]").count()
-    verified = demo.run_cli("audit", "verify")
 
     assert waiting == 1 and left == 0
     assert status == "APPROVED"
     assert "Your verdict: approve" in verdict and "PERMIT" in verdict
     assert agreement and agreement.startswith("/agreements/agr")
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    audit_verified(demo)
+
+
+def test_an_analyst_asks_for_a_share_and_reads_what_would_have_to_change(page: Any, demo: CatalogServer) -> None:
+    sign_in(page, demo, "rui.uni")  # an analyst whose data-ethics training was never recorded
+    page.goto(f"{demo.url}/share-requests/new")
+    page.select_option("#provider-choice", "health")
+    page.click("form.filters button[type=submit]")
+    page.check("input[name=dataset_ids][value='health.admissions-deid']")
+    page.check("input[name=fields][value='age_group']")
+    page.select_option("#purpose", "RESEARCH")
+    page.select_option("#access_method", "SECURE_ENCLAVE")
+    page.select_option("#article6", "PUBLIC_TASK")
+    page.fill("#statute", "Health Records Act 2001 s. 28")
+    page.fill("#valid_until", "2030-06-30")
+    page.fill("#justification", "Length of stay by region, for the 2026 planning study.")
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(re.compile(r"/share-requests/shr-[^/#]+#decisions$"))
+    status = page.locator("h1 .badge").inner_text()
+    notice = page.locator("p.notice").inner_text()
+    decided = page.locator("#decisions li.decided").first
+    outcome = decided.locator(".badge").first.inner_text()
+    remedies = decided.locator("ul.remedies li").all_inner_texts()
+    screenshot(page, demo, "analyst-share-refused")
+    decided.locator("text=The decision in full").click()
+    page.wait_for_url(re.compile(r"/decisions/dec-"))
+    in_full = page.locator("section[aria-labelledby=remedies] li").all_inner_texts()
+
+    assert status == "DENIED"
+    assert "refused" in notice
+    assert outcome == "DENY"
+    assert remedies and any("training" in r for r in remedies), remedies
+    assert in_full == remedies, "the decision's page names the same remedies"
+    audit_verified(demo)
+
+
+def test_a_data_owner_registers_a_dataset_and_then_edits_it(page: Any, demo: CatalogServer) -> None:
+    sign_in(page, demo, "carla.city")
+    page.goto(f"{demo.url}/datasets/new")
+    page.fill("#id", "city.bin-collections")
+    page.fill("#title", "Bin collection rounds")
+    page.select_option("#owner_agency_id", "city")
+    page.select_option("#classification", "OFFICIAL")
+    page.select_option("#article6", "PUBLIC_TASK")
+    page.fill("#statute", "Local Government Act 1993 s. 24")
+    page.check("input[name=permitted_purposes][value=SERVICE_DELIVERY]")
+    page.fill("#retention_days", "730")
+    page.fill("#fields", "round_id: string\nstreet: string | QUASI_IDENTIFIER | Street name")
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(re.compile(r"/datasets/city\.bin-collections$"))
+    registered = page.locator("p.notice").inner_text()
+    screenshot(page, demo, "owner-registered-dataset")
+
+    page.goto(f"{demo.url}/datasets/city.bin-collections/edit")
+    page.select_option("#classification", "OFFICIAL_SENSITIVE")
+    page.fill("#known_limitations", "Rounds missed in storms are not recorded.")
+    page.click("form.stack button[type=submit]")
+    page.wait_for_selector("#reason[aria-invalid=true]")
+    missing_reason = page.locator("#reason-error").inner_text()
+    page.fill("#reason", "Street names with round times show when homes are empty.")
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(re.compile(r"/datasets/city\.bin-collections#history$"))
+    edited = page.locator("p.notice").inner_text()
+    history = page.locator("section[aria-labelledby=history]").inner_text()
+    screenshot(page, demo, "owner-edited-dataset")
+
+    assert "city.bin-collections was registered" in registered
+    assert missing_reason == "reason: is required when changing classification"
+    assert "was updated to version 2" in edited
+    assert "Street names with round times show when homes are empty." in history
+    assert page.locator("h1").inner_text() == "Bin collection rounds"
+    audit_verified(demo)
+
+
+def test_a_provider_suspends_and_then_revokes_an_agreement(page: Any, demo: CatalogServer) -> None:
+    agreement = "agr.health-stats-linkage-run2"  # the demo's four-eyes agreement; health provides it
+    sign_in(page, demo, "grace.health")
+    page.goto(f"{demo.url}/agreements/{agreement}")
+    offered = page.locator("form[data-change]").evaluate_all("forms => forms.map(f => f.dataset.change)")
+    page.fill("#suspend-reason", "Audit of the enclave's export log.")
+    page.click("form[data-change=suspend] button[type=submit]")
+    page.wait_for_selector("#result")
+    suspended = page.locator("h1 .badge").inner_text()
+    made = page.locator("#result").inner_text()
+    screenshot(page, demo, "provider-suspended-agreement")
+    page.fill("#revoke-reason", "Study ended early.")
+    page.click("form[data-change=revoke] button[type=submit]")
+    page.wait_for_selector("#result")
+    revoked = page.locator("h1 .badge").inner_text()
+    left = page.locator("form[data-change]").count()
+    screenshot(page, demo, "provider-revoked-agreement")
+
+    assert offered == ["suspend", "revoke", "renew"]
+    assert suspended == "SUSPENDED" and "The change was made" in made and "PERMIT" in made
+    assert revoked == "REVOKED" and left == 0, "a revoked agreement can be changed no more"
+    assert "Study ended early." in page.locator("main").inner_text()
+    audit_verified(demo)

@@ -241,3 +241,14 @@ def test_a_bad_window_or_field_is_named_beside_it_and_nothing_is_recorded(
     assert "Traceback" not in past.text + garbled.text + no_field.text + no_purpose.text
     assert written_count(demo_services.store) == before
     assert verify_store(demo_services.store).intact
+
+
+def test_the_form_offers_each_datasets_own_fields_to_choose_from(browser: TestClient, sign_in: Any) -> None:
+    sign_in("uma.uni")
+
+    form = browser.get("/share-requests/new", params={"provider": "health"})
+
+    offered = re.findall(r'name="fields" value="([^"]+)"', form.text)
+    assert form.status_code == 200
+    assert {"age_group", "sex", "region", "diagnosis_chapter"} <= set(offered)
+    assert "patient_id" not in offered, "uma.uni may not see the identified admissions, nor so their fields"
