@@ -8,15 +8,20 @@ evaluations for auditors; the reason has no attribute paths and no Python litera
 Remedies say what would have to change. For an implicit deny they are the smallest sets of failed conditions,
 among the allow rules for the action, that the person could make hold: found by evaluating each failed condition
 again with the attributes a person can change treated as unknown (`policy.partial`). A condition still false
-then cannot be put right by the person, and a rule that has one offers no remedy. An explicit deny's remedy is
-the deny rule's own `remedy:`: what it forbids, and who can change that.
+then cannot be put right by the person, and a rule that has one offers no remedy. A remedy also names the
+conditions that hold now but would fail whichever access method or purpose it has the person choose, so that
+doing all it says is enough; and a rule whose every such choice a deny rule refuses offers no remedy. An explicit
+deny's remedy is the deny rule's own `remedy:`: what it forbids, and who can change that.
 """
 
 from __future__ import annotations
 
-from catalog.domain import ConditionResult, Remedy, RuleEvaluation, Safe
+from dataclasses import replace
+from typing import Any
+
+from catalog.domain import AccessMethod, ConditionResult, Remedy, RuleEvaluation, Safe
 from catalog.policy.attributes import RequestAttributes
-from catalog.policy.partial import partially
+from catalog.policy.partial import CHANGEABLE, partially
 from catalog.policy.rules import SAFES, Rule, first_applying
 from catalog.policy.sentences import plain, sentence
 
@@ -106,7 +111,12 @@ def remedies(
     smallest sets of failed conditions a person could make hold, each as something to do."""
     if denies:
         return [r for r in (_deny_remedy(rules[id], evaluations, request) for id in denies) if r is not None]
-    candidates: list[tuple[Rule, list[str]]] = []
+    deny_rules = [
+        rules[e.rule_id]
+        for e in evaluations
+        if e.effect == "deny" and all(c.passed for c in e.conditions if c.name == "scope")
+    ]
+    candidates: list[tuple[Rule, list[str], list[str]]] = []
     for evaluation in evaluations:
         rule = rules[evaluation.rule_id]
         failed = [c.name for c in evaluation.conditions if not c.passed]
@@ -115,16 +125,66 @@ def remedies(
         compiled = {c.name: c for c in rule.conditions}
         if any(partially(compiled[name], request) is False for name in failed):
             continue  # something no person can change fails too: this rule cannot be met
-        candidates.append((rule, failed))
+        coupled = _coupled(rule, failed, request, deny_rules)
+        if coupled is not None:
+            candidates.append((rule, failed, coupled))
     if not candidates:
         return _who_can(rules, evaluations, request)
-    fewest = min(len(failed) for _, failed in candidates)
-    return [_remedy(rule, failed, request) for rule, failed in candidates if len(failed) == fewest]
+    fewest = min(len(failed) for _, failed, _ in candidates)
+    return [_remedy(rule, failed + coupled, request) for rule, failed, coupled in candidates if len(failed) == fewest]
 
 
-def _who_can(
-    rules: dict[str, Rule], evaluations: list[RuleEvaluation], request: RequestAttributes
-) -> list[Remedy]:
+def _coupled(rule: Rule, failed: list[str], request: RequestAttributes, deny_rules: list[Rule]) -> list[str] | None:
+    """The conditions that hold now but that no way of putting the failed ones right would keep, or None when
+    there is no such way. Each reads a choice of the person's (access method, purpose) that the failed ones make
+    them change, and is false for every value of it that they allow and no deny rule refuses: "use an enclave"
+    under an agreement for API must also ask for the agreement to allow it."""
+    wanted = [c for c in rule.conditions if c.name in failed]
+    coupled: list[str] = []
+    for path, values in _choices(request).items():
+        if not any(path in c.attributes for c in wanted):
+            continue
+        others = tuple(u for u in CHANGEABLE if u != path)
+        viable = [
+            choice
+            for choice in (_choosing(request, path, v) for v in values)
+            if all(partially(c, choice, others) is not False for c in wanted)
+            and not any(_refuses(deny, choice) for deny in deny_rules)
+        ]
+        if not viable:
+            return None  # every value that would meet the failed conditions is refused elsewhere
+        coupled += [
+            c.name
+            for c in rule.conditions
+            if c.name not in failed
+            and c.name not in coupled
+            and path in c.attributes
+            and not any(c.evaluate(choice)[0] for choice in viable)
+        ]
+    return coupled
+
+
+def _choices(request: RequestAttributes) -> dict[str, list[str]]:
+    """The choices a person makes from a list, and the values worth trying: every access method; the purposes
+    the dataset permits, the agreement covers and the person stated."""
+    purposes = [*request.obj.permitted_purposes, request.env.agreement.purpose, request.env.purpose]
+    return {
+        "r.env.access_method": [m.value for m in AccessMethod],
+        "r.env.purpose": sorted({p for p in purposes if p}),
+    }
+
+
+def _refuses(rule: Rule, request: RequestAttributes) -> bool:
+    return all(c.evaluate(request)[0] for c in rule.conditions if c.name != "scope")
+
+
+def _choosing(request: RequestAttributes, path: str, value: str) -> RequestAttributes:
+    """The request with the person's choice at `path` (an `r.env.` attribute) made otherwise."""
+    changed: dict[str, Any] = {path.removeprefix("r.env."): value}
+    return replace(request, env=replace(request.env, **changed))
+
+
+def _who_can(rules: dict[str, Rule], evaluations: list[RuleEvaluation], request: RequestAttributes) -> list[Remedy]:
     """When nothing the person can change would do, who else could: the closest allow rule's own `remedy:`.
     It names no conditions: it is advice about someone else acting, not a change to this request."""
     reference = closest(evaluations)

@@ -170,6 +170,28 @@ def test_every_deny_path_of_the_policy_tests_reads_as_plain_words_with_a_remedy(
     assert faults == {}
 
 
+def test_a_remedy_that_changes_the_access_method_also_asks_for_the_agreement_to_allow_it() -> None:
+    """Personal data asked for by API under an agreement for API: "use an enclave" alone would then be refused
+    for a method the agreement does not allow, so the remedy names that too, and doing both permits."""
+    engine = PolicyEngine(load_settings().policy_dir)
+    document = yaml.safe_load((REPO / "policies" / "tests" / "access.yaml").read_text())
+    asked = {
+        "obj": {"classification": "OFFICIAL", "classification_rank": 1, "personal_data": "PERSONAL"},
+        "env": {"access_method": "API", "agreement": {"access_method": "API", "max_personal_data_rank": 1}},
+    }
+    request = _merge(document["defaults"], asked)
+    (remedy,) = engine.decide(attributes_from(request, "api")).remedies
+    assert remedy.conditions == [
+        "access-five-safes/outputs.checked_release",
+        "access-five-safes/settings.agreed_method",
+    ]
+    assert "for agreement agr-1 to allow the access method you change to" in remedy.text, remedy.text
+    done = _merge(
+        request, {"env": {"access_method": "AGGREGATE_QUERY", "agreement": {"access_method": "AGGREGATE_QUERY"}}}
+    )
+    assert engine.decide(attributes_from(done, "both")).outcome == Outcome.PERMIT
+
+
 def test_a_permit_lists_no_failed_conditions_and_keeps_other_rules_in_its_evaluations(demo: Services) -> None:
     token = issue_token(demo.reads.person(SYSTEM, "uma.uni"), demo.ctx.settings.auth)
     query = """mutation($i: AccessInput!) { checkAccess(input: $i) { outcome failedConditions remedies { text }
