@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import IO, Final
 
 __all__ = [
+    "DEFAULT_JAVA_OPTS",
     "NEO4J_VERSION",
     "EmbeddedNeo4j",
     "Neo4jStartupError",
