@@ -44,7 +44,7 @@ COMPARED = (Change.CREATED, Change.UPDATED, Change.UNCHANGED)
 
 
 @dataclass(frozen=True)
-class Outcome:
+class WriteResult:
     """What writing one record did, and anything worth telling the operator about it."""
 
     change: Change
@@ -62,7 +62,7 @@ class Record(ABC):
         """How the report names this record, e.g. `dataset eidc.rainfall`."""
 
     @abstractmethod
-    def apply(self, sink: Sink) -> Outcome:
+    def apply(self, sink: Sink) -> WriteResult:
         """Write the record through `sink`, changing nothing when the catalog already holds it as it is."""
 
 

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from connectors.base import Change, Connector, ConnectorConfig, Outcome, Record
+from connectors.base import Change, Connector, ConnectorConfig, Record, WriteResult
 from connectors.sinks import Sink
 
 
@@ -37,8 +37,8 @@ class LineageEvent(Record):
     def key(self) -> str:
         return f"line {self.line}"
 
-    def apply(self, sink: Sink) -> Outcome:
-        return Outcome(Change.RECORDED, tuple(sink.record_lineage_event(self.event)))
+    def apply(self, sink: Sink) -> WriteResult:
+        return WriteResult(Change.RECORDED, tuple(sink.record_lineage_event(self.event)))
 
 
 class OpenLineageConnector(Connector[OpenLineageConfig]):

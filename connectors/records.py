@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from catalog.domain import Agency, Dataset
 from catalog.errors import Conflict
-from connectors.base import Change, Outcome, Record
+from connectors.base import Change, Record, WriteResult
 from connectors.sinks import Sink
 
 # The dataset fields a harvest owns. Everything else (classification aside, see below), such as purposes, legal
@@ -40,15 +40,15 @@ class AgencyRecord(Record):
     def key(self) -> str:
         return f"agency {self.agency.id}"
 
-    def apply(self, sink: Sink) -> Outcome:
+    def apply(self, sink: Sink) -> WriteResult:
         current = sink.agency(self.agency.id)
         if current is None:
             sink.register_agency(self.agency.model_dump(mode="json", exclude_none=True))
-            return Outcome(Change.CREATED)
+            return WriteResult(Change.CREATED)
         if current.name != self.agency.name:
             # There is no way to rename an agency yet; say so rather than pretend it was updated.
-            return Outcome(Change.UNCHANGED, (f"the source names it {self.agency.name!r}; kept {current.name!r}",))
-        return Outcome(Change.UNCHANGED)
+            return WriteResult(Change.UNCHANGED, (f"the source names it {self.agency.name!r}; kept {current.name!r}",))
+        return WriteResult(Change.UNCHANGED)
 
 
 def _comparable(value: Any) -> Any:
@@ -80,7 +80,7 @@ class DatasetRecord(Record):
     def key(self) -> str:
         return f"dataset {self.dataset.id}"
 
-    def apply(self, sink: Sink) -> Outcome:
+    def apply(self, sink: Sink) -> WriteResult:
         desired = self.dataset
         current = sink.dataset(desired.id)
         if current is None:
@@ -88,7 +88,7 @@ class DatasetRecord(Record):
                 exclude={"created_at", "updated_at", "version", "placeholder"}, exclude_none=True
             )
             sink.register_dataset(payload)
-            return Outcome(Change.CREATED)
+            return WriteResult(Change.CREATED)
         if current.harvest_source != desired.harvest_source:
             raise Conflict(
                 f"dataset {desired.id!r} already exists and was not harvested from {desired.harvest_source}; "
@@ -104,9 +104,9 @@ class DatasetRecord(Record):
             reason = TIGHTEN_REASON
         warnings = _ownership_warnings(current, desired)
         if not changes:
-            return Outcome(Change.UNCHANGED, warnings)
+            return WriteResult(Change.UNCHANGED, warnings)
         sink.update_dataset(desired.id, changes, reason)
-        return Outcome(Change.UPDATED, warnings)
+        return WriteResult(Change.UPDATED, warnings)
 
 
 def _ownership_warnings(current: Dataset, desired: Dataset) -> tuple[str, ...]:

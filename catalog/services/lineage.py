@@ -34,12 +34,11 @@ from catalog.services.propagation import own_effective, propagate
 from catalog.services.reads import Reads
 from catalog.services.redaction import Redaction
 from catalog.services.registration import dataset_props, field_id
-from catalog.store.base import GraphTx, Impact, Props
+from catalog.store.base import GraphTx, Impact, LineageDirection, Props
 from catalog.store.query import TRUE, IdIn, LineageGraph, Predicate, all_of
 from catalog.store.records import from_props, to_props
 from catalog.store.schema import Label, Rel
 
-Direction = Literal["UPSTREAM", "DOWNSTREAM", "BOTH"]
 # Only these processes can remove identifying detail, so only their outputs can be attested as safer.
 ATTESTABLE_KINDS: tuple[ProcessKind, ...] = (ProcessKind.DEIDENTIFY, ProcessKind.AGGREGATE)
 ATTESTABLE_IDENTIFIABILITY: tuple[Identifiability, ...] = (Identifiability.DEIDENTIFIED, Identifiability.AGGREGATE)
@@ -455,7 +454,12 @@ class Lineage:
             raise InvalidInput("depth", f"must be between 0 and {cap} (CATALOG_LINEAGE_MAX_DEPTH)")
 
     def view(
-        self, principal: Principal, dataset_id: str, direction: Direction, depth: int, include_fields: bool = False
+        self,
+        principal: Principal,
+        dataset_id: str,
+        direction: LineageDirection,
+        depth: int,
+        include_fields: bool = False,
     ) -> LineageView:
         """The lineage graph around a dataset. Datasets the principal may not see come back redacted.
 

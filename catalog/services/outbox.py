@@ -92,7 +92,7 @@ def outbox_rows(
 
 
 @dataclass(frozen=True)
-class Outcome:
+class SendResult:
     """What one try got: delivered on a 2xx answer; otherwise the status or the transport error."""
 
     delivered: bool
@@ -250,16 +250,16 @@ class WebhookDeliverer:
         )
         return row.model_copy(update={"lease_owner": self.owner, "next_attempt_at": until})
 
-    def _try(self, client: httpx.Client, row: NoticeDelivery) -> Outcome:
+    def _try(self, client: httpx.Client, row: NoticeDelivery) -> SendResult:
         headers = {"X-Catalog-Notice": row.notice_id, "X-Catalog-Delivery": row.id}
         try:
             status = client.post(row.url, json=row.payload, headers=headers).status_code
         except httpx.HTTPError as exc:
-            return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:1000])
+            return SendResult(False, None, f"{type(exc).__name__}: {exc}"[:1000])
         delivered = 200 <= status < 300
-        return Outcome(delivered, status, None if delivered else f"HTTP {status}")
+        return SendResult(delivered, status, None if delivered else f"HTTP {status}")
 
-    def _record(self, tx: GraphTx, claimed: NoticeDelivery, outcome: Outcome) -> None:
+    def _record(self, tx: GraphTx, claimed: NoticeDelivery, outcome: SendResult) -> None:
         """The try as a DeliveryAttempt, and the row's next state: delivered, given up, or due after a backoff."""
         tx.hold_sequence(SEQUENCE)
         tx.lock(Label.OUTBOX, claimed.id)
@@ -307,4 +307,4 @@ class WebhookDeliverer:
         )
 
 
-__all__ = ["Delivery", "Outcome", "WebhookDeliverer", "outbox_rows", "payload"]
+__all__ = ["Delivery", "SendResult", "WebhookDeliverer", "outbox_rows", "payload"]

@@ -16,7 +16,8 @@ from catalog.domain import Dataset, Identifiability, Process
 from catalog.errors import CatalogError, InvalidInput, Unauthenticated
 from catalog.principal import Principal
 from catalog.services import Services
-from catalog.services.lineage import ATTESTABLE_IDENTIFIABILITY, ATTESTABLE_KINDS, Direction
+from catalog.services.lineage import ATTESTABLE_IDENTIFIABILITY, ATTESTABLE_KINDS
+from catalog.store.base import LineageDirection
 from catalog.web.forms import Rejection, rejection, shown_again
 from catalog.web.lineage_svg import LineageDrawing, draw, svg
 from catalog.web.render import dataset_url, page, when
@@ -35,15 +36,15 @@ def _depth(request: Request, default: int, cap: int) -> int:
     return int(raw)
 
 
-def _direction(request: Request) -> Direction:
+def _direction(request: Request) -> LineageDirection:
     direction = (request.query_params.get("direction") or "BOTH").upper()
     if direction not in DIRECTIONS:
         raise InvalidInput("direction", f"must be one of {', '.join(DIRECTIONS)}")
-    return cast(Direction, direction)
+    return cast(LineageDirection, direction)
 
 
 def lineage_drawing(
-    services: Services, principal: Principal, dataset_id: str, direction: Direction, depth: int
+    services: Services, principal: Principal, dataset_id: str, direction: LineageDirection, depth: int
 ) -> tuple[Dataset, LineageDrawing, list[Process]]:
     """The root dataset, its lineage drawing (each visible dataset links to its own explorer, re-centring), and
     the de-identify and aggregate processes in it, which a steward of their outputs may attest."""

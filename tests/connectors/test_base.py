@@ -20,10 +20,10 @@ from connectors import (
     Connector,
     ConnectorConfig,
     ConnectorContext,
-    Outcome,
     Record,
     ServiceSink,
     Sink,
+    WriteResult,
     connector_class,
     run,
 )
@@ -44,10 +44,10 @@ class Step(Record):
     def key(self) -> str:
         return f"step {self.n}"
 
-    def apply(self, sink: Sink) -> Outcome:
+    def apply(self, sink: Sink) -> WriteResult:
         if self.error:
             raise self.error
-        return Outcome(Change.CREATED)
+        return WriteResult(Change.CREATED)
 
 
 class StepsConfig(ConnectorConfig):
