@@ -349,7 +349,8 @@ def _load_sqlite(store: GraphStore, land: Landscape, advance: Advance) -> None:
 
 
 def _load_neo4j(store: GraphStore, land: Landscape, advance: Advance) -> None:
-    from catalog.store.neo4j import Neo4jStore, _storable
+    from catalog.store.neo4j import Neo4jStore
+    from catalog.store.neo4j.text import _storable
 
     assert isinstance(store, Neo4jStore)
     with store._driver.session(database=store._database) as session:
