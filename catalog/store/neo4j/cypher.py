@@ -103,10 +103,26 @@ def _delete_edges_query(rel: Rel, by_source: bool, by_target: bool) -> str:
     return f"MATCH {source}-[r:{_rel(rel)}]->{target} DELETE r RETURN count(*) AS deleted"
 
 
-def _neighbors_query(rel: Rel, direction: Direction) -> str:
+def _neighbors_match(rel: Rel, direction: Direction) -> str:
+    """Each id in $ids as `id`, matched to every node `far` one `rel` edge away in `direction`."""
     source_label, target_label = ENDPOINTS[rel]
     if direction == "out":
         pattern = f"(near:{_label(source_label)} {{id: id}})-[:{_rel(rel)}]->(far:{_label(target_label)})"
     else:
         pattern = f"(near:{_label(target_label)} {{id: id}})<-[:{_rel(rel)}]-(far:{_label(source_label)})"
-    return f"UNWIND $ids AS id MATCH {pattern} RETURN id, far.id AS other"
+    return f"UNWIND $ids AS id MATCH {pattern}"
+
+
+def _neighbors_query(rel: Rel, direction: Direction, key: int | None = None) -> str:
+    """Rows (id, other): an asked id and one of its neighbors. With `key`, each row starts with it as `k`, so the
+    queries for several relationships can share one UNION ALL. A key is an int from our code, never from input."""
+    assert key is None or isinstance(key, int), key
+    keyed = "" if key is None else f"{key} AS k, "
+    return f"{_neighbors_match(rel, direction)} RETURN {keyed}id, far.id AS other"
+
+
+def _neighbor_nodes_query(rel: Rel, direction: Direction, key: int) -> str:
+    """Rows (k, id, near, props): each neighbor node whole, keyed `k`, beside the asked id `near` it was reached
+    from. A key is an int from our code, never from input."""
+    assert isinstance(key, int), key
+    return f"{_neighbors_match(rel, direction)} RETURN {key} AS k, far.id AS id, id AS near, properties(far) AS props"

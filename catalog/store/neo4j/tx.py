@@ -20,6 +20,7 @@ from catalog.store.neo4j.cypher import (
     _label,
     _merge_edge_query,
     _merge_query,
+    _neighbor_nodes_query,
     _neighbors_query,
     _update_query,
 )
@@ -171,10 +172,7 @@ class Neo4jTx(GraphTx):
         results: list[dict[str, list[str]]] = [{id: [] for id in ids} for _ in rels]
         if not ids or not rels:
             return results
-        query = " UNION ALL ".join(
-            _neighbors_query(rel, direction).replace("RETURN id,", f"RETURN {i} AS k, id,")
-            for i, (rel, direction) in enumerate(rels)
-        )
+        query = " UNION ALL ".join(_neighbors_query(rel, direction, key=i) for i, (rel, direction) in enumerate(rels))
         for row in self._q(query, ids=list(dict.fromkeys(ids))):
             results[row["k"]][row["id"]].append(row["other"])
         for result in results:
@@ -203,12 +201,7 @@ class Neo4jTx(GraphTx):
                 f"MATCH (n:{_label(label)}) WHERE n.id IN $ids RETURN -1 AS k, n.id AS id, null AS near, "
                 "properties(n) AS props"
             )
-            branches += [
-                _neighbors_query(rel, direction).replace(
-                    "RETURN id, far.id AS other", f"RETURN {i} AS k, far.id AS id, id AS near, properties(far) AS props"
-                )
-                for i, (rel, direction) in enumerate(rels)
-            ]
+            branches += [_neighbor_nodes_query(rel, direction, key=i) for i, (rel, direction) in enumerate(rels)]
         for j, (other, other_ids) in enumerate(extra):
             params[f"also{j}"] = other_ids
             branches.append(
