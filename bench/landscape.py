@@ -315,7 +315,8 @@ def load(store: GraphStore, land: Landscape, *, progress: bool = True, console: 
 
 
 def _load_sqlite(store: GraphStore, land: Landscape, advance: Advance) -> None:
-    from catalog.store.sqlite import SqliteStore, _dump
+    from catalog.store.sqlite import SqliteStore
+    from catalog.store.sqlite.tx import _dump
 
     assert isinstance(store, SqliteStore)
     conn = store._connection()
