@@ -315,7 +315,8 @@ def load(store: GraphStore, land: Landscape, *, progress: bool = True, console: 
 
 
 def _load_sqlite(store: GraphStore, land: Landscape, advance: Advance) -> None:
-    from catalog.store.sqlite import SqliteStore, _dump
+    from catalog.store.sqlite import SqliteStore
+    from catalog.store.sqlite.tx import _dump
 
     assert isinstance(store, SqliteStore)
     conn = store._connection()
@@ -349,7 +350,8 @@ def _load_sqlite(store: GraphStore, land: Landscape, advance: Advance) -> None:
 
 
 def _load_neo4j(store: GraphStore, land: Landscape, advance: Advance) -> None:
-    from catalog.store.neo4j import Neo4jStore, _storable
+    from catalog.store.neo4j import Neo4jStore
+    from catalog.store.neo4j.text import _storable
 
     assert isinstance(store, Neo4jStore)
     with store._driver.session(database=store._database) as session:

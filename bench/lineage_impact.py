@@ -68,7 +68,7 @@ class Traversal:
         return tx.lineage(self.start, "BOTH", self.depth)
 
     def neo4j_query(self) -> tuple[str, dict[str, Any]]:
-        from catalog.store.neo4j import _impact_query, _lineage_query
+        from catalog.store.neo4j.lineage import _impact_query, _lineage_query
 
         if self.kind == "impact":
             return _impact_query(self.depth), {"start": self.start}

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 import catalog
 from catalog.api.errors import error_codes, status_for
 from catalog.errors import AlreadyExists, BadRequest, CatalogError, Conflict, LimitExceeded, NotFound
-from catalog.store.sqlite import _translated
+from catalog.store.sqlite.errors import _translated
 
 # Exceptions that never leave the module that raises them: each is caught where it is raised and turned into a
 # CatalogError (or, for Refused, into a recorded refusal and then Forbidden).
