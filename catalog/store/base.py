@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from catalog.store.query import Direction, LineageGraph, Page, Predicate
+from catalog.store.query import EdgeDirection, LineageGraph, Page, Predicate
 from catalog.store.schema import Label, Rel
 
 Props = dict[str, Any]
@@ -159,14 +159,16 @@ class GraphTx(ABC):
         """Delete edges of type `rel` from `source` and/or to `target`. Returns how many were deleted."""
 
     @abstractmethod
-    def neighbors(self, rel: Rel, ids: Sequence[str], direction: Direction) -> dict[str, list[str]]:
+    def neighbors(self, rel: Rel, ids: Sequence[str], direction: EdgeDirection) -> dict[str, list[str]]:
         """For each id, the ids at the other end of its `rel` edges, sorted, in one round trip.
 
         direction "out": ids are sources, result lists targets; "in": ids are targets, result lists sources.
         Every requested id is a key (with an empty list when it has no such edges).
         """
 
-    def neighbors_many(self, ids: Sequence[str], rels: Sequence[tuple[Rel, Direction]]) -> list[dict[str, list[str]]]:
+    def neighbors_many(
+        self, ids: Sequence[str], rels: Sequence[tuple[Rel, EdgeDirection]]
+    ) -> list[dict[str, list[str]]]:
         """`neighbors` for several (rel, direction) pairs in one round trip, in the order asked."""
         return [self.neighbors(rel, ids, direction) for rel, direction in rels]
 
@@ -175,7 +177,7 @@ class GraphTx(ABC):
         self,
         label: Label,
         ids: Sequence[str],
-        rels: Sequence[tuple[Rel, Direction]],
+        rels: Sequence[tuple[Rel, EdgeDirection]],
         also: Mapping[Label, Sequence[str]] | None = None,
     ) -> tuple[dict[Label, dict[str, Props]], list[dict[str, list[str]]]]:
         """Nodes of `label` by id, their neighbors through each (rel, direction), and the `also` nodes, in one

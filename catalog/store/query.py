@@ -12,7 +12,7 @@ from typing import Any, Literal
 from catalog.store.schema import Rel
 
 Scalar = str | int | float | bool | None
-Direction = Literal["out", "in"]
+EdgeDirection = Literal["out", "in"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Related:
     """There is an edge of type `rel` (outgoing or incoming) to a node matching `where`."""
 
     rel: Rel
-    direction: Direction
+    direction: EdgeDirection
     where: Predicate | None = None
 
 

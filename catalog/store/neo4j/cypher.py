@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from catalog.store.query import Direction
+from catalog.store.query import EdgeDirection
 from catalog.store.schema import ENDPOINTS, QUERYABLE, Label, Rel
 
 _SAFE_PROP = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -103,7 +103,7 @@ def _delete_edges_query(rel: Rel, by_source: bool, by_target: bool) -> str:
     return f"MATCH {source}-[r:{_rel(rel)}]->{target} DELETE r RETURN count(*) AS deleted"
 
 
-def _neighbors_match(rel: Rel, direction: Direction) -> str:
+def _neighbors_match(rel: Rel, direction: EdgeDirection) -> str:
     """Each id in $ids as `id`, matched to every node `far` one `rel` edge away in `direction`."""
     source_label, target_label = ENDPOINTS[rel]
     if direction == "out":
@@ -113,7 +113,7 @@ def _neighbors_match(rel: Rel, direction: Direction) -> str:
     return f"UNWIND $ids AS id MATCH {pattern}"
 
 
-def _neighbors_query(rel: Rel, direction: Direction, key: int | None = None) -> str:
+def _neighbors_query(rel: Rel, direction: EdgeDirection, key: int | None = None) -> str:
     """Rows (id, other): an asked id and one of its neighbors. With `key`, each row starts with it as `k`, so the
     queries for several relationships can share one UNION ALL. A key is an int from our code, never from input."""
     assert key is None or isinstance(key, int), key
@@ -121,7 +121,7 @@ def _neighbors_query(rel: Rel, direction: Direction, key: int | None = None) -> 
     return f"{_neighbors_match(rel, direction)} RETURN {keyed}id, far.id AS other"
 
 
-def _neighbor_nodes_query(rel: Rel, direction: Direction, key: int) -> str:
+def _neighbor_nodes_query(rel: Rel, direction: EdgeDirection, key: int) -> str:
     """Rows (k, id, near, props): each neighbor node whole, keyed `k`, beside the asked id `near` it was reached
     from. A key is an int from our code, never from input."""
     assert isinstance(key, int), key

@@ -11,7 +11,7 @@ from catalog.store.query import (
     Cmp,
     Const,
     Contains,
-    Direction,
+    EdgeDirection,
     Eq,
     IdIn,
     In,
@@ -97,7 +97,7 @@ class _Compiler:
         )
         return f"{var}.id IN {hits}"
 
-    def _related(self, rel: Rel, direction: Direction, where: Predicate | None, label: Label, var: str) -> str:
+    def _related(self, rel: Rel, direction: EdgeDirection, where: Predicate | None, label: Label, var: str) -> str:
         source_label, target_label = ENDPOINTS[rel]
         near_label, other = (source_label, target_label) if direction == "out" else (target_label, source_label)
         assert near_label == label, f"{rel} does not start at {label}"

@@ -28,7 +28,7 @@ from catalog.store.neo4j.lineage import _add_lineage_row, _impact_query, _lineag
 from catalog.store.neo4j.predicates import _Compiler
 from catalog.store.neo4j.sequences import _COUNTER, _ID_WIDTH, _NEXT_SEQUENCE, _advance_query, _holding_first
 from catalog.store.neo4j.text import _public, _storable
-from catalog.store.query import Direction, LineageGraph, Page, Predicate
+from catalog.store.query import EdgeDirection, LineageGraph, Page, Predicate
 from catalog.store.schema import ENDPOINTS, Label, Rel
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ class Neo4jTx(GraphTx):
         query = _delete_edges_query(rel, source is not None, target is not None)
         return int(self._q(query, source=source, target=target)[0]["deleted"])
 
-    def neighbors(self, rel: Rel, ids: Sequence[str], direction: Direction) -> dict[str, list[str]]:
+    def neighbors(self, rel: Rel, ids: Sequence[str], direction: EdgeDirection) -> dict[str, list[str]]:
         result: dict[str, list[str]] = {id: [] for id in ids}
         if not ids:
             return result
@@ -168,7 +168,9 @@ class Neo4jTx(GraphTx):
             others.sort()
         return result
 
-    def neighbors_many(self, ids: Sequence[str], rels: Sequence[tuple[Rel, Direction]]) -> list[dict[str, list[str]]]:
+    def neighbors_many(
+        self, ids: Sequence[str], rels: Sequence[tuple[Rel, EdgeDirection]]
+    ) -> list[dict[str, list[str]]]:
         results: list[dict[str, list[str]]] = [{id: [] for id in ids} for _ in rels]
         if not ids or not rels:
             return results
@@ -184,7 +186,7 @@ class Neo4jTx(GraphTx):
         self,
         label: Label,
         ids: Sequence[str],
-        rels: Sequence[tuple[Rel, Direction]],
+        rels: Sequence[tuple[Rel, EdgeDirection]],
         also: Mapping[Label, Sequence[str]] | None = None,
     ) -> tuple[dict[Label, dict[str, Props]], list[dict[str, list[str]]]]:
         asked = list(dict.fromkeys(ids))

@@ -10,7 +10,7 @@ from catalog.store.query import (
     Cmp,
     Const,
     Contains,
-    Direction,
+    EdgeDirection,
     Eq,
     IdIn,
     In,
@@ -93,7 +93,7 @@ class _Compiler:
         assert prop in QUERYABLE[label] and _SAFE_PROP.match(prop), f"{label}.{prop} is not queryable"
         return f"json_extract({alias}.props, '$.{prop}')"
 
-    def _related(self, rel: Rel, direction: Direction, where: Predicate | None, label: Label, alias: str) -> str:
+    def _related(self, rel: Rel, direction: EdgeDirection, where: Predicate | None, label: Label, alias: str) -> str:
         source_label, target_label = ENDPOINTS[rel]
         near_label, other = (source_label, target_label) if direction == "out" else (target_label, source_label)
         assert near_label == label, f"{rel} does not start at {label}"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.errors import AlreadyExists, NotFound
 from catalog.store.base import GraphTx, Impact, ImpactAgreement, LineageDirection, Props
-from catalog.store.query import Direction, LineageGraph, Page, Predicate
+from catalog.store.query import EdgeDirection, LineageGraph, Page, Predicate
 from catalog.store.schema import ENDPOINTS, TEXT_INDEXED, Label, Rel
 from catalog.store.sqlite.predicates import _Compiler, _label
 
@@ -129,7 +129,7 @@ class SqliteTx(GraphTx):
             sql, params = sql + " AND target = ?", [*params, target]
         return self._q(sql, params).rowcount
 
-    def neighbors(self, rel: Rel, ids: Sequence[str], direction: Direction) -> dict[str, list[str]]:
+    def neighbors(self, rel: Rel, ids: Sequence[str], direction: EdgeDirection) -> dict[str, list[str]]:
         near, far = ("source", "target") if direction == "out" else ("target", "source")
         result: dict[str, list[str]] = {id: [] for id in ids}
         if not ids:
@@ -143,7 +143,9 @@ class SqliteTx(GraphTx):
             result[key].append(other)
         return result
 
-    def neighbors_many(self, ids: Sequence[str], rels: Sequence[tuple[Rel, Direction]]) -> list[dict[str, list[str]]]:
+    def neighbors_many(
+        self, ids: Sequence[str], rels: Sequence[tuple[Rel, EdgeDirection]]
+    ) -> list[dict[str, list[str]]]:
         results: list[dict[str, list[str]]] = [{id: [] for id in ids} for _ in rels]
         if not ids or not rels:
             return results
@@ -163,7 +165,7 @@ class SqliteTx(GraphTx):
         self,
         label: Label,
         ids: Sequence[str],
-        rels: Sequence[tuple[Rel, Direction]],
+        rels: Sequence[tuple[Rel, EdgeDirection]],
         also: Mapping[Label, Sequence[str]] | None = None,
     ) -> tuple[dict[Label, dict[str, Props]], list[dict[str, list[str]]]]:
         extra = list((also or {}).items())
