@@ -230,6 +230,10 @@ class _Transition(graphene.Mutation):
     class Meta:
         abstract = True
 
+    class Arguments:
+        id = graphene.ID(required=True)
+        reason = graphene.String(required=True)
+
     Output = graphene.NonNull(SharingAgreement)
     verb = ""
 
@@ -244,10 +248,6 @@ class SuspendAgreement(_Transition):
     class Meta:
         description = "ACTIVE -> SUSPENDED: no access under it until it is resumed."
 
-    class Arguments:
-        id = graphene.ID(required=True)
-        reason = graphene.String(required=True)
-
     verb = "suspend"
 
 
@@ -255,20 +255,12 @@ class ResumeAgreement(_Transition):
     class Meta:
         description = "SUSPENDED -> ACTIVE."
 
-    class Arguments:
-        id = graphene.ID(required=True)
-        reason = graphene.String(required=True)
-
     verb = "resume"
 
 
 class RevokeAgreement(_Transition):
     class Meta:
         description = "ACTIVE, SUSPENDED or EXPIRED -> REVOKED, for good: access under it is then an explicit deny."
-
-    class Arguments:
-        id = graphene.ID(required=True)
-        reason = graphene.String(required=True)
 
     verb = "revoke"
 
