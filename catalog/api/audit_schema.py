@@ -7,7 +7,6 @@ from typing import Any
 import graphene
 
 from catalog.api import audit_types, inputs, types
-from catalog.api.context import call
 from catalog.api.types import ctx
 from catalog.services.audit_trail import AuditFilter
 
@@ -37,12 +36,4 @@ class AuditQuery(graphene.ObjectType):
     ) -> dict[str, Any]:
         services = ctx(info).services
         criteria = AuditFilter(**inputs.plain(filter)) if filter else AuditFilter()
-        listing = await call(
-            services.audit.list,
-            ctx(info).principal,
-            criteria,
-            services.reads.page_size(first),
-            types.decode_cursor(after),
-            with_total=types.asks_total(info),
-        )
-        return types.as_connection(listing)
+        return await types.page_of(info, services.audit.list, criteria, services.reads.page_size(first), after)

@@ -65,15 +65,7 @@ class CatalogQuery(graphene.ObjectType):
         root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
     ) -> dict[str, Any]:
         criteria = DatasetFilter(**inputs.plain(filter)) if filter else DatasetFilter()
-        listing = await call(
-            ctx(info).services.reads.datasets,
-            ctx(info).principal,
-            criteria,
-            first,
-            types.decode_cursor(after),
-            with_total=types.asks_total(info),
-        )
-        return types.as_connection(listing)
+        return await types.page_of(info, ctx(info).services.reads.datasets, criteria, first, after)
 
 
 class RegisterAgency(graphene.Mutation):

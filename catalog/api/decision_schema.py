@@ -45,15 +45,7 @@ class DecisionQuery(graphene.ObjectType):
     ) -> dict[str, Any]:
         services = ctx(info).services
         criteria = DecisionFilter(**inputs.plain(filter)) if filter else DecisionFilter()
-        listing = await call(
-            services.access.list,
-            ctx(info).principal,
-            criteria,
-            services.reads.page_size(first),
-            types.decode_cursor(after),
-            with_total=types.asks_total(info),
-        )
-        return types.as_connection(listing)
+        return await types.page_of(info, services.access.list, criteria, services.reads.page_size(first), after)
 
     @staticmethod
     async def resolve_explain_access(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Decision:

@@ -274,15 +274,9 @@ class LineageQuery(graphene.ObjectType):
         after: str | None = None,
     ) -> dict[str, Any]:
         services = ctx(info).services
-        listing = await call(
-            services.corrections.notices,
-            ctx(info).principal,
-            agency_id,
-            services.reads.page_size(first),
-            types.decode_cursor(after),
-            with_total=types.asks_total(info),
+        return await types.page_of(
+            info, services.corrections.notices, agency_id, services.reads.page_size(first), after
         )
-        return types.as_connection(listing)
 
 
 class RecordLineage(graphene.Mutation):

@@ -124,29 +124,15 @@ class SharingQuery(graphene.ObjectType):
         root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
     ) -> dict[str, Any]:
         criteria = AgreementFilter(**inputs.plain(filter)) if filter else AgreementFilter()
-        listing = await call(
-            ctx(info).services.agreements.list,
-            ctx(info).principal,
-            criteria,
-            _page(info, first),
-            types.decode_cursor(after),
-            with_total=types.asks_total(info),
-        )
-        return types.as_connection(listing)
+        return await types.page_of(info, ctx(info).services.agreements.list, criteria, _page(info, first), after)
 
     @staticmethod
     async def resolve_agreement_register(
         root: Any, info: graphene.ResolveInfo, agency_id: str, first: int | None = None, after: str | None = None
     ) -> dict[str, Any]:
-        listing = await call(
-            ctx(info).services.agreements.current_register,
-            ctx(info).principal,
-            agency_id,
-            _page(info, first),
-            types.decode_cursor(after),
-            with_total=types.asks_total(info),
+        return await types.page_of(
+            info, ctx(info).services.agreements.current_register, agency_id, _page(info, first), after
         )
-        return types.as_connection(listing)
 
     @staticmethod
     async def resolve_share_request(root: Any, info: graphene.ResolveInfo, id: str) -> domain.ShareRequest:
@@ -157,15 +143,7 @@ class SharingQuery(graphene.ObjectType):
         root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
     ) -> dict[str, Any]:
         criteria = ShareRequestFilter(**inputs.plain(filter)) if filter else ShareRequestFilter()
-        listing = await call(
-            ctx(info).services.sharing.requests,
-            ctx(info).principal,
-            criteria,
-            _page(info, first),
-            types.decode_cursor(after),
-            with_total=types.asks_total(info),
-        )
-        return types.as_connection(listing)
+        return await types.page_of(info, ctx(info).services.sharing.requests, criteria, _page(info, first), after)
 
 
 class RequestShare(graphene.Mutation):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Any
 
 import graphene
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
 from catalog import domain
-from catalog.api.context import RequestContext
+from catalog.api.context import RequestContext, call
 from catalog.errors import InvalidInput
 from catalog.services.context import Listing
 
@@ -91,6 +92,15 @@ def asks_total(info: graphene.ResolveInfo) -> bool:
         return False
 
     return any(selects(node.selection_set) for node in info.field_nodes)
+
+
+async def page_of(
+    info: graphene.ResolveInfo, method: Callable[..., Listing[Any]], subject: Any, first: int | None, after: str | None
+) -> dict[str, Any]:
+    """One page of a service's list as a connection: `method(principal, subject, first, cursor)`, where `subject`
+    is the filter or the id the list is of; `totalCount` is counted only when the query selects it."""
+    listing = await call(method, ctx(info).principal, subject, first, decode_cursor(after), with_total=asks_total(info))
+    return as_connection(listing)
 
 
 def as_connection(listing: Listing[Any]) -> dict[str, Any]:
