@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
+
+
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """One headless Chromium for this module. Not for the session: Playwright's sync API keeps an event loop
@@ -363,4 +365,69 @@ def test_a_provider_suspends_and_then_revokes_an_agreement(page: Any, demo: Cata
     assert suspended == "SUSPENDED" and "The change was made" in made and "PERMIT" in made
     assert revoked == "REVOKED" and left == 0, "a revoked agreement can be changed no more"
     assert "Study ended early." in page.locator("main").inner_text()
+    audit_verified(demo)
+
+
+# -- a decision's rule tables fit the page ------------------------------------------------------------------------
+
+WIDTHS = (1280, 390)  # a desktop and a phone
+# What does not fit on a page, as "where: what" lines: the page scrolling sideways, a rule table wider than its box
+# (on a phone a table may scroll inside a box of its own, never the page), a cell whose text spills out, and a word
+# (a run of letters, digits and _) split over two lines. A dotted name may break at its dots.
+UNFITTING = """(scrollAllowed) => {
+  const found = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth + 1) found.push(`page: ${root.scrollWidth}px wide in ${root.clientWidth}px`);
+  for (const table of document.querySelectorAll("main table")) {
+    const rule = table.closest("[data-rule]")?.dataset.rule || "table";
+    const box = table.parentElement, style = getComputedStyle(box);
+    const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const scrolls = scrollAllowed && ["auto", "scroll"].includes(style.overflowX);
+    if (table.offsetWidth > room + 1 && !scrolls) found.push(`${rule}: ${table.offsetWidth}px wide in ${room}px`);
+    for (const cell of table.querySelectorAll("td")) {
+      if (cell.scrollWidth > cell.clientWidth + 1) found.push(`${rule}: "${cell.innerText.slice(0, 40)}" spills out`);
+      const texts = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let node = texts.nextNode(); node; node = texts.nextNode())
+        for (const word of node.data.matchAll(/\\w+/g)) {
+          const range = document.createRange();
+          range.setStart(node, word.index);
+          range.setEnd(node, word.index + word[0].length);
+          if (range.getClientRects().length > 1) found.push(`${rule}: "${word[0]}" broken over two lines`);
+        }
+    }
+  }
+  return found;
+}"""
+
+
+def test_a_decisions_rule_tables_fit_a_desktop_and_a_phone_without_breaking_words(
+    chromium: Any, demo: CatalogServer
+) -> None:
+    unfitting: dict[str, list[str]] = {}
+    checked = tables = 0
+    for width in WIDTHS:
+        context = chromium.new_context(viewport={"width": width, "height": 900})
+        tab = context.new_page()
+        tab.set_default_timeout(30_000)
+        try:
+            sign_in(tab, demo, "auditor")
+            shown: list[str] = []
+            for outcome in ("DENY", "PERMIT"):  # a refusal's tables hold the most values seen
+                tab.goto(f"{demo.url}/decisions?outcome={outcome}")
+                links = tab.locator("main a[href^='/decisions/dec']")
+                shown += links.evaluate_all("links => links.map(a => a.getAttribute('href'))")[:6]
+            for href in shown:
+                tab.goto(demo.url + href)
+                tab.evaluate("document.querySelectorAll('main details').forEach(d => d.open = true)")
+                checked += 1
+                tables += tab.locator("[data-rule] table").count()
+                if found := tab.evaluate(UNFITTING, width < 700):
+                    unfitting[f"{href} at {width}px"] = found
+            screenshot(tab, demo, f"auditor-decision-{width}")
+        finally:
+            context.close()
+
+    assert checked >= 2 * len(WIDTHS), "the demo's decisions of both outcomes were looked at"
+    assert tables >= checked, "each decision's page shows its rules' conditions"
+    assert unfitting == {}, json.dumps(unfitting, indent=1)
     audit_verified(demo)
