@@ -368,6 +368,38 @@ def test_a_provider_suspends_and_then_revokes_an_agreement(page: Any, demo: Cata
     audit_verified(demo)
 
 
+def test_a_data_owner_grants_a_role_and_deactivates_a_person_on_their_page(page: Any, demo: CatalogServer) -> None:
+    person = f"{demo.url}/people/tom.social"  # a steward of social; no other test here reads him
+    sign_in(page, demo, "nora.social")  # an analyst: the policy lets her change nobody
+    page.goto(person)
+    offered_to_analyst = page.locator("form[data-change]").count()
+    sign_in(page, demo, "samira.social")  # social's data owner
+    page.goto(person)
+    offered = page.locator("form[data-change=roles] input[name=roles][type=checkbox]").evaluate_all(
+        "boxes => boxes.map(b => b.value)"
+    )
+    page.check("#roles-APPROVER")
+    page.fill("#roles-reason", "Covers approvals while Samira is away.")
+    page.click("form[data-change=roles] button[type=submit]")
+    page.wait_for_selector("#result")
+    granted = page.locator("#result").inner_text()
+    facts = page.locator("dl.facts").inner_text()
+    screenshot(page, demo, "owner-granted-role")
+    page.fill("#deactivate-reason", "Left the department.")
+    page.click("form[data-change=deactivate] button[type=submit]")
+    page.wait_for_selector("form[data-change=reactivate]")
+    heading = page.locator("h1").inner_text()
+    deactivated = page.locator("#result").inner_text()
+    screenshot(page, demo, "owner-deactivated-person")
+
+    assert offered_to_analyst == 0
+    assert sorted(offered) == ["ANALYST", "APPROVER", "DATA_OWNER", "STEWARD"], "the oversight roles are not hers"
+    assert "PERMIT" in granted and "grant role" in granted
+    assert "STEWARD, APPROVER" in facts
+    assert "deactivated" in heading and "PERMIT" in deactivated and "deactivate person" in deactivated
+    audit_verified(demo)
+
+
 # -- a decision's rule tables fit the page ------------------------------------------------------------------------
 
 WIDTHS = (1280, 390)  # a desktop and a phone
