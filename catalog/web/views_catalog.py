@@ -18,6 +18,7 @@ from catalog.services.redaction import PathStep
 from catalog.web.forms import Rejection, shown_again
 from catalog.web.render import page
 from catalog.web.session import Form
+from catalog.web.views_work import EXPIRING_SOON_DAYS, work_sheet
 
 MAX_LISTED = 100  # agencies in a filter menu, agreements on a dataset page
 
@@ -48,10 +49,12 @@ def restriction_of(services: Services, principal: Principal, dataset: Dataset) -
 
 
 async def home(request: Request) -> Response:
+    """The home page; for a signed-in person, their work first (`?notices_after=` pages its notices)."""
     services, principal = services_of(request), request.state.principal
     listing = await call(services.reads.agencies, MAX_LISTED)
     datasets = await call(services.reads.datasets, principal, DatasetFilter(), 8)
-    return page(request, "home.html", agencies=listing.items, datasets=datasets)
+    work = await call(work_sheet, services, principal, request.query_params.get("notices_after") or None)
+    return page(request, "home.html", agencies=listing.items, datasets=datasets, soon_days=EXPIRING_SOON_DAYS, **work)
 
 
 def _filter_of(request: Request, scheme: list[str]) -> DatasetFilter:

@@ -400,6 +400,25 @@ def test_a_data_owner_grants_a_role_and_deactivates_a_person_on_their_page(page:
     audit_verified(demo)
 
 
+def test_a_signed_in_analyst_finds_her_work_on_the_home_page(page: Any, demo: CatalogServer) -> None:
+    sign_in(page, demo, "uma.uni")  # uni was told of the demo's correction of the hospital admissions
+    page.goto(f"{demo.url}/")
+    notices = page.locator("section[aria-labelledby=notices] li.notice-item").all_inner_texts()
+    waiting = page.locator("section[aria-labelledby=waiting]").inner_text()
+    screenshot(page, demo, "analyst-my-work")
+    page.click("section[aria-labelledby=waiting] a[href='/share-requests']")
+    page.wait_for_url(re.compile(r"/share-requests$"))
+    anonymous = page.context.browser.new_context().new_page()
+    anonymous.goto(f"{demo.url}/")
+    anonymous_work = anonymous.locator("#my-work").count()
+    anonymous.context.close()
+
+    assert len(notices) == 1 and "a dataset you may not see" in notices[0], "the admissions are not hers to see"
+    assert "Nothing waits for your verdict" in waiting
+    assert anonymous_work == 0
+    audit_verified(demo)
+
+
 # -- a decision's rule tables fit the page ------------------------------------------------------------------------
 
 WIDTHS = (1280, 390)  # a desktop and a phone
