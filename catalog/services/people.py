@@ -59,12 +59,19 @@ def status_decision_env(props: Props, active: bool) -> tuple[AccessRequest, Envi
     return request, Environment(action=action, person=person_view(props))
 
 
+def training_decision_env(props: Props) -> tuple[AccessRequest, Environment]:
+    """What recording the data-ethics training of the person `props` asks the policy."""
+    request = AccessRequest(action="record_training", person_id=str(props["id"]))
+    return request, Environment(action="record_training", person=person_view(props))
+
+
 @dataclass(frozen=True)
 class PersonChanges:
     """What the policy would let someone change on a person now: what a page offers them to do."""
 
     roles: tuple[Role, ...]  # the roles they may grant or withdraw
     status: bool  # whether they may deactivate the person (reactivate, when the person is deactivated)
+    training: bool  # whether they may record the person's data-ethics training
 
 
 class People:
@@ -182,21 +189,22 @@ class People:
         return person
 
     def changes_open_to(self, principal: Principal, person_id: str) -> PersonChanges:
-        """The roles `principal` could grant or withdraw on the person now, and whether they could deactivate (or
-        reactivate) them: each decided as the change itself would be, but not recorded. What a page offers to do.
-        NotFound, as reading the person, when they may not see them."""
+        """The roles `principal` could grant or withdraw on the person now, whether they could deactivate (or
+        reactivate) them, and whether they could record their training: each decided as the change itself would
+        be, but not recorded. What a page offers to do. NotFound, as reading the person, when they may not see them."""
         now = self.ctx.clock()
 
         def work(tx: GraphTx) -> PersonChanges:
             props = self.decisions.require_visible(tx, principal, Label.PERSON, person_id)
             if principal.anonymous:
-                return PersonChanges((), False)
+                return PersonChanges((), False, False)
             roles = tuple(
                 role for role in Role if self._permits(tx, principal, props, now, *grant_decisions_env(props, role))
             )
             active = bool(props.get("active", True))
             status = self._permits(tx, principal, props, now, *status_decision_env(props, not active))
-            return PersonChanges(roles, status)
+            training = self._permits(tx, principal, props, now, *training_decision_env(props))
+            return PersonChanges(roles, status, training)
 
         return self.ctx.store.read(work)
 
@@ -207,4 +215,11 @@ class People:
         return decision.outcome == Outcome.PERMIT
 
 
-__all__ = ["People", "PersonChanges", "grant_decisions_env", "parse_roles", "status_decision_env"]
+__all__ = [
+    "People",
+    "PersonChanges",
+    "grant_decisions_env",
+    "parse_roles",
+    "status_decision_env",
+    "training_decision_env",
+]

@@ -155,3 +155,17 @@ def test_every_role_is_a_choice_on_the_form(browser: TestClient, sign_in: Any) -
     page = browser.get(NORA)
 
     assert sorted(offered_roles(page.text)) == sorted(role.value for role in Role)
+
+
+def test_the_training_form_is_offered_only_to_those_the_policy_lets_record_it(
+    browser: TestClient, sign_in: Any
+) -> None:
+    sign_in("tom.social")  # a steward: training is recorded by the agency's data owners
+    steward = browser.get(NORA)
+    sign_in("samira.social")
+    owner = browser.get(NORA)
+    oversight = browser.get("/people/auditor")  # an auditor's training is a platform administrator's to record
+
+    assert 'id="training"' not in steward.text
+    assert 'id="training"' in owner.text
+    assert 'id="training"' not in oversight.text
