@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cachetools import TTLCache
 
 from catalog.audit.append import append_event
-from catalog.domain import AccessRequest, Person, Role
+from catalog.domain import AccessRequest, Outcome, Person, Role
 from catalog.errors import InvalidInput, Unauthenticated
 from catalog.policy.attributes import Environment
 from catalog.principal import Principal
@@ -48,6 +50,28 @@ def grant_decisions_env(props: Props, role: Role) -> tuple[AccessRequest, Enviro
     """What a grant (or withdrawal) of `role` to the person `props` asks the policy."""
     request = AccessRequest(action="grant_role", person_id=str(props["id"]), role=role)
     return request, Environment(action="grant_role", role=role.value, person=person_view(props))
+
+
+def status_decision_env(props: Props, active: bool) -> tuple[AccessRequest, Environment]:
+    """What deactivating (or, with `active`, reactivating) the person `props` asks the policy."""
+    action = "reactivate_person" if active else "deactivate_person"
+    request = AccessRequest(action=action, person_id=str(props["id"]))
+    return request, Environment(action=action, person=person_view(props))
+
+
+def training_decision_env(props: Props) -> tuple[AccessRequest, Environment]:
+    """What recording the data-ethics training of the person `props` asks the policy."""
+    request = AccessRequest(action="record_training", person_id=str(props["id"]))
+    return request, Environment(action="record_training", person=person_view(props))
+
+
+@dataclass(frozen=True)
+class PersonChanges:
+    """What the policy would let someone change on a person now: what a page offers them to do."""
+
+    roles: tuple[Role, ...]  # the roles they may grant or withdraw
+    status: bool  # whether they may deactivate the person (reactivate, when the person is deactivated)
+    training: bool  # whether they may record the person's data-ethics training
 
 
 class People:
@@ -145,8 +169,7 @@ class People:
         def work(tx: GraphTx) -> Person:
             tx.lock(Label.PERSON, person_id)
             props = self.decisions.require_visible(tx, principal, Label.PERSON, person_id)
-            request = AccessRequest(action=action, person_id=person_id)
-            env = Environment(action=action, person=person_view(props))
+            request, env = status_decision_env(props, active)
             decision = self.decisions.authorize(tx, principal, request, person_resource(props), now, env=env)
             if bool(props.get("active", True)) != active:
                 tx.update_node(Label.PERSON, person_id, {"active": active})
@@ -165,5 +188,38 @@ class People:
         self.forget(person_id)
         return person
 
+    def changes_open_to(self, principal: Principal, person_id: str) -> PersonChanges:
+        """The roles `principal` could grant or withdraw on the person now, whether they could deactivate (or
+        reactivate) them, and whether they could record their training: each decided as the change itself would
+        be, but not recorded. What a page offers to do. NotFound, as reading the person, when they may not see them."""
+        now = self.ctx.clock()
 
-__all__ = ["People", "grant_decisions_env", "parse_roles"]
+        def work(tx: GraphTx) -> PersonChanges:
+            props = self.decisions.require_visible(tx, principal, Label.PERSON, person_id)
+            if principal.anonymous:
+                return PersonChanges((), False, False)
+            roles = tuple(
+                role for role in Role if self._permits(tx, principal, props, now, *grant_decisions_env(props, role))
+            )
+            active = bool(props.get("active", True))
+            status = self._permits(tx, principal, props, now, *status_decision_env(props, not active))
+            training = self._permits(tx, principal, props, now, *training_decision_env(props))
+            return PersonChanges(roles, status, training)
+
+        return self.ctx.store.read(work)
+
+    def _permits(
+        self, tx: GraphTx, principal: Principal, props: Props, now: datetime, request: AccessRequest, env: Environment
+    ) -> bool:
+        decision = self.decisions.decide_one(tx, principal, request, person_resource(props), now, env)
+        return decision.outcome == Outcome.PERMIT
+
+
+__all__ = [
+    "People",
+    "PersonChanges",
+    "grant_decisions_env",
+    "parse_roles",
+    "status_decision_env",
+    "training_decision_env",
+]

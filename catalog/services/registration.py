@@ -24,7 +24,7 @@ from catalog.principal import Principal
 from catalog.services.context import ServiceContext
 from catalog.services.facts import DatasetFacts, person_resource, person_view
 from catalog.services.links import link
-from catalog.services.people import grant_decisions_env
+from catalog.services.people import grant_decisions_env, training_decision_env
 from catalog.services.propagation import effective_fields, own_effective, propagate
 from catalog.store.base import GraphTx, Props
 from catalog.store.query import In
@@ -131,8 +131,7 @@ class Registration:
 
         def work(tx: GraphTx) -> Person:
             props = self.decisions.require_visible(tx, principal, Label.PERSON, person_id)
-            request = AccessRequest(action="record_training", person_id=person_id)
-            env = Environment(action="record_training", person=person_view(props))
+            request, env = training_decision_env(props)
             decision = self.decisions.authorize(tx, principal, request, person_resource(props), now, env=env)
             new = {"training_json": encode_nested(training)}
             tx.update_node(Label.PERSON, person_id, new)

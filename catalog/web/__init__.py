@@ -1,6 +1,6 @@
 """Server-rendered pages for people: to read (datasets, lineage, impact, decisions, agreements, people, the policy)
 and to work (register and edit datasets, share requests and verdicts, agreement actions, corrections, attestations,
-training), with sign-in.
+training, roles and status, a signed-in person's work on the home page), with sign-in.
 
 Pages call the same services, with the same principal and policy gate, as the GraphQL API.
 """

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,6 +25,7 @@ from catalog.web.session import CSRF_FIELD, check_csrf, csrf_token, pop_notice, 
 log = logging.getLogger("catalog.web")
 HERE = Path(__file__).resolve().parent
 Endpoint = Callable[[Request], Awaitable[Response]]
+
 
 def path(*parts: str, **query: Any) -> str:
     """A link on this site: each part quoted (ids may hold `/` or `:`), empty query values left out."""
@@ -45,6 +47,12 @@ def day(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 
 
+def dotted(text: object) -> Markup:
+    """Text that may wrap after each `.` of a dotted name (`r.env.agreement.active`) but never inside a word: a
+    browser finds no break in such a name, so a table holding it grew wider than its box."""
+    return Markup(".<wbr>").join(str(text).split("."))
+
+
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals.update(
     path=path, dataset_url=dataset_url, agency_url=lambda id: path("agencies", id), csrf_field=CSRF_FIELD
@@ -55,7 +63,7 @@ templates.env.globals.update(
     person_url=lambda id: path("people", id),
     colour_index=colour_index,
 )
-templates.env.filters.update(when=when, day=day)
+templates.env.filters.update(when=when, day=day, dotted=dotted)
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:

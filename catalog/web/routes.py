@@ -15,6 +15,7 @@ from catalog.web import (
     views_datasets,
     views_decisions,
     views_lineage,
+    views_people,
     views_sharing,
 )
 from catalog.web.render import web_route
@@ -53,8 +54,11 @@ def web_routes(settings: Settings) -> list[BaseRoute]:
         web_route("/agencies/{id:path}", views_agreements.agency),
         web_route("/agreements/{id:path}/{verb}", views_agreements.change, methods=("POST",)),
         web_route("/agreements/{id:path}", views_agreements.agreement),
-        web_route("/people/{id:path}/training", views_catalog.record_training, methods=("POST",)),
-        web_route("/people/{id:path}", views_catalog.person),
+        web_route("/people/{id:path}/training", views_people.record_training, methods=("POST",)),
+        web_route("/people/{id:path}/roles", views_people.set_roles, methods=("POST",)),
+        web_route("/people/{id:path}/deactivate", views_people.deactivate, methods=("POST",)),
+        web_route("/people/{id:path}/reactivate", views_people.reactivate, methods=("POST",)),
+        web_route("/people/{id:path}", views_people.person),
         web_route("/signin", signin.form, name="signin"),
         web_route("/signin", signin.with_token, methods=("POST",), name="signin_with_token"),
         web_route("/signin/oidc", signin.start_oidc, name="signin_oidc"),

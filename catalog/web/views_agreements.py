@@ -21,8 +21,7 @@ from catalog.web.render import page, path
 from catalog.web.session import NOTICE_KEY, Form, read_form
 from catalog.web.views_catalog import MAX_LISTED, services_of
 from catalog.web.views_sharing import PARTICULAR_FIELDS
-
-EXPIRING_SOON_DAYS = 60
+from catalog.web.views_work import EXPIRING_SOON_DAYS
 
 
 def _status(raw: str | None) -> AgreementStatus | None:

@@ -1,5 +1,4 @@
-"""Finding and reading datasets: the home page, search with filters and paging, a dataset's page, a person's page
-and the training recorded on it."""
+"""Finding and reading datasets: the home page, search with filters and paging, and a dataset's page."""
 
 from __future__ import annotations
 
@@ -7,18 +6,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from catalog.api.context import call
 from catalog.domain import AccessMethod, Agency, Dataset, Severity
-from catalog.errors import CatalogError, InvalidInput, Unauthenticated
+from catalog.errors import InvalidInput
 from catalog.principal import Principal
-from catalog.services import AgreementFilter, DatasetFilter, DecisionFilter, Services
+from catalog.services import AgreementFilter, DatasetFilter, Services
 from catalog.services.history import History
 from catalog.services.redaction import PathStep
-from catalog.web.forms import Rejection, date_field, rejection, shown_again
-from catalog.web.render import page, path
-from catalog.web.session import NOTICE_KEY, Form, read_form
+from catalog.web.forms import Rejection, shown_again
+from catalog.web.render import page
+from catalog.web.session import Form
+from catalog.web.views_work import EXPIRING_SOON_DAYS, work_sheet
 
 MAX_LISTED = 100  # agencies in a filter menu, agreements on a dataset page
 
@@ -49,10 +49,12 @@ def restriction_of(services: Services, principal: Principal, dataset: Dataset) -
 
 
 async def home(request: Request) -> Response:
+    """The home page; for a signed-in person, their work first (`?notices_after=` pages its notices)."""
     services, principal = services_of(request), request.state.principal
     listing = await call(services.reads.agencies, MAX_LISTED)
     datasets = await call(services.reads.datasets, principal, DatasetFilter(), 8)
-    return page(request, "home.html", agencies=listing.items, datasets=datasets)
+    work = await call(work_sheet, services, principal, request.query_params.get("notices_after") or None)
+    return page(request, "home.html", agencies=listing.items, datasets=datasets, soon_days=EXPIRING_SOON_DAYS, **work)
 
 
 def _filter_of(request: Request, scheme: list[str]) -> DatasetFilter:
@@ -130,53 +132,3 @@ async def dataset_page(
 
 async def dataset(request: Request) -> Response:
     return await dataset_page(request)
-
-
-def person_sheet(services: Services, principal: Principal, person_id: str) -> dict[str, Any]:
-    """The person as `principal` may read them (NotFound otherwise), their agency and training."""
-    found = services.reads.person(principal, person_id)
-    asked = DecisionFilter(requester=found.id)
-    readable = services.access.list(principal, asked, 1, None, with_total=False)
-    now = services.ctx.clock()
-    return {
-        "person": found,
-        "agency": services.reads.agencies_by_ids([found.agency_id]).get(found.agency_id),
-        "training_current": found.training is not None and found.training.is_current(now),
-        # The link shows when the policy (read_decision) lets the reader see any decision this person asked for.
-        "can_read_decisions": bool(readable.items),
-    }
-
-
-async def person_page(
-    request: Request, status_code: int = 200, *, problem: Rejection | None = None, form: Form | None = None
-) -> Response:
-    services, principal = services_of(request), request.state.principal
-    sheet = await call(person_sheet, services, principal, request.path_params["id"])
-    again = await shown_again(services, principal, problem, form)
-    return page(request, "person.html", status_code, **again, **sheet)
-
-
-async def person(request: Request) -> Response:
-    return await person_page(request)
-
-
-async def record_training(request: Request) -> Response:
-    """Record a person's data-ethics training through the service (as the API's `recordTraining`). Bad input or a
-    refusal shows their page again with the error or the refusing decisions, and nothing written."""
-    services, principal = services_of(request), request.state.principal
-    if principal.anonymous:
-        raise Unauthenticated("sign in to record training: it is recorded by an agency's data owners")
-    person_id = request.path_params["id"]
-    form = await read_form(request)
-    try:
-        payload = {
-            name: value
-            for name in ("completed_at", "expires_at")
-            if (value := date_field(f"training.{name}", form.get(f"training.{name}"))) is not None
-        }
-        await call(services.registration.record_training, principal, person_id, payload)
-    except CatalogError as exc:
-        problem = rejection(exc, "", "training", ("training.completed_at", "training.expires_at"))
-        return await person_page(request, problem.status, problem=problem, form=form)
-    request.session[NOTICE_KEY] = f"The training of {person_id} was recorded: decided by the policy and recorded."
-    return RedirectResponse(path("people", person_id) + "#training", status_code=303)

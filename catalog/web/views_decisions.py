@@ -80,8 +80,10 @@ class RuleView:
     passed: list[ConditionResult]
 
 
-def seen(condition: ConditionResult) -> str:
-    return ", ".join(f"{k} = {json.dumps(v, default=str)}" for k, v in sorted(condition.seen.items())) or "—"
+def seen(condition: ConditionResult) -> list[str]:
+    """The values a condition saw, one `name = value` each: the page gives each a line of its own, so a long one
+    wraps between its parts instead of inside a word."""
+    return [f"{k} = {json.dumps(v, default=str)}" for k, v in sorted(condition.seen.items())]
 
 
 def decision_sheet(services: Services, principal: Principal, decision_id: str) -> dict[str, Any]:

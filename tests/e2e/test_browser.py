@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
+
+
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """One headless Chromium for this module. Not for the session: Playwright's sync API keeps an event loop
@@ -363,4 +365,120 @@ def test_a_provider_suspends_and_then_revokes_an_agreement(page: Any, demo: Cata
     assert suspended == "SUSPENDED" and "The change was made" in made and "PERMIT" in made
     assert revoked == "REVOKED" and left == 0, "a revoked agreement can be changed no more"
     assert "Study ended early." in page.locator("main").inner_text()
+    audit_verified(demo)
+
+
+def test_a_data_owner_grants_a_role_and_deactivates_a_person_on_their_page(page: Any, demo: CatalogServer) -> None:
+    person = f"{demo.url}/people/tom.social"  # a steward of social; no other test here reads him
+    sign_in(page, demo, "nora.social")  # an analyst: the policy lets her change nobody
+    page.goto(person)
+    offered_to_analyst = page.locator("form[data-change]").count()
+    sign_in(page, demo, "samira.social")  # social's data owner
+    page.goto(person)
+    offered = page.locator("form[data-change=roles] input[name=roles][type=checkbox]").evaluate_all(
+        "boxes => boxes.map(b => b.value)"
+    )
+    page.check("#roles-APPROVER")
+    page.fill("#roles-reason", "Covers approvals while Samira is away.")
+    page.click("form[data-change=roles] button[type=submit]")
+    page.wait_for_selector("#result")
+    granted = page.locator("#result").inner_text()
+    facts = page.locator("dl.facts").inner_text()
+    screenshot(page, demo, "owner-granted-role")
+    page.fill("#deactivate-reason", "Left the department.")
+    page.click("form[data-change=deactivate] button[type=submit]")
+    page.wait_for_selector("form[data-change=reactivate]")
+    heading = page.locator("h1").inner_text()
+    deactivated = page.locator("#result").inner_text()
+    screenshot(page, demo, "owner-deactivated-person")
+
+    assert offered_to_analyst == 0
+    assert sorted(offered) == ["ANALYST", "APPROVER", "DATA_OWNER", "STEWARD"], "the oversight roles are not hers"
+    assert "PERMIT" in granted and "grant role" in granted
+    assert "STEWARD, APPROVER" in facts
+    assert "deactivated" in heading and "PERMIT" in deactivated and "deactivate person" in deactivated
+    audit_verified(demo)
+
+
+def test_a_signed_in_analyst_finds_her_work_on_the_home_page(page: Any, demo: CatalogServer) -> None:
+    sign_in(page, demo, "uma.uni")  # uni was told of the demo's correction of the hospital admissions
+    page.goto(f"{demo.url}/")
+    notices = page.locator("section[aria-labelledby=notices] li.notice-item").all_inner_texts()
+    waiting = page.locator("section[aria-labelledby=waiting]").inner_text()
+    screenshot(page, demo, "analyst-my-work")
+    page.click("section[aria-labelledby=waiting] a[href='/share-requests']")
+    page.wait_for_url(re.compile(r"/share-requests$"))
+    anonymous = page.context.browser.new_context().new_page()
+    anonymous.goto(f"{demo.url}/")
+    anonymous_work = anonymous.locator("#my-work").count()
+    anonymous.context.close()
+
+    assert len(notices) == 1 and "a dataset you may not see" in notices[0], "the admissions are not hers to see"
+    assert "Nothing waits for your verdict" in waiting
+    assert anonymous_work == 0
+    audit_verified(demo)
+
+
+# -- a decision's rule tables fit the page ------------------------------------------------------------------------
+
+WIDTHS = (1280, 390)  # a desktop and a phone
+# What does not fit on a page, as "where: what" lines: the page scrolling sideways, a rule table wider than its box
+# (on a phone a table may scroll inside a box of its own, never the page), a cell whose text spills out, and a word
+# (a run of letters, digits and _) split over two lines. A dotted name may break at its dots.
+UNFITTING = """(scrollAllowed) => {
+  const found = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth + 1) found.push(`page: ${root.scrollWidth}px wide in ${root.clientWidth}px`);
+  for (const table of document.querySelectorAll("main table")) {
+    const rule = table.closest("[data-rule]")?.dataset.rule || "table";
+    const box = table.parentElement, style = getComputedStyle(box);
+    const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const scrolls = scrollAllowed && ["auto", "scroll"].includes(style.overflowX);
+    if (table.offsetWidth > room + 1 && !scrolls) found.push(`${rule}: ${table.offsetWidth}px wide in ${room}px`);
+    for (const cell of table.querySelectorAll("td")) {
+      if (cell.scrollWidth > cell.clientWidth + 1) found.push(`${rule}: "${cell.innerText.slice(0, 40)}" spills out`);
+      const texts = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let node = texts.nextNode(); node; node = texts.nextNode())
+        for (const word of node.data.matchAll(/\\w+/g)) {
+          const range = document.createRange();
+          range.setStart(node, word.index);
+          range.setEnd(node, word.index + word[0].length);
+          if (range.getClientRects().length > 1) found.push(`${rule}: "${word[0]}" broken over two lines`);
+        }
+    }
+  }
+  return found;
+}"""
+
+
+def test_a_decisions_rule_tables_fit_a_desktop_and_a_phone_without_breaking_words(
+    chromium: Any, demo: CatalogServer
+) -> None:
+    unfitting: dict[str, list[str]] = {}
+    checked = tables = 0
+    for width in WIDTHS:
+        context = chromium.new_context(viewport={"width": width, "height": 900})
+        tab = context.new_page()
+        tab.set_default_timeout(30_000)
+        try:
+            sign_in(tab, demo, "auditor")
+            shown: list[str] = []
+            for outcome in ("DENY", "PERMIT"):  # a refusal's tables hold the most values seen
+                tab.goto(f"{demo.url}/decisions?outcome={outcome}")
+                links = tab.locator("main a[href^='/decisions/dec']")
+                shown += links.evaluate_all("links => links.map(a => a.getAttribute('href'))")[:6]
+            for href in shown:
+                tab.goto(demo.url + href)
+                tab.evaluate("document.querySelectorAll('main details').forEach(d => d.open = true)")
+                checked += 1
+                tables += tab.locator("[data-rule] table").count()
+                if found := tab.evaluate(UNFITTING, width < 700):
+                    unfitting[f"{href} at {width}px"] = found
+            screenshot(tab, demo, f"auditor-decision-{width}")
+        finally:
+            context.close()
+
+    assert checked >= 2 * len(WIDTHS), "the demo's decisions of both outcomes were looked at"
+    assert tables >= checked, "each decision's page shows its rules' conditions"
+    assert unfitting == {}, json.dumps(unfitting, indent=1)
     audit_verified(demo)
