@@ -37,7 +37,7 @@ from catalog.services.context import Listing, ServiceContext
 from catalog.services.facts import agreement_status, agreement_view
 from catalog.services.links import link
 from catalog.store.base import GraphTx, Props
-from catalog.store.query import Cmp, Contains, Eq, In, Predicate, all_of, any_of
+from catalog.store.query import TRUE, Cmp, Contains, Eq, In, Predicate, all_of, any_of
 from catalog.store.records import from_props, timestamp, to_props
 from catalog.store.schema import Label, Rel
 
@@ -209,6 +209,11 @@ class Agreements:
         now = self.ctx.clock()
         where = all_of(criteria.predicate(now), self.decisions.readable(principal, READ))
         return self._page(where, now, first, after, with_total)
+
+    def reads_every(self, principal: Principal) -> bool:
+        """Whether the policy lets `principal` read every agreement: then an empty list means there are none,
+        not that none may be shown to them."""
+        return self.decisions.readable(principal, READ) == TRUE
 
     def register_entries(
         self, principal: Principal, first: int, after: str | None = None

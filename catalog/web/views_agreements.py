@@ -47,6 +47,7 @@ def register(
         "received": received,
         "agencies": services.reads.agencies_by_ids(sorted(parties | {agency_id})),
         "now": services.ctx.clock(),
+        "reads_all": services.agreements.reads_every(principal),
     }
 
 

@@ -111,6 +111,7 @@ def dataset_sheet(services: Services, principal: Principal, dataset_id: str) -> 
         "hidden_stewards": len(steward_ids) - len(stewards),
         "restriction": restriction_of(services, principal, dataset),
         "agreements": agreements.items,
+        "reads_all": services.agreements.reads_every(principal),
         "history": list(reversed(history)),  # newest first: what changed lately matters most
         "notices": services.corrections.notices_of_dataset(principal, dataset_id),
         "purposes": dataset.permitted_purposes or services.ctx.settings.purposes,

@@ -84,6 +84,19 @@ def test_dataset_page_shows_fields_with_pii_stewards_and_why_it_is_restricted(
     assert path and "city.service-requests" in path.group(0) and "proc.city-open-requests" in path.group(0)
 
 
+def test_an_empty_agreement_list_says_none_that_you_may_read_only_to_those_who_may_not_read_all(
+    browser: TestClient, sign_in: Any
+) -> None:
+    sign_in("uma.uni")
+    analyst = browser.get("/datasets/city.clinic-locations")
+    sign_in("auditor")
+    auditor = browser.get("/datasets/city.clinic-locations")
+
+    assert analyst.status_code == auditor.status_code == 200
+    assert "None that you may read." in analyst.text
+    assert "None that you may read." not in auditor.text and "<li>None.</li>" in auditor.text
+
+
 def test_a_hidden_dataset_is_not_found_for_anonymous_viewers(browser: TestClient) -> None:
     response = browser.get("/datasets/health.admissions")
 
