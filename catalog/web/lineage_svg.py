@@ -23,9 +23,14 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 def escape(text: str) -> str:
     return escape_html(_NOT_XML.sub("\ufffd", text))
 
-DATASET_SIZE = (230.0, 66.0)
-PROCESS_SIZE = (200.0, 54.0)
-LINE_CHARS = 30
+# Sized for the label fonts (title 14 px, badge and detail 12 px) and the explorer's smallest "fit" scale (0.85):
+# every label then reads at 10 px or more, and a title of two lines of LINE_CHARS stays inside its box.
+DATASET_SIZE = (260.0, 80.0)
+PROCESS_SIZE = (250.0, 80.0)
+LINE_CHARS = 28  # a dataset's title line: 240 px of text room at about 8 px a character
+PROCESS_LINE_CHARS = 24  # a process's: its rounded ends leave 206 px
+PROCESS_INSET = 22.0  # where a process's text starts, clear of its rounded left end
+DETAIL_CHARS = 34  # an id and owner line at 12 px
 # Least to most restrictive. A scheme of another length is spread over these by rank.
 PALETTE = ("#1b7a3a", "#1f5fa8", "#b35c00", "#b3202a")
 TINTS = ("#e6f4ea", "#e3eefb", "#fdf0e0", "#fbe5e6")
@@ -187,9 +192,9 @@ STYLE = """
 .lineage text { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; fill: #1d2433; }
 .lineage .edge { fill: none; stroke: #7a8599; stroke-width: 1.6; }
 .lineage .node rect, .lineage .node path.shape { stroke-width: 2; }
-.lineage .title { font-size: 13px; font-weight: 600; }
-.lineage .detail { font-size: 11px; fill: #4a5568; }
-.lineage .badge { font-size: 10.5px; font-weight: 700; letter-spacing: .02em; }
+.lineage .title { font-size: 14px; font-weight: 600; }
+.lineage .detail { font-size: 12px; fill: #4a5568; }
+.lineage .badge { font-size: 12px; font-weight: 700; letter-spacing: .02em; }
 .lineage .process .shape { fill: #f4f5f8; stroke: #5b6478; }
 .lineage .process.attested .shape { fill: #eef8f1; stroke: #1b7a3a; }
 .lineage .redacted rect { fill: url(#hatch); stroke: #8a8f98; stroke-dasharray: 6 4; }
@@ -232,10 +237,10 @@ def _edge(points: list[tuple[float, float]]) -> str:
     return f'<path class="edge" d="{" ".join(d)}" marker-end="url(#arrow)"/>'
 
 
-def _lines(text: str, count: int) -> list[str]:
-    lines = textwrap.wrap(text, LINE_CHARS) or [""]
+def _lines(text: str, count: int, width: int = LINE_CHARS) -> list[str]:
+    lines = textwrap.wrap(text, width) or [""]
     if len(lines) > count:
-        lines = [*lines[: count - 1], textwrap.shorten(" ".join(lines[count - 1 :]), LINE_CHARS, placeholder="…")]
+        lines = [*lines[: count - 1], textwrap.shorten(" ".join(lines[count - 1 :]), width, placeholder="…")]
     return lines
 
 
@@ -252,10 +257,10 @@ def _node(node: GraphNode, x: float, y: float) -> str:
         classes.append("root")
     badge = "REDACTED" if node.redacted else (node.classification or "")
     title_lines = _lines(node.label, 2)
-    text = [f'<text class="badge" x="{_n(x + 10)}" y="{_n(y + 15)}">{escape(badge)}</text>']
+    text = [f'<text class="badge" x="{_n(x + 10)}" y="{_n(y + 18)}">{escape(badge)}</text>']
     for i, line in enumerate(title_lines):
-        text.append(f'<text class="title" x="{_n(x + 10)}" y="{_n(y + 31 + i * 15)}">{escape(line)}</text>')
-    detail_y = y + height - 7
+        text.append(f'<text class="title" x="{_n(x + 10)}" y="{_n(y + 37 + i * 17)}">{escape(line)}</text>')
+    detail_y = y + height - 9
     text.append(f'<text class="detail" x="{_n(x + 10)}" y="{_n(detail_y)}">{escape(_short(node.detail))}</text>')
     tooltip = _tooltip(node)
     body = (
@@ -282,11 +287,11 @@ def _process(node: GraphNode, x: float, y: float) -> str:
     )
     kind = node.detail.removesuffix(" process")
     badge = f"{kind} ✓ ATTESTED" if node.attested else kind
-    text = [
-        f'<text class="badge" x="{_n(x + r * 0.6)}" y="{_n(y + 17)}">{escape(badge)}</text>',
-        f'<text class="title" x="{_n(x + r * 0.6)}" y="{_n(y + 34)}">{escape(_lines(node.label, 1)[0])}</text>',
-        f'<text class="detail" x="{_n(x + r * 0.6)}" y="{_n(y + 48)}">{escape(_short(node.id))}</text>',
-    ]
+    left = x + PROCESS_INSET
+    text = [f'<text class="badge" x="{_n(left)}" y="{_n(y + 18)}">{escape(badge)}</text>']
+    for i, line in enumerate(_lines(node.label, 2, PROCESS_LINE_CHARS)):
+        text.append(f'<text class="title" x="{_n(left)}" y="{_n(y + 37 + i * 17)}">{escape(line)}</text>')
+    text.append(f'<text class="detail" x="{_n(left)}" y="{_n(y + height - 9)}">{escape(_short(node.id, 30))}</text>')
     tooltip = _tooltip(node)
     return (
         f'<g class="{" ".join(classes)}" tabindex="0" role="img" data-id="{escape(node.id)}" data-kind="process" '
@@ -304,7 +309,7 @@ def _tooltip(node: GraphNode) -> str:
     return f"{node.label} ({node.detail}), effective classification {node.classification}{root}"
 
 
-def _short(text: str, limit: int = 38) -> str:
+def _short(text: str, limit: int = DETAIL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -11,6 +11,9 @@
   var box = svg.viewBox.baseVal;
   var W = box.width, H = box.height;
   var MIN = 0.2, MAX = 3;
+  // "Fit" never shrinks the drawing below this: its smallest labels (12 px) stay readable at 10 px, and a graph
+  // wider than that is panned, starting on the dataset explored.
+  var FIT_MIN = 0.85;
   var view = { x: 0, y: 0, s: 1 };
 
   function size() { return { w: frame.clientWidth, h: frame.clientHeight }; }
@@ -22,12 +25,12 @@
   }
   function fit() {
     var width = frame.clientWidth;
-    view.s = Math.min(1, width / W);
+    view.s = Math.max(FIT_MIN, Math.min(1, width / W));
     var height = Math.max(120, Math.min(H * view.s + 4, window.innerHeight * 0.72));
     frame.style.height = height + "px";
     view.x = 0; view.y = 0;
     var root = svg.querySelector(".root rect");
-    if (root && H * view.s > height) centreOn(root); else apply();
+    if (root && (H * view.s > height || W * view.s > width)) centreOn(root); else apply();
   }
   function centreOn(element) {
     var b = element.getBBox(), f = size();
