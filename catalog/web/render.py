@@ -47,6 +47,24 @@ def day(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 
 
+def when_html(value: datetime | None) -> Markup:
+    """A timestamp on a page: it may wrap between the date and the time of day, never inside either."""
+    if not value:
+        return Markup("")
+    return Markup('<time datetime="{}"><span class="nowrap">{}</span> <span class="nowrap">{}</span></time>').format(
+        value.isoformat(), value.strftime("%Y-%m-%d"), value.strftime("%H:%M UTC")
+    )
+
+
+def day_html(value: datetime | None) -> Markup:
+    """A date on a page, which never wraps inside itself."""
+    if not value:
+        return Markup("")
+    return Markup('<time datetime="{}"><span class="nowrap">{}</span></time>').format(
+        value.date().isoformat(), day(value)
+    )
+
+
 def dotted(text: object) -> Markup:
     """Text that may wrap after each `.` of a dotted name (`r.env.agreement.active`) but never inside a word: a
     browser finds no break in such a name, so a table holding it grew wider than its box."""
@@ -63,7 +81,7 @@ templates.env.globals.update(
     person_url=lambda id: path("people", id),
     colour_index=colour_index,
 )
-templates.env.filters.update(when=when, day=day, dotted=dotted)
+templates.env.filters.update(when=when_html, day=day_html, dotted=dotted)
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:

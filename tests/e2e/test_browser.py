@@ -433,7 +433,8 @@ UNFITTING = """(scrollAllowed) => {
     const rule = table.closest("[data-rule]")?.dataset.rule || "table";
     const box = table.parentElement, style = getComputedStyle(box);
     const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-    const scrolls = scrollAllowed && ["auto", "scroll"].includes(style.overflowX);
+    const scrolling = [style.overflowX, getComputedStyle(table).overflowX];
+    const scrolls = scrollAllowed && scrolling.some(o => ["auto", "scroll"].includes(o));
     if (table.offsetWidth > room + 1 && !scrolls) found.push(`${rule}: ${table.offsetWidth}px wide in ${room}px`);
     for (const cell of table.querySelectorAll("td")) {
       if (cell.scrollWidth > cell.clientWidth + 1) found.push(`${rule}: "${cell.innerText.slice(0, 40)}" spills out`);
@@ -482,3 +483,71 @@ def test_a_decisions_rule_tables_fit_a_desktop_and_a_phone_without_breaking_word
     assert tables >= checked, "each decision's page shows its rules' conditions"
     assert unfitting == {}, json.dumps(unfitting, indent=1)
     audit_verified(demo)
+
+
+# Where ids and dates are listed. A date or a time of day never wraps inside itself (a timestamp may wrap between
+# the two), and an id never breaks inside a word.
+LISTING_PAGES = (
+    "/decisions",
+    "/agencies/social",
+    "/share-requests?view=all",
+    "/agreements/agr.social-stats-housing-statistics",
+    "/datasets/health.admissions",
+)
+SPLIT_STAMPS = """() => [...document.querySelectorAll("main time .nowrap")]
+  .filter(part => part.getClientRects().length > 1).map(part => `"${part.textContent}" wraps inside itself`)"""
+
+
+def test_ids_and_dates_in_listings_fit_and_never_wrap_inside_themselves(chromium: Any, demo: CatalogServer) -> None:
+    unfitting: dict[str, list[str]] = {}
+    stamps = 0
+    for width in WIDTHS:
+        context = chromium.new_context(viewport={"width": width, "height": 900})
+        tab = context.new_page()
+        tab.set_default_timeout(30_000)
+        try:
+            sign_in(tab, demo, "auditor")
+            for where in LISTING_PAGES:
+                tab.goto(demo.url + where)
+                tab.evaluate("document.querySelectorAll('main details').forEach(d => d.open = true)")
+                stamps += tab.locator("main time .nowrap").count()
+                if found := [*tab.evaluate(UNFITTING, width < 700), *tab.evaluate(SPLIT_STAMPS)]:
+                    unfitting[f"{where} at {width}px"] = found
+        finally:
+            context.close()
+
+    assert unfitting == {}, json.dumps(unfitting, indent=1)
+    assert stamps >= len(LISTING_PAGES), "the pages show their timestamps as <time> with parts that do not wrap"
+    audit_verified(demo)
+
+
+# A lineage drawing's labels as the explorer shows them at "fit": the smallest label's size on screen, and the
+# labels that run out of their node's box.
+LABELS = """() => {
+  const svg = document.querySelector("[data-graph] svg");
+  const scale = svg.getScreenCTM().a;
+  const texts = [...svg.querySelectorAll(".node text")];
+  const out = [];
+  for (const text of texts) {
+    const node = text.closest(".node"), shape = node.querySelector("rect, path.shape");
+    const t = text.getBBox(), s = shape.getBBox();
+    if (t.x < s.x - 0.5 || t.x + t.width > s.x + s.width + 0.5) out.push(`${node.dataset.id}: "${text.textContent}"`);
+  }
+  const sizes = texts.map(text => parseFloat(getComputedStyle(text).fontSize) * scale);
+  return {count: texts.length, smallest: Math.min(...sizes), out};
+}"""
+
+
+def test_lineage_labels_read_at_ten_pixels_or_more_at_fit_and_stay_inside_their_boxes(
+    page: Any, demo: CatalogServer
+) -> None:
+    sign_in(page, demo, "auditor")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{demo.url}/datasets/health.admissions/lineage?direction=BOTH&depth=3")
+    page.locator("[data-graph] svg").wait_for()
+
+    labels = page.evaluate(LABELS)
+
+    assert labels["count"] >= 12, "several nodes, each with a badge, a title and a detail line"
+    assert labels["smallest"] >= 10, f"the smallest label reads at {labels['smallest']:.1f} px"
+    assert labels["out"] == [], labels["out"]
