@@ -32,7 +32,7 @@ PROCESS_LINE_CHARS = 24  # a process's: its rounded ends leave 206 px
 PROCESS_INSET = 22.0  # where a process's text starts, clear of its rounded left end
 DETAIL_CHARS = 34  # an id and owner line at 12 px
 # Least to most restrictive. A scheme of another length is spread over these by rank.
-PALETTE = ("#1b7a3a", "#1f5fa8", "#b35c00", "#b3202a")
+PALETTE = ("#1b7a3a", "#1f5fa8", "#9c5000", "#b3202a")
 TINTS = ("#e6f4ea", "#e3eefb", "#fdf0e0", "#fbe5e6")
 REDACTED_LABEL = "Redacted dataset"
 
