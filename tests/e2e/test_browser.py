@@ -10,14 +10,17 @@ chromium driven by Playwright; Playwright's own browser download is never used.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import apt_install, can_apt_install
+from tests.conftest import apt_install, can_apt_install, skip_or_fail
 from tests.e2e.conftest import BACKENDS, REPO, CatalogServer, ServerGroup, fresh_store
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -554,3 +557,84 @@ def test_lineage_labels_read_at_ten_pixels_or_more_at_fit_and_stay_inside_their_
     assert labels["count"] >= 12, "several nodes, each with a badge, a title and a detail line"
     assert labels["smallest"] >= 10, f"the smallest label reads at {labels['smallest']:.1f} px"
     assert labels["out"] == [], labels["out"]
+
+
+# -- accessibility ------------------------------------------------------------------------------------------------
+
+AXE_VERSION = "4.10.3"
+AXE_CACHE = Path(os.environ.get("CATALOG_AXE_CACHE", Path.home() / ".cache" / "public-catalog" / "axe"))
+# Who looks at which page: the pages each of them works on (a data owner registers, an analyst asks).
+A11Y_PAGES = {
+    None: ("/", "/signin", "/datasets"),
+    "auditor": (
+        "/",
+        "/datasets/health.admissions",
+        "/datasets/health.admissions/lineage",
+        "/datasets/health.admissions/impact",
+        "/decisions",
+        "/agencies/social",
+        "/agreements/agr.social-stats-housing-statistics",
+        "/share-requests?view=all",
+    ),
+    "uma.uni": ("/share-requests/new", "/people/uma.uni"),
+    "samira.social": ("/datasets/new", "/people/tom.social"),
+}
+SERIOUS = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+  .filter(v => ["serious", "critical"].includes(v.impact))
+  .map(v => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}x, e.g. ${v.nodes[0].target.join(" ")})`)"""
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """axe-core from npm, installed once into a cache outside the repository (never copied into it)."""
+    package = AXE_CACHE / "node_modules" / "axe-core"
+    manifest = package / "package.json"
+    if not (manifest.exists() and json.loads(manifest.read_text())["version"] == AXE_VERSION):
+        if shutil.which("npm") is None and can_apt_install():
+            apt_install("npm")
+        npm = shutil.which("npm")
+        if npm is None:
+            skip_or_fail("the accessibility check needs npm for axe-core: apt-get install -y npm")
+        AXE_CACHE.mkdir(parents=True, exist_ok=True)
+        command = [str(npm), "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(AXE_CACHE)]
+        subprocess.run([*command, f"axe-core@{AXE_VERSION}"], check=True, timeout=600)
+    return (package / "axe.min.js").read_text(encoding="utf-8")
+
+
+def test_every_page_fits_a_desktop_and_a_phone_and_passes_axe(
+    chromium: Any, demo: CatalogServer, axe_source: str
+) -> None:
+    """Each page as those who work on it see it, at 1280 and 390 px: a screenshot, nothing overflowing its box
+    (tables, their cells, words, the page itself), and at 1280 px no serious or critical axe-core violation."""
+    unfitting: dict[str, list[str]] = {}
+    violations: dict[str, list[str]] = {}
+    checked = 0
+    for width in WIDTHS:
+        for person, pages in A11Y_PAGES.items():
+            # The checker is injected as a script of the page's own: the test's context lets it past the CSP.
+            context = chromium.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
+            tab = context.new_page()
+            tab.set_default_timeout(30_000)
+            try:
+                if person:
+                    sign_in(tab, demo, person)
+                for where in pages:
+                    response = tab.goto(demo.url + where)
+                    assert response is not None and response.status == 200, f"{where} as {person}"
+                    tab.evaluate("document.querySelectorAll('main details').forEach(d => d.open = true)")
+                    name = f"{where} as {person or 'anonymous'} at {width}px"
+                    checked += 1
+                    if found := tab.evaluate(UNFITTING, width < 700):
+                        unfitting[name] = found
+                    slug = re.sub(r"[^a-z0-9]+", "-", f"{person or 'anonymous'}{where}").strip("-")
+                    screenshot(tab, demo, f"page-{slug}-{width}")
+                    if width > 700:
+                        tab.add_script_tag(content=axe_source)
+                        if found := tab.evaluate(SERIOUS):
+                            violations[name] = found
+            finally:
+                context.close()
+
+    assert checked == len(WIDTHS) * sum(len(pages) for pages in A11Y_PAGES.values())
+    assert unfitting == {}, json.dumps(unfitting, indent=1)
+    assert violations == {}, json.dumps(violations, indent=1)
