@@ -577,8 +577,10 @@ A11Y_PAGES = {
         "/share-requests?view=all",
     ),
     "uma.uni": ("/share-requests/new", "/people/uma.uni"),
-    "samira.social": ("/datasets/new", "/people/tom.social"),
+    "samira.social": ("/datasets/new", "/datasets/social.housing-cases/edit", "/people/tom.social"),
 }
+# Pages reached from a list, whose ids the demo makes as it runs: (person, the list, its first link to follow).
+A11Y_FOLLOWED = {"auditor": ("/share-requests?view=all", "main a[href^='/share-requests/shr-']")}
 SERIOUS = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
   .filter(v => ["serious", "critical"].includes(v.impact))
   .map(v => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}x, e.g. ${v.nodes[0].target.join(" ")})`)"""
@@ -618,6 +620,12 @@ def test_every_page_fits_a_desktop_and_a_phone_and_passes_axe(
             try:
                 if person:
                     sign_in(tab, demo, person)
+                if person in A11Y_FOLLOWED:
+                    listing, link = A11Y_FOLLOWED[person]
+                    tab.goto(demo.url + listing)
+                    followed = tab.locator(link).first.get_attribute("href")
+                    assert followed, f"{listing} links to {link}"
+                    pages = (*pages, followed)
                 for where in pages:
                     response = tab.goto(demo.url + where)
                     assert response is not None and response.status == 200, f"{where} as {person}"
@@ -635,6 +643,6 @@ def test_every_page_fits_a_desktop_and_a_phone_and_passes_axe(
             finally:
                 context.close()
 
-    assert checked == len(WIDTHS) * sum(len(pages) for pages in A11Y_PAGES.values())
+    assert checked == len(WIDTHS) * (sum(len(pages) for pages in A11Y_PAGES.values()) + len(A11Y_FOLLOWED))
     assert unfitting == {}, json.dumps(unfitting, indent=1)
     assert violations == {}, json.dumps(violations, indent=1)
