@@ -175,7 +175,8 @@ def _choices(request: RequestAttributes) -> dict[str, list[str]]:
 
 
 def _refuses(rule: Rule, request: RequestAttributes) -> bool:
-    return all(c.evaluate(request)[0] for c in rule.conditions if c.name != "scope")
+    """Whether the deny rule (already known to be in scope) would refuse `request`."""
+    return all(c.evaluate(request)[0] for c in rule.conditions)
 
 
 def _choosing(request: RequestAttributes, path: str, value: str) -> RequestAttributes:

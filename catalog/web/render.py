@@ -44,6 +44,7 @@ def when(value: datetime | None) -> str:
 
 
 def day(value: datetime | None) -> str:
+    """A date as people read it."""
     return value.strftime("%Y-%m-%d") if value else ""
 
 
@@ -52,7 +53,7 @@ def when_html(value: datetime | None) -> Markup:
     if not value:
         return Markup("")
     return Markup('<time datetime="{}"><span class="nowrap">{}</span> <span class="nowrap">{}</span></time>').format(
-        value.isoformat(), value.strftime("%Y-%m-%d"), value.strftime("%H:%M UTC")
+        value.isoformat(), day(value), value.strftime("%H:%M UTC")
     )
 
 

@@ -102,6 +102,13 @@ def sign_in(page: Any, server: CatalogServer, person: str) -> None:
     page.wait_for_selector(f"header.site >> text={person}")
 
 
+def make_change(page: Any, change: str, reason: str, shown: str = "#result") -> None:
+    """Give a change form on the page its reason and submit it, then wait until the page shows `shown`."""
+    page.fill(f"#{change}-reason", reason)
+    page.click(f"form[data-change={change}] button[type=submit]")
+    page.wait_for_selector(shown)
+
+
 def screenshot(page: Any, server: CatalogServer, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{server.backend}-{name}.png"), full_page=True)
@@ -354,15 +361,11 @@ def test_a_provider_suspends_and_then_revokes_an_agreement(page: Any, demo: Cata
     sign_in(page, demo, "grace.health")
     page.goto(f"{demo.url}/agreements/{agreement}")
     offered = page.locator("form[data-change]").evaluate_all("forms => forms.map(f => f.dataset.change)")
-    page.fill("#suspend-reason", "Audit of the enclave's export log.")
-    page.click("form[data-change=suspend] button[type=submit]")
-    page.wait_for_selector("#result")
+    make_change(page, "suspend", "Audit of the enclave's export log.")
     suspended = page.locator("h1 .badge").inner_text()
     made = page.locator("#result").inner_text()
     screenshot(page, demo, "provider-suspended-agreement")
-    page.fill("#revoke-reason", "Study ended early.")
-    page.click("form[data-change=revoke] button[type=submit]")
-    page.wait_for_selector("#result")
+    make_change(page, "revoke", "Study ended early.")
     revoked = page.locator("h1 .badge").inner_text()
     left = page.locator("form[data-change]").count()
     screenshot(page, demo, "provider-revoked-agreement")
@@ -375,7 +378,7 @@ def test_a_provider_suspends_and_then_revokes_an_agreement(page: Any, demo: Cata
 
 
 def test_a_data_owner_grants_a_role_and_deactivates_a_person_on_their_page(page: Any, demo: CatalogServer) -> None:
-    person = f"{demo.url}/people/tom.social"  # a steward of social; no other test here reads him
+    person = f"{demo.url}/people/tom.social"  # a steward of social; no other test here changes him
     sign_in(page, demo, "nora.social")  # an analyst: the policy lets her change nobody
     page.goto(person)
     offered_to_analyst = page.locator("form[data-change]").count()
@@ -385,15 +388,11 @@ def test_a_data_owner_grants_a_role_and_deactivates_a_person_on_their_page(page:
         "boxes => boxes.map(b => b.value)"
     )
     page.check("#roles-APPROVER")
-    page.fill("#roles-reason", "Covers approvals while Samira is away.")
-    page.click("form[data-change=roles] button[type=submit]")
-    page.wait_for_selector("#result")
+    make_change(page, "roles", "Covers approvals while Samira is away.")
     granted = page.locator("#result").inner_text()
     facts = page.locator("dl.facts").inner_text()
     screenshot(page, demo, "owner-granted-role")
-    page.fill("#deactivate-reason", "Left the department.")
-    page.click("form[data-change=deactivate] button[type=submit]")
-    page.wait_for_selector("form[data-change=reactivate]")
+    make_change(page, "deactivate", "Left the department.", shown="form[data-change=reactivate]")
     heading = page.locator("h1").inner_text()
     deactivated = page.locator("#result").inner_text()
     screenshot(page, demo, "owner-deactivated-person")
