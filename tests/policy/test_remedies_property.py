@@ -111,19 +111,33 @@ def conditions_of(remedy: Remedy) -> list[Condition]:
 
 
 def condition_by_condition(request: RequestAttributes, remedy: Remedy) -> RequestAttributes:
-    """Make the remedy's conditions hold one at a time, keeping those already made to hold."""
+    """Make the remedy's conditions hold one at a time, keeping those already made to hold. When a condition
+    cannot be met by what it reads alone (an enclave is wanted, but a held condition ties the access method to
+    the agreement's), what it reads is varied together with what the held conditions it shares an attribute
+    with read."""
     changed, held = copy.deepcopy(request), []
     for condition in conditions_of(remedy):
-        paths = [p for p in condition.attributes if changeable(p)]
-        for values in itertools.product(*(candidates(p, changed) for p in paths)):
-            trial = copy.deepcopy(changed)
-            for path, value in zip(paths, values, strict=True):
-                assign(trial, path, value)
-            if all(c.evaluate(trial)[0] for c in [*held, condition]):
-                changed = trial
+        own = [p for p in condition.attributes if changeable(p)]
+        tied = [c for c in held if set(c.attributes) & set(own)]
+        widened = sorted({*own, *(p for c in tied for p in c.attributes if changeable(p))})
+        for paths in (own, widened):
+            found = meeting(changed, paths, [*held, condition])
+            if found is not None:
+                changed = found
                 break
         held.append(condition)
     return changed
+
+
+def meeting(request: RequestAttributes, paths: list[str], conditions: list[Condition]) -> RequestAttributes | None:
+    """The first candidate values of `paths` under which every one of `conditions` holds, if any."""
+    for values in itertools.product(*(candidates(p, request) for p in paths)):
+        trial = copy.deepcopy(request)
+        for path, value in zip(paths, values, strict=True):
+            assign(trial, path, value)
+        if all(c.evaluate(trial)[0] for c in conditions):
+            return trial
+    return None
 
 
 def remedy_holds(request: RequestAttributes, remedy: Remedy) -> bool:
@@ -233,5 +247,3 @@ def test_remedies_of_the_stored_landscapes_refusals_hold(
     assert ENGINE.decide(request).outcome == Outcome.DENY  # the snapshot replays the decision
     for remedy in decision.remedies:
         assert not remedy.conditions or remedy_holds(request, remedy), (decision.reason, remedy)
-
-
