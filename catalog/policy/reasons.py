@@ -21,6 +21,7 @@ from typing import Any
 
 from catalog.domain import AccessMethod, ConditionResult, Remedy, RuleEvaluation, Safe
 from catalog.policy.attributes import RequestAttributes
+from catalog.policy.expressions import Condition, resolve
 from catalog.policy.partial import CHANGEABLE, partially
 from catalog.policy.rules import SAFES, Rule, first_applying
 from catalog.policy.sentences import plain, sentence
@@ -116,7 +117,7 @@ def remedies(
         for e in evaluations
         if e.effect == "deny" and all(c.passed for c in e.conditions if c.name == "scope")
     ]
-    candidates: list[tuple[Rule, list[str], list[str]]] = []
+    candidates: list[tuple[Rule, list[str], tuple[list[str], dict[str, RequestAttributes]]]] = []
     for evaluation in evaluations:
         rule = rules[evaluation.rule_id]
         failed = [c.name for c in evaluation.conditions if not c.passed]
@@ -125,22 +126,31 @@ def remedies(
         compiled = {c.name: c for c in rule.conditions}
         if any(partially(compiled[name], request) is False for name in failed):
             continue  # something no person can change fails too: this rule cannot be met
-        coupled = _coupled(rule, failed, request, deny_rules)
-        if coupled is not None:
-            candidates.append((rule, failed, coupled))
+        found = _coupled(rule, failed, request, deny_rules)
+        if found is not None:
+            candidates.append((rule, failed, found))
     if not candidates:
         return _who_can(rules, evaluations, request)
     fewest = min(len(failed) for _, failed, _ in candidates)
-    return [_remedy(rule, failed + coupled, request) for rule, failed, coupled in candidates if len(failed) == fewest]
+    return [
+        _remedy(rule, failed + coupled, request, worded)
+        for rule, failed, (coupled, worded) in candidates
+        if len(failed) == fewest
+    ]
 
 
-def _coupled(rule: Rule, failed: list[str], request: RequestAttributes, deny_rules: list[Rule]) -> list[str] | None:
+def _coupled(
+    rule: Rule, failed: list[str], request: RequestAttributes, deny_rules: list[Rule]
+) -> tuple[list[str], dict[str, RequestAttributes]] | None:
     """The conditions that hold now but that no way of putting the failed ones right would keep, or None when
     there is no such way. Each reads a choice of the person's (access method, purpose) that the failed ones make
     them change, and is false for every value of it that they allow and no deny rule refuses: "use an enclave"
-    under an agreement for API must also ask for the agreement to allow it."""
+    under an agreement for API must also ask for the agreement to allow it.
+
+    Beside them, the request to word each condition on that must follow such a change (see `_following`)."""
     wanted = [c for c in rule.conditions if c.name in failed]
     coupled: list[str] = []
+    worded: dict[str, RequestAttributes] = {}
     for path, values in _choices(request).items():
         if not any(path in c.attributes for c in wanted):
             continue
@@ -161,7 +171,33 @@ def _coupled(rule: Rule, failed: list[str], request: RequestAttributes, deny_rul
             and path in c.attributes
             and not any(c.evaluate(choice)[0] for choice in viable)
         ]
-    return coupled
+        if not any(resolve(choice, path) == resolve(request, path) for choice in viable):
+            worded |= _following(wanted, path, values, viable, request)
+    return coupled, worded
+
+
+def _following(
+    wanted: list[Condition],
+    path: str,
+    values: list[str],
+    viable: list[RequestAttributes],
+    request: RequestAttributes,
+) -> dict[str, RequestAttributes]:
+    """The person must change their choice at `path`; a failed condition that reads it and fails for every
+    choice they may move to (the agreement's method, when the data needs an enclave) must follow that change.
+    Its words must not tell them to choose otherwise ("use API, which the agreement allows" beside "use an
+    enclave"), so it is worded as it reads where it holds ("ask for the agreement to allow the method you change
+    to"), or, where no choice makes it hold, at the one choice they may move to ("allow SECURE_ENCLAVE")."""
+    worded: dict[str, RequestAttributes] = {}
+    for condition in wanted:
+        if path not in condition.attributes or any(condition.evaluate(choice)[0] for choice in viable):
+            continue
+        holding = [c for c in (_choosing(request, path, v) for v in values) if condition.evaluate(c)[0]]
+        if holding:
+            worded[condition.name] = holding[0]
+        elif len(viable) == 1:
+            worded[condition.name] = viable[0]
+    return worded
 
 
 def _choices(request: RequestAttributes) -> dict[str, list[str]]:
@@ -196,13 +232,15 @@ def _who_can(rules: dict[str, Rule], evaluations: list[RuleEvaluation], request:
     return [Remedy(safe=_safe(failed), conditions=[], text=text)] if text and failed else []
 
 
-def _remedy(rule: Rule, failed: list[str], request: RequestAttributes) -> Remedy:
+def _remedy(
+    rule: Rule, failed: list[str], request: RequestAttributes, worded: dict[str, RequestAttributes] | None = None
+) -> Remedy:
     texts = []
     for name in failed:
-        wording = rule.wording(name)
-        text = first_applying(wording.remedy, request)
+        wording, at = rule.wording(name), (worded or {}).get(name, request)
+        text = first_applying(wording.remedy, at)
         if text is None:
-            because = first_applying(wording.because, request)
+            because = first_applying(wording.because, at)
             text = f"put right that {because}" if because else f"meet the requirement {name!r} of rule {rule.id}"
         texts.append(text)
     return Remedy(safe=_safe(failed), conditions=[f"{rule.id}/{name}" for name in failed], text="; and ".join(texts))

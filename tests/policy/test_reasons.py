@@ -192,6 +192,36 @@ def test_a_remedy_that_changes_the_access_method_also_asks_for_the_agreement_to_
     assert engine.decide(attributes_from(done, "both")).outcome == Outcome.PERMIT
 
 
+@pytest.mark.parametrize(
+    ("agreement", "asks", "never"),
+    [
+        (
+            {"access_method": "API"},
+            "ask health for agreement agr-1 to allow the access method you change to",
+            "use API",
+        ),
+        ({"id": "", "status": "NONE", "active": False, "access_method": ""}, "to allow SECURE_ENCLAVE", "DOWNLOAD;"),
+    ],
+    ids=["agreement-for-api", "no-agreement"],
+)
+def test_a_remedy_never_asks_for_a_method_that_another_of_its_parts_rules_out(
+    agreement: dict[str, Any], asks: str, never: str
+) -> None:
+    """PROTECTED data asked for by DOWNLOAD: the person must move to an enclave, so the agreement's part of the
+    remedy asks for the agreement to follow, not "use API" (or "allow DOWNLOAD") beside "use SECURE_ENCLAVE"."""
+    engine = PolicyEngine(load_settings().policy_dir)
+    document = yaml.safe_load((REPO / "policies" / "tests" / "access.yaml").read_text())
+    asked = {
+        "obj": {"classification": "PROTECTED", "classification_rank": 3},
+        "env": {"access_method": "DOWNLOAD", "agreement": {**agreement, "max_classification_rank": 3}},
+    }
+    (remedy,) = engine.decide(attributes_from(_merge(document["defaults"], asked), "download")).remedies
+    assert "access-five-safes/settings.agreed_method" in remedy.conditions
+    assert "use SECURE_ENCLAVE" in remedy.text, remedy.text
+    assert asks in remedy.text, remedy.text
+    assert never not in remedy.text, remedy.text
+
+
 def test_a_permit_lists_no_failed_conditions_and_keeps_other_rules_in_its_evaluations(demo: Services) -> None:
     token = issue_token(demo.reads.person(SYSTEM, "uma.uni"), demo.ctx.settings.auth)
     query = """mutation($i: AccessInput!) { checkAccess(input: $i) { outcome failedConditions remedies { text }
