@@ -1,10 +1,13 @@
-"""Suite-wide fixtures: the real Neo4j server (started once per session) and fixture-file lookup."""
+"""Suite-wide fixtures: the real Neo4j server (started once per worker process) and fixture-file lookup."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,19 +27,37 @@ def can_apt_install() -> bool:
     return ON_CI and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get") is not None
 
 
-def apt_install(package: str) -> None:
-    """Install one Debian package (only where `can_apt_install`); a failure fails the test with apt's words."""
+@contextlib.contextmanager
+def installing() -> Iterator[None]:
+    """One installer at a time across the suite's worker processes (pytest-xdist): apt holds a lock of its own
+    and refuses, rather than waits, when another worker's apt-get has it."""
+    with open(Path(tempfile.gettempdir()) / "public-catalog-tests-install.lock", "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def apt_install(package: str, provides: str | None = None) -> None:
+    """Install one Debian package (only where `can_apt_install`); a failure fails the test with apt's words.
+    Nothing is installed when the command it `provides` is on PATH by the time this worker's turn comes."""
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", package]):
-        result = subprocess.run(command, capture_output=True, text=True, timeout=APT_TIMEOUT_S, env=env, check=False)
-        if result.returncode != 0:
-            pytest.fail(f"{' '.join(command)} failed ({result.returncode}): {result.stderr[-2000:]}")
+    with installing():
+        if provides is not None and shutil.which(provides) is not None:
+            return
+        for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", package]):
+            result = subprocess.run(
+                command, capture_output=True, text=True, timeout=APT_TIMEOUT_S, env=env, check=False
+            )
+            if result.returncode != 0:
+                pytest.fail(f"{' '.join(command)} failed ({result.returncode}): {result.stderr[-2000:]}")
 
 
 def ensure_tool(command: str, package: str) -> bool:
     """Whether `command` is on PATH, installing Debian's `package` first on a fresh CI machine."""
     if shutil.which(command) is None and can_apt_install():
-        apt_install(package)
+        apt_install(package, provides=command)
     return shutil.which(command) is not None
 
 

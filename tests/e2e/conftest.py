@@ -32,6 +32,7 @@ CLI_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 15.0
 POLL_INTERVAL_S = 0.1
 LOG_TAIL_LINES = 40
+PORT_ATTEMPTS = 3  # tries at a free port, when a server finds the one it was given taken
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -192,12 +193,23 @@ class ServerGroup:
         env = catalog_env({**self.store.env, **(env_overrides or {})})
         if demo:
             _load_demo(env)
-        port = free_port()
         log_path = self.folder / f"serve-{len(self.started) + 1}.log"
-        server = CatalogServer(self.store.backend, f"http://{HOST}:{port}", env, log_path, _spawn(env, log_path, port))
-        self.started.append(server)
-        wait_until_ready(server)
-        return server
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            port = free_port()
+            server = CatalogServer(
+                self.store.backend, f"http://{HOST}:{port}", env, log_path, _spawn(env, log_path, port)
+            )
+            try:
+                wait_until_ready(server)
+            except RuntimeError:
+                # Another worker's server may have taken the port between free_port() and the bind: try another.
+                if attempt == PORT_ATTEMPTS or "already in use" not in server.log_tail():
+                    self.started.append(server)  # stopped at teardown, should it still be running
+                    raise
+                continue
+            self.started.append(server)
+            return server
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def stop_and_verify(self) -> None:
         for server in self.started:

@@ -592,7 +592,7 @@ def axe_source() -> str:
     manifest = package / "package.json"
     if not (manifest.exists() and json.loads(manifest.read_text())["version"] == AXE_VERSION):
         if shutil.which("npm") is None and can_apt_install():
-            apt_install("npm")
+            apt_install("npm", provides="npm")
         npm = shutil.which("npm")
         if npm is None:
             skip_or_fail("the accessibility check needs npm for axe-core: apt-get install -y npm")
