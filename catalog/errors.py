@@ -37,11 +37,15 @@ class RecordError(CatalogError):
 
 
 class NotFound(RecordError):
+    """No record of that kind has that id."""
+
     code = "NOT_FOUND"
     problem = "not found"
 
 
 class AlreadyExists(RecordError):
+    """A record of that kind already has that id, so a new one cannot take it."""
+
     code = "CONFLICT"
     problem = "already exists"
 
