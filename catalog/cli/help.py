@@ -27,6 +27,11 @@ def choices(enum: type[Enum]) -> str:
     return "[" + "|".join(str(member.value) for member in enum) + "]"
 
 
+def output_option(help: str) -> Any:
+    """The `--out FILE` option of a command that writes to standard output unless given a file."""
+    return typer.Option(metavar="FILE", show_default="standard output", help=help)
+
+
 def placeholder(param: TyperArgument | TyperOption) -> str:
     """What a user types for the parameter: its metavar, else its name in capitals; `...` when it repeats."""
     name = param.metavar or (param.name or "value").upper()
