@@ -6,6 +6,7 @@ from bench/load.py (wrk when installed). While the catalog serves, a sampler rea
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import socket
@@ -29,6 +30,7 @@ LIST_QUERY = (
     "{ edges { node { id title classification owner { name } } } pageInfo { hasNextPage endCursor } } }"
 )
 RSS_TARGET_MB = 300
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 @dataclass(frozen=True)
@@ -173,3 +175,14 @@ def server_rss(backend: str, rss: RssSampler, name: str = "catalog serve") -> Fi
     return reading(f"{name} RSS", backend, f"peak {peak:,.0f} MB" if peak else "not measured",
                    len(rss.samples[name]), target=f"<= {RSS_TARGET_MB} MB serving L from Neo4j",
                    notes={"peak_mb": peak, "final_mb": rss.final_mb(name)})
+
+
+def timed_load_options(doc: str, profile: str, duration_s: float, duration: str,
+                       connections: str) -> argparse.ArgumentParser:
+    """The options of a benchmark that drives `catalog serve` for a while: `--duration` (seconds, `duration_s` by
+    default), `--connections` and `--out` (bench/results/PROFILE.json by default). Add its own, then parse."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=duration_s, help=duration)
+    parser.add_argument("--connections", type=int, default=4, help=connections)
+    parser.add_argument("--out", type=Path, default=RESULTS / f"{profile}.json", help="where the JSON goes")
+    return parser

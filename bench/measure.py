@@ -168,6 +168,14 @@ def _number(value: float | None, spec: str) -> str:
     return "" if value is None else format(value, spec)
 
 
+def publish(figures: list[Figure], title: str, path: Path, profile: str, config: dict[str, Any],
+            console: Console) -> None:
+    """Print the table, write the figures as JSON with `config` (see `write_json`) and say where they went."""
+    print_table(figures, title)
+    write_json(figures, path, profile, config)
+    console.print(f"wrote {path}")
+
+
 def write_json(figures: list[Figure], path: Path, profile: str, config: dict[str, Any] | None = None) -> None:
     """Write the figures with the machine they ran on and `config`: how the servers measured were set up."""
     path.parent.mkdir(parents=True, exist_ok=True)

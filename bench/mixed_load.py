@@ -13,23 +13,21 @@ Baseline, in the same run: the bare Starlette endpoint serving the same dataset 
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 
 from rich.console import Console
 
 from bench.backends import open_backend, store_url
-from bench.http_api import DATASET_QUERY, LIST_QUERY, HttpLoad, serve_bare, serve_catalog
+from bench.http_api import DATASET_QUERY, LIST_QUERY, HttpLoad, serve_bare, serve_catalog, timed_load_options
 from bench.load import HttpRequest, LoadResult, wrk_available
-from bench.measure import Figure, RssSampler, print_table, reading, write_json
+from bench.measure import Figure, RssSampler, publish, reading
 from catalog.api.auth import issue_token
 from catalog.config import load_settings
 from catalog.demo import load_demo
 from catalog.principal import SYSTEM
 from catalog.services import Services
 
-DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "mixed_load.json"
 TARGETS = {"p99": "p99 <= 250 ms", "rss": "RSS growth <= 10%"}
 CHECK = "mutation C($i: AccessInput!) { checkAccess(input: $i) { id outcome } }"
 REGISTER = "mutation R($i: RegisterDatasetInput!) { registerDataset(input: $i) { id } }"
@@ -100,23 +98,18 @@ def measure(duration_s: float, segments: int, connections: int, console: Console
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=600.0, help="seconds of mixed load in all")
+    parser = timed_load_options(__doc__, "mixed_load", 600.0, "seconds of mixed load in all", "keep-alive connections")
     parser.add_argument("--segments", type=int, default=10, help="equal parts, each with its own figures")
-    parser.add_argument("--connections", type=int, default=4, help="keep-alive connections")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the JSON goes")
     parser.add_argument("--tool", choices=["wrk", "httpx"], help="load generator (default: wrk when installed)")
     args = parser.parse_args()
     console = Console()
     figures = measure(args.duration, args.segments, args.connections, console, args.tool)
-    print_table(figures, "Mixed load on Neo4j: 70% reads, 20% checkAccess, 10% writes")
-    write_json(figures, args.out, "mixed_load", {
+    publish(figures, "Mixed load on Neo4j: 70% reads, 20% checkAccess, 10% writes", args.out, "mixed_load", {
         "store": "embedded Neo4j 5.26 Community holding the demo landscape",
         "server": "catalog serve, one uvicorn worker",
         "load": f"{'wrk' if wrk_available() else 'httpx'}, {args.connections} connections, {args.duration:.0f} s "
                 f"in {args.segments} segments",
-    })
-    console.print(f"wrote {args.out}")
+    }, console)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ event) for the same time. The baseline, in the same run: audit events appended s
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
@@ -24,9 +23,9 @@ from pathlib import Path
 from rich.console import Console
 
 from bench.backends import open_backend, store_url
-from bench.http_api import HttpLoad, serve_catalog
+from bench.http_api import HttpLoad, serve_catalog, timed_load_options
 from bench.load import HttpRequest, LoadResult, wrk_available
-from bench.measure import Figure, figure, print_table, write_json
+from bench.measure import Figure, figure, publish
 from catalog.api.auth import issue_token
 from catalog.audit.append import SEQUENCE, append_event
 from catalog.config import load_settings
@@ -44,7 +43,6 @@ CHECK = (
 # An analyst asking about datasets the demo shares with their agency, and some it does not: permits and denies.
 ASKED = [("health.admissions-deid", "SECURE_ENCLAVE"), ("health.admissions-deid", "DOWNLOAD"),
          ("stats.population-estimates", "API"), ("stats.population-estimates", "DOWNLOAD")]
-DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "replicas.json"
 
 
 def rotation() -> list[HttpRequest]:
@@ -119,21 +117,17 @@ def measure(duration_s: float, connections: int, console: Console) -> list[Figur
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds each replica count is driven")
-    parser.add_argument("--connections", type=int, default=4, help="keep-alive connections per replica")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the JSON goes")
+    parser = timed_load_options(__doc__, "replicas", 10.0, "seconds each replica count is driven",
+                                "keep-alive connections per replica")
     args = parser.parse_args()
     console = Console()
     figures = measure(args.duration, args.connections, console)
-    print_table(figures, "Write throughput by replica count (one Neo4j, one audit chain)")
-    write_json(figures, args.out, "replicas", {
+    publish(figures, "Write throughput by replica count (one Neo4j, one audit chain)", args.out, "replicas", {
         "store": "embedded Neo4j 5.26 Community, one instance",
         "server": "catalog serve, one uvicorn worker per replica",
         "load": f"wrk per replica, {args.connections} connections, {args.duration:.0f} s"
         if wrk_available() else f"httpx per replica, {args.connections} connections",
-    })
-    console.print(f"wrote {args.out}")
+    }, console)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from catalog.demo_history import Stage, make_agreements, use_and_correct
+from catalog.demo_history import (
+    COUNCIL_FUNCTIONS,
+    HEALTH_RESEARCH,
+    INTEGRATION_ACT,
+    Stage,
+    make_agreements,
+    public_task,
+    use_and_correct,
+)
 from catalog.domain import Identifiability, Person, Role
 from catalog.principal import SYSTEM, Principal
 from catalog.services import Services
@@ -72,8 +80,16 @@ STAFF: list[PersonSpec] = [
 ADMIN: PersonSpec = (ADMIN_ID, "Platform Administrator", "stats", [Role.PLATFORM_ADMIN], "current")
 
 
-def _field(name: str, type: str, description: str, pii: str = "NONE") -> dict[str, Any]:
-    return {"name": name, "type": type, "description": description, "pii": pii}
+# The purposes most of the landscape may serve: every one in the default vocabulary but law enforcement.
+ANY_BUT_LAW_ENFORCEMENT = ["SERVICE_DELIVERY", "POLICY_AND_PROGRAMS", "RESEARCH", "STATISTICS"]
+
+
+def _columns(table: str) -> list[dict[str, Any]]:
+    """A dataset's fields from a table of one field a line: name, type, personal-information tag, description."""
+    rows = (line.split(maxsplit=3) for line in table.strip().splitlines())
+    return [
+        {"name": name, "type": kind, "description": description, "pii": pii} for name, kind, pii, description in rows
+    ]
 
 
 ADMISSIONS: dict[str, Any] = {
@@ -85,12 +101,10 @@ ADMISSIONS: dict[str, Any] = {
     "classification": "PROTECTED",
     "personal_data": "SPECIAL_CATEGORY",
     "identifiability": "IDENTIFIED",
-    "legal_basis": {
-        "article6": "PUBLIC_TASK",
-        "statute": "Health Records Act 2001 s. 14 (mandatory hospital reporting); GDPR Art. 9(2)(h)",
-        "covers_identified": True,
-    },
-    "permitted_purposes": ["SERVICE_DELIVERY", "POLICY_AND_PROGRAMS", "RESEARCH", "STATISTICS"],
+    "legal_basis": public_task(
+        "Health Records Act 2001 s. 14 (mandatory hospital reporting); GDPR Art. 9(2)(h)", covers_identified=True
+    ),
+    "permitted_purposes": ANY_BUT_LAW_ENFORCEMENT,
     "retention_days": 15 * 365,
     "collection_method": "Extracted nightly from public hospital patient administration systems.",
     "consent_notes": "Consent is not sought: reporting is mandatory under the Act. Patients are told of it in "
@@ -99,18 +113,20 @@ ADMISSIONS: dict[str, Any] = {
     "Indigenous status is under-recorded (about 15% of episodes unknown).",
     "quality_status": "VALIDATED",
     "tags": ["health", "hospitals", "admissions", "icd-10"],
-    "fields": [
-        _field("patient_id", "string", "Hospital-assigned patient number", "DIRECT_IDENTIFIER"),
-        _field("health_card_number", "string", "Public health insurance number", "DIRECT_IDENTIFIER"),
-        _field("date_of_birth", "date", "Date of birth", "QUASI_IDENTIFIER"),
-        _field("sex", "string", "Sex as recorded at admission", "QUASI_IDENTIFIER"),
-        _field("postcode", "string", "Usual residence postcode", "QUASI_IDENTIFIER"),
-        _field("admission_date", "date", "Date of admission"),
-        _field("separation_date", "date", "Date of discharge, transfer or death"),
-        _field("principal_diagnosis", "string", "ICD-10-AM principal diagnosis code", "SENSITIVE"),
-        _field("procedure_codes", "list", "ACHI procedure codes", "SENSITIVE"),
-        _field("hospital_code", "string", "Reporting hospital"),
-    ],
+    "fields": _columns(
+        """
+        patient_id           string  DIRECT_IDENTIFIER  Hospital-assigned patient number
+        health_card_number   string  DIRECT_IDENTIFIER  Public health insurance number
+        date_of_birth        date    QUASI_IDENTIFIER   Date of birth
+        sex                  string  QUASI_IDENTIFIER   Sex as recorded at admission
+        postcode             string  QUASI_IDENTIFIER   Usual residence postcode
+        admission_date       date    NONE               Date of admission
+        separation_date      date    NONE               Date of discharge, transfer or death
+        principal_diagnosis  string  SENSITIVE          ICD-10-AM principal diagnosis code
+        procedure_codes      list    SENSITIVE          ACHI procedure codes
+        hospital_code        string  NONE               Reporting hospital
+        """
+    ),
 }
 
 HOUSING: dict[str, Any] = {
@@ -122,11 +138,9 @@ HOUSING: dict[str, Any] = {
     "classification": "OFFICIAL_SENSITIVE",
     "personal_data": "PERSONAL",
     "identifiability": "IDENTIFIED",
-    "legal_basis": {
-        "article6": "PUBLIC_TASK",
-        "statute": "Housing Act 1983 s. 24 (assessment of eligibility for social housing)",
-        "covers_identified": True,
-    },
+    "legal_basis": public_task(
+        "Housing Act 1983 s. 24 (assessment of eligibility for social housing)", covers_identified=True
+    ),
     "permitted_purposes": ["SERVICE_DELIVERY", "POLICY_AND_PROGRAMS", "RESEARCH"],
     "retention_days": 7 * 365,
     "collection_method": "Entered by case workers from application forms and interviews.",
@@ -135,17 +149,19 @@ HOUSING: dict[str, Any] = {
     "categories were redefined in 2019, which breaks the series.",
     "quality_status": "UNDER_REVIEW",
     "tags": ["housing", "homelessness", "social-services"],
-    "fields": [
-        _field("client_id", "string", "Department client number", "DIRECT_IDENTIFIER"),
-        _field("full_name", "string", "Applicant's name", "DIRECT_IDENTIFIER"),
-        _field("date_of_birth", "date", "Applicant's date of birth", "QUASI_IDENTIFIER"),
-        _field("address", "string", "Current address, if any", "DIRECT_IDENTIFIER"),
-        _field("household_size", "integer", "People in the household"),
-        _field("income_band", "string", "Household income band", "SENSITIVE"),
-        _field("priority_category", "string", "Assessed priority (1 = urgent)"),
-        _field("housing_status", "string", "Outcome: housed, waiting, withdrawn"),
-        _field("case_opened", "date", "Date the application was lodged"),
-    ],
+    "fields": _columns(
+        """
+        client_id          string   DIRECT_IDENTIFIER  Department client number
+        full_name          string   DIRECT_IDENTIFIER  Applicant's name
+        date_of_birth      date     QUASI_IDENTIFIER   Applicant's date of birth
+        address            string   DIRECT_IDENTIFIER  Current address, if any
+        household_size     integer  NONE               People in the household
+        income_band        string   SENSITIVE          Household income band
+        priority_category  string   NONE               Assessed priority (1 = urgent)
+        housing_status     string   NONE               Outcome: housed, waiting, withdrawn
+        case_opened        date     NONE               Date the application was lodged
+        """
+    ),
 }
 
 DEIDENTIFIED: dict[str, Any] = {
@@ -157,7 +173,7 @@ DEIDENTIFIED: dict[str, Any] = {
     "classification": "OFFICIAL_SENSITIVE",
     "personal_data": "NONE",
     "identifiability": "DEIDENTIFIED",
-    "legal_basis": {"article6": "PUBLIC_TASK", "statute": "Health Records Act 2001 s. 28 (approved research)"},
+    "legal_basis": public_task("Health Records Act 2001 s. 28 (approved research)"),
     "permitted_purposes": ["RESEARCH", "STATISTICS", "POLICY_AND_PROGRAMS"],
     "retention_days": 5 * 365,
     "collection_method": "Derived quarterly from Hospital Admitted Patient Care by the de-identification pipeline.",
@@ -165,15 +181,17 @@ DEIDENTIFIED: dict[str, Any] = {
     "the enclave and check outputs. Inherits the under-recording of Indigenous status.",
     "quality_status": "VALIDATED",
     "tags": ["health", "hospitals", "research", "de-identified"],
-    "fields": [
-        _field("record_id", "string", "Random key, not linkable to patient_id"),
-        _field("age_group", "string", "Five-year age band", "QUASI_IDENTIFIER"),
-        _field("sex", "string", "Sex", "QUASI_IDENTIFIER"),
-        _field("region", "string", "Statistical region of residence", "QUASI_IDENTIFIER"),
-        _field("admission_month", "string", "Year and month of admission"),
-        _field("length_of_stay", "integer", "Days in hospital"),
-        _field("diagnosis_chapter", "string", "ICD-10-AM chapter of the principal diagnosis", "SENSITIVE"),
-    ],
+    "fields": _columns(
+        """
+        record_id          string   NONE              Random key, not linkable to patient_id
+        age_group          string   QUASI_IDENTIFIER  Five-year age band
+        sex                string   QUASI_IDENTIFIER  Sex
+        region             string   QUASI_IDENTIFIER  Statistical region of residence
+        admission_month    string   NONE              Year and month of admission
+        length_of_stay     integer  NONE              Days in hospital
+        diagnosis_chapter  string   SENSITIVE         ICD-10-AM chapter of the principal diagnosis
+        """
+    ),
 }
 
 HOSPITAL_ACTIVITY: dict[str, Any] = {
@@ -185,19 +203,21 @@ HOSPITAL_ACTIVITY: dict[str, Any] = {
     "classification": "PUBLIC",
     "personal_data": "NONE",
     "identifiability": "AGGREGATE",
-    "legal_basis": {"article6": "PUBLIC_TASK", "statute": "Statistics Act 2011 s. 9 (official statistics)"},
-    "permitted_purposes": ["SERVICE_DELIVERY", "POLICY_AND_PROGRAMS", "RESEARCH", "STATISTICS"],
+    "legal_basis": public_task("Statistics Act 2011 s. 9 (official statistics)"),
+    "permitted_purposes": ANY_BUT_LAW_ENFORCEMENT,
     "collection_method": "Aggregated from the de-identified research extract.",
     "known_limitations": "Cells under 5 are suppressed and totals are perturbed, so rows do not sum exactly.",
     "quality_status": "VALIDATED",
     "tags": ["health", "hospitals", "official-statistics", "open-data"],
-    "fields": [
-        _field("region", "string", "Statistical region"),
-        _field("quarter", "string", "Reference quarter, e.g. 2025-Q3"),
-        _field("diagnosis_chapter", "string", "ICD-10-AM chapter"),
-        _field("separations", "integer", "Episodes ending in the quarter (suppressed under 5)"),
-        _field("mean_length_of_stay", "number", "Mean days in hospital"),
-    ],
+    "fields": _columns(
+        """
+        region               string   NONE  Statistical region
+        quarter              string   NONE  Reference quarter, e.g. 2025-Q3
+        diagnosis_chapter    string   NONE  ICD-10-AM chapter
+        separations          integer  NONE  Episodes ending in the quarter (suppressed under 5)
+        mean_length_of_stay  number   NONE  Mean days in hospital
+        """
+    ),
 }
 
 LINKED: dict[str, Any] = {
@@ -209,10 +229,7 @@ LINKED: dict[str, Any] = {
     "classification": "PROTECTED",
     "personal_data": "SPECIAL_CATEGORY",
     "identifiability": "PSEUDONYMISED",
-    "legal_basis": {
-        "article6": "PUBLIC_TASK",
-        "statute": "Data Sharing and Integration Act 2022 s. 13 (accredited integration); GDPR Art. 9(2)(j)",
-    },
+    "legal_basis": public_task(INTEGRATION_ACT),
     "permitted_purposes": ["RESEARCH", "POLICY_AND_PROGRAMS"],
     "retention_days": 5 * 365,
     "collection_method": "Probabilistic linkage on name, date of birth and address history; the linkage keys are "
@@ -221,15 +238,17 @@ LINKED: dict[str, Any] = {
     "address, so the cohort under-counts the most housing-insecure.",
     "quality_status": "UNDER_REVIEW",
     "tags": ["health", "housing", "linked-data", "research"],
-    "fields": [
-        _field("person_key", "string", "Project-specific pseudonym", "QUASI_IDENTIFIER"),
-        _field("age_at_admission", "integer", "Age in years", "QUASI_IDENTIFIER"),
-        _field("sex", "string", "Sex", "QUASI_IDENTIFIER"),
-        _field("region", "string", "Statistical region of residence", "QUASI_IDENTIFIER"),
-        _field("principal_diagnosis", "string", "ICD-10-AM principal diagnosis code", "SENSITIVE"),
-        _field("priority_category", "string", "Housing priority at application"),
-        _field("days_admission_to_housed", "integer", "Days from admission to a tenancy offer, if any"),
-    ],
+    "fields": _columns(
+        """
+        person_key                string   QUASI_IDENTIFIER  Project-specific pseudonym
+        age_at_admission          integer  QUASI_IDENTIFIER  Age in years
+        sex                       string   QUASI_IDENTIFIER  Sex
+        region                    string   QUASI_IDENTIFIER  Statistical region of residence
+        principal_diagnosis       string   SENSITIVE         ICD-10-AM principal diagnosis code
+        priority_category         string   NONE              Housing priority at application
+        days_admission_to_housed  integer  NONE              Days from admission to a tenancy offer, if any
+        """
+    ),
 }
 
 CLINICS: dict[str, Any] = {
@@ -238,19 +257,21 @@ CLINICS: dict[str, Any] = {
     "description": "Council-run and partner community health clinics with address, opening hours and services.",
     "owner_agency_id": "city",
     "classification": "PUBLIC",
-    "legal_basis": {"article6": "PUBLIC_TASK", "statute": "Local Government Act 1993 s. 8 (service information)"},
-    "permitted_purposes": ["SERVICE_DELIVERY", "POLICY_AND_PROGRAMS", "RESEARCH", "STATISTICS"],
+    "legal_basis": public_task("Local Government Act 1993 s. 8 (service information)"),
+    "permitted_purposes": ANY_BUT_LAW_ENFORCEMENT,
     "collection_method": "Maintained by the council's community services team.",
     "known_limitations": "Opening hours change over holidays and are not always updated in time.",
     "quality_status": "VALIDATED",
     "tags": ["health", "clinics", "open-data", "geospatial"],
-    "fields": [
-        _field("clinic_name", "string", "Clinic name"),
-        _field("address", "string", "Street address of the clinic"),
-        _field("latitude", "number", "WGS84 latitude"),
-        _field("longitude", "number", "WGS84 longitude"),
-        _field("services", "list", "Services offered"),
-    ],
+    "fields": _columns(
+        """
+        clinic_name  string  NONE  Clinic name
+        address      string  NONE  Street address of the clinic
+        latitude     number  NONE  WGS84 latitude
+        longitude    number  NONE  WGS84 longitude
+        services     list    NONE  Services offered
+        """
+    ),
 }
 
 SERVICE_REQUESTS: dict[str, Any] = {
@@ -260,21 +281,23 @@ SERVICE_REQUESTS: dict[str, Any] = {
     "resolved.",
     "owner_agency_id": "city",
     "classification": "OFFICIAL",
-    "legal_basis": {"article6": "PUBLIC_TASK", "statute": "Local Government Act 1993 s. 21 (council functions)"},
+    "legal_basis": public_task(COUNCIL_FUNCTIONS),
     "permitted_purposes": ["SERVICE_DELIVERY", "POLICY_AND_PROGRAMS", "STATISTICS"],
     "retention_days": 2 * 365,
     "collection_method": "Lodged by residents by phone, web form and app.",
     "known_limitations": "Free-text descriptions are dropped at source because residents put names and phone "
     "numbers in them. App users are younger than the population, so some suburbs are under-reported.",
     "tags": ["council", "service-requests"],
-    "fields": [
-        _field("request_id", "string", "Request number"),
-        _field("category", "string", "Request type"),
-        _field("suburb", "string", "Suburb of the reported problem"),
-        _field("lodged_at", "datetime", "When it was lodged"),
-        _field("closed_at", "datetime", "When it was resolved"),
-        _field("channel", "string", "phone, web or app"),
-    ],
+    "fields": _columns(
+        """
+        request_id  string    NONE  Request number
+        category    string    NONE  Request type
+        suburb      string    NONE  Suburb of the reported problem
+        lodged_at   datetime  NONE  When it was lodged
+        closed_at   datetime  NONE  When it was resolved
+        channel     string    NONE  phone, web or app
+        """
+    ),
 }
 
 SERVICE_REQUESTS_OPEN: dict[str, Any] = {
@@ -283,7 +306,7 @@ SERVICE_REQUESTS_OPEN: dict[str, Any] = {
     "title": "Council Service Requests (Open Data)",
     "description": "The council's service requests as open data, with times rounded to the day.",
     "classification": "PUBLIC",
-    "permitted_purposes": ["SERVICE_DELIVERY", "POLICY_AND_PROGRAMS", "RESEARCH", "STATISTICS"],
+    "permitted_purposes": ANY_BUT_LAW_ENFORCEMENT,
     "retention_days": None,
     "collection_method": "Published weekly from Council Service Requests.",
     "tags": ["council", "service-requests", "open-data"],
@@ -296,19 +319,21 @@ POPULATION: dict[str, Any] = {
     "owner_agency_id": "stats",
     "classification": "PUBLIC",
     "identifiability": "AGGREGATE",
-    "legal_basis": {"article6": "PUBLIC_TASK", "statute": "Statistics Act 2011 s. 9 (official statistics)"},
-    "permitted_purposes": ["SERVICE_DELIVERY", "POLICY_AND_PROGRAMS", "RESEARCH", "STATISTICS"],
+    "legal_basis": public_task("Statistics Act 2011 s. 9 (official statistics)"),
+    "permitted_purposes": ANY_BUT_LAW_ENFORCEMENT,
     "collection_method": "Census base rolled forward with births, deaths and migration.",
     "known_limitations": "Estimates between censuses are revised; small regions carry wide error margins.",
     "quality_status": "VALIDATED",
     "tags": ["population", "official-statistics", "open-data"],
-    "fields": [
-        _field("region", "string", "Statistical region"),
-        _field("year", "integer", "Reference year (30 June)"),
-        _field("age_group", "string", "Five-year age band"),
-        _field("sex", "string", "Sex"),
-        _field("population", "integer", "Estimated resident population"),
-    ],
+    "fields": _columns(
+        """
+        region      string   NONE  Statistical region
+        year        integer  NONE  Reference year (30 June)
+        age_group   string   NONE  Five-year age band
+        sex         string   NONE  Sex
+        population  integer  NONE  Estimated resident population
+        """
+    ),
 }
 
 DATASETS: list[dict[str, Any]] = [
@@ -397,10 +422,7 @@ def _agreements(now: datetime) -> list[dict[str, Any]]:
             "dataset_ids": ["health.admissions-deid"],
             "approved_fields": ["age_group", "sex", "region", "admission_month", "length_of_stay", "diagnosis_chapter"],
             "purpose": "RESEARCH",
-            "legal_basis": {
-                "article6": "PUBLIC_TASK",
-                "statute": "Health Records Act 2001 s. 28; ethics approval HREC 2025/117",
-            },
+            "legal_basis": public_task(HEALTH_RESEARCH),
             "access_method": "SECURE_ENCLAVE",
             "max_classification": "OFFICIAL_SENSITIVE",
             "max_personal_data": "NONE",
@@ -416,11 +438,9 @@ def _agreements(now: datetime) -> list[dict[str, Any]]:
             "dataset_ids": ["social.housing-cases"],
             "approved_fields": ["client_id", "full_name", "address", "household_size", "priority_category"],
             "purpose": "SERVICE_DELIVERY",
-            "legal_basis": {
-                "article6": "PUBLIC_TASK",
-                "statute": "Housing Act 1983 s. 41 (information sharing for tenancy support)",
-                "covers_identified": True,
-            },
+            "legal_basis": public_task(
+                "Housing Act 1983 s. 41 (information sharing for tenancy support)", covers_identified=True
+            ),
             "access_method": "API",
             "max_classification": "OFFICIAL_SENSITIVE",
             "max_personal_data": "PERSONAL",
@@ -437,7 +457,7 @@ def _agreements(now: datetime) -> list[dict[str, Any]]:
             "recipient_agency_id": "stats",
             "dataset_ids": ["social.housing-cases"],
             "purpose": "STATISTICS",
-            "legal_basis": {"article6": "PUBLIC_TASK", "statute": "Statistics Act 2011 s. 15 (collection of records)"},
+            "legal_basis": public_task("Statistics Act 2011 s. 15 (collection of records)"),
             "access_method": "DOWNLOAD",
             "max_classification": "OFFICIAL_SENSITIVE",
             "max_personal_data": "PERSONAL",
@@ -454,11 +474,7 @@ def _agreements(now: datetime) -> list[dict[str, Any]]:
             "dataset_ids": ["health.admissions"],
             "approved_fields": ["health_card_number", "date_of_birth", "sex", "postcode", "principal_diagnosis"],
             "purpose": "RESEARCH",
-            "legal_basis": {
-                "article6": "PUBLIC_TASK",
-                "statute": "Data Sharing and Integration Act 2022 s. 13 (accredited integration); GDPR Art. 9(2)(j)",
-                "covers_identified": True,
-            },
+            "legal_basis": public_task(INTEGRATION_ACT, covers_identified=True),
             "access_method": "SECURE_ENCLAVE",
             "max_classification": "PROTECTED",
             "max_personal_data": "SPECIAL_CATEGORY",

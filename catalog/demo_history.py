@@ -36,6 +36,19 @@ from catalog.services.context import new_id
 DAY = timedelta(days=1)
 YEAR = 365 * DAY
 
+# Statutes named both by what the demo imports (catalog.demo) and by the requests made here.
+INTEGRATION_ACT = "Data Sharing and Integration Act 2022 s. 13 (accredited integration); GDPR Art. 9(2)(j)"
+HEALTH_RESEARCH = "Health Records Act 2001 s. 28; ethics approval HREC 2025/117"
+COUNCIL_FUNCTIONS = "Local Government Act 1993 s. 21 (council functions)"
+
+
+def public_task(statute: str, *, covers_identified: bool = False) -> dict[str, Any]:
+    """A legal basis under GDPR Art. 6(1)(e), public task: the one every dataset, agreement and request here has."""
+    basis: dict[str, Any] = {"article6": "PUBLIC_TASK", "statute": statute}
+    if covers_identified:
+        basis["covers_identified"] = True
+    return basis
+
 
 class AgreementNames:
     """Ids for the services: the demo's agreements get the readable names queued for them, all else `new_id`."""
@@ -140,21 +153,14 @@ def use_and_correct(stage: Stage) -> int:
 
 LINKAGE: dict[str, Any] = {
     "purpose": "RESEARCH",
-    "legal_basis": {
-        "article6": "PUBLIC_TASK",
-        "statute": "Data Sharing and Integration Act 2022 s. 13 (accredited integration); GDPR Art. 9(2)(j)",
-        "covers_identified": True,
-    },
+    "legal_basis": public_task(INTEGRATION_ACT, covers_identified=True),
     "access_method": "SECURE_ENCLAVE",
     "fields": ["separation_date", "procedure_codes"],
     "justification": "Linkage project 2025-014, second run: length of stay and procedures for the cohort.",
 }
 RESEARCH: dict[str, Any] = {
     "purpose": "RESEARCH",
-    "legal_basis": {
-        "article6": "PUBLIC_TASK",
-        "statute": "Health Records Act 2001 s. 28; ethics approval HREC 2025/117",
-    },
+    "legal_basis": public_task(HEALTH_RESEARCH),
     "access_method": "SECURE_ENCLAVE",
     "fields": ["age_group", "sex", "region", "admission_month", "length_of_stay", "diagnosis_chapter"],
     "justification": "Study of readmissions by region (HREC 2025/117).",
@@ -162,7 +168,7 @@ RESEARCH: dict[str, Any] = {
 RESEARCH_CONDITIONS = ("Named researchers with current data-ethics training only", "No linkage to other data")
 SERVICE_REQUESTS: dict[str, Any] = {
     "purpose": "SERVICE_DELIVERY",
-    "legal_basis": {"article6": "PUBLIC_TASK", "statute": "Local Government Act 1993 s. 21 (council functions)"},
+    "legal_basis": public_task(COUNCIL_FUNCTIONS),
     "access_method": "API",
     "fields": ["category", "suburb", "lodged_at", "closed_at"],
     "justification": "Route housing-related service requests to case workers.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 WRITTEN_NOTHING = "nothing was written"
 
 
@@ -23,22 +25,29 @@ class CatalogError(Exception):
         return self.message
 
 
-class NotFound(CatalogError):
+class RecordError(CatalogError):
+    """An error about one record, named by its `kind` and `id`; the subclass says what is wrong with it."""
+
+    problem: ClassVar[str]
+
+    def __init__(self, kind: str, id: str) -> None:
+        super().__init__(f"{kind} {id!r} {self.problem}")
+        self.kind = kind
+        self.id = id
+
+
+class NotFound(RecordError):
+    """No record of that kind has that id."""
+
     code = "NOT_FOUND"
-
-    def __init__(self, kind: str, id: str) -> None:
-        super().__init__(f"{kind} {id!r} not found")
-        self.kind = kind
-        self.id = id
+    problem = "not found"
 
 
-class AlreadyExists(CatalogError):
+class AlreadyExists(RecordError):
+    """A record of that kind already has that id, so a new one cannot take it."""
+
     code = "CONFLICT"
-
-    def __init__(self, kind: str, id: str) -> None:
-        super().__init__(f"{kind} {id!r} already exists")
-        self.kind = kind
-        self.id = id
+    problem = "already exists"
 
 
 class Conflict(CatalogError):

@@ -24,7 +24,7 @@ from catalog.audit.checkpoint import (
     verify_signature,
     write_checkpoint,
 )
-from catalog.cli.help import CatalogTyper
+from catalog.cli.help import CatalogTyper, output_option
 from catalog.config import Settings, load_settings
 from catalog.errors import InvalidInput
 from catalog.services.audit_trail import checkpoint_store, export_store, verify_store
@@ -129,9 +129,7 @@ def checkpoint(
 
 @audit_cli.command("export")
 def export(
-    out: Annotated[
-        Path | None, typer.Option(metavar="FILE", show_default="standard output", help="Where the JSON Lines go.")
-    ] = None,
+    out: Annotated[Path | None, output_option("Where the JSON Lines go.")] = None,
 ) -> None:
     """Export every event as JSON Lines. Each carries its chain hashes; `verify --export` checks the file offline."""
     settings = load_settings()
@@ -150,9 +148,7 @@ def export(
 
 @audit_cli.command("public-key")
 def public_key(
-    out: Annotated[
-        Path | None, typer.Option(metavar="FILE", show_default="standard output", help="Where the PEM goes.")
-    ] = None,
+    out: Annotated[Path | None, output_option("Where the PEM goes.")] = None,
 ) -> None:
     """Print the checkpoint signing key's public half. Verifiers keep it; the key is created if needed."""
     pem = public_pem(signing_key(load_settings().audit.signing_key_file).public_key())

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from catalog.cli.help import CatalogTyper, choices
+from catalog.cli.help import CatalogTyper, choices, output_option
 from catalog.cli.services import open_services
 from catalog.services.register import SCHEMES
 
@@ -45,9 +45,7 @@ def export_register(
             "Act 2022.",
         ),
     ],
-    out: Annotated[
-        Path | None, typer.Option(metavar="FILE", show_default="standard output", help="Where the register goes.")
-    ] = None,
+    out: Annotated[Path | None, output_option("Where the register goes.")] = None,
     output: Annotated[
         RegisterOutput, typer.Option("--as", metavar=choices(RegisterOutput), help="CSV with a header row, or JSON.")
     ] = RegisterOutput.csv,
@@ -78,9 +76,7 @@ def export_dcat(
     format: Annotated[
         DcatFormat, typer.Option(metavar=choices(DcatFormat), help="Turtle or JSON-LD.")
     ] = DcatFormat.ttl,
-    out: Annotated[
-        Path | None, typer.Option(metavar="FILE", show_default="standard output", help="Where the catalogue goes.")
-    ] = None,
+    out: Annotated[Path | None, output_option("Where the catalogue goes.")] = None,
     base_url: Annotated[
         str | None,
         typer.Option(

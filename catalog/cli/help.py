@@ -27,6 +27,11 @@ def choices(enum: type[Enum]) -> str:
     return "[" + "|".join(str(member.value) for member in enum) + "]"
 
 
+def output_option(help: str) -> Any:
+    """The `--out FILE` option of a command that writes to standard output unless given a file."""
+    return typer.Option(metavar="FILE", show_default="standard output", help=help)
+
+
 def placeholder(param: TyperArgument | TyperOption) -> str:
     """What a user types for the parameter: its metavar, else its name in capitals; `...` when it repeats."""
     name = param.metavar or (param.name or "value").upper()
@@ -34,13 +39,13 @@ def placeholder(param: TyperArgument | TyperOption) -> str:
     return f"{name}..." if repeats else name
 
 
-def default_text(param: TyperArgument | TyperOption, ctx: _click.Context) -> str | None:
+def default_text(param: TyperArgument | TyperOption, click_context: _click.Context) -> str | None:
     """The `[default: ...]` text: the `show_default` words when given, else the default value, if it has one."""
     if isinstance(param.show_default, str):
         return param.show_default
     if not param.show_default:
         return None
-    default = param.get_default(ctx, call=False)
+    default = param.get_default(click_context, call=False)
     if isinstance(param, TyperOption) and param.is_flag:
         # A lone flag such as --help is simply off unless given; a pair says which side holds when neither is given.
         return ("on" if default else "off") if param.secondary_opts else None
@@ -51,7 +56,7 @@ def default_text(param: TyperArgument | TyperOption, ctx: _click.Context) -> str
     return str(default.value if isinstance(default, Enum) else default)
 
 
-def help_record(param: _click.Parameter, ctx: _click.Context) -> tuple[str, str] | None:
+def help_record(param: _click.Parameter, click_context: _click.Context) -> tuple[str, str] | None:
     """One line of the Arguments or Options list: the names and placeholder, then the help and its notes."""
     assert isinstance(param, TyperArgument | TyperOption), f"not a typer parameter: {param!r}"
     if param.hidden:
@@ -65,7 +70,7 @@ def help_record(param: _click.Parameter, ctx: _click.Context) -> tuple[str, str]
         if not param.is_flag:
             names += " " + placeholder(param)
     notes = []
-    default = default_text(param, ctx)
+    default = default_text(param, click_context)
     if default:
         notes.append(f"default: {default}")
     if param.required:
@@ -76,21 +81,21 @@ def help_record(param: _click.Parameter, ctx: _click.Context) -> tuple[str, str]
     return names, help
 
 
-def usage_pieces(command: _click.Command, ctx: _click.Context) -> list[str]:
+def usage_pieces(command: _click.Command, click_context: _click.Context) -> list[str]:
     """`[OPTIONS] SOURCE`: the usage line's words after the command name."""
     pieces = [command.options_metavar] if command.options_metavar else []
-    for param in command.get_params(ctx):
+    for param in command.get_params(click_context):
         if isinstance(param, TyperArgument) and not param.hidden:
             pieces.append(placeholder(param) if param.required else f"[{placeholder(param)}]")
     return pieces
 
 
-def write_parameters(command: _click.Command, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+def write_parameters(command: _click.Command, click_context: _click.Context, formatter: _click.HelpFormatter) -> None:
     """The Arguments and Options sections, one `help_record` per parameter."""
     arguments: list[tuple[str, str]] = []
     options: list[tuple[str, str]] = []
-    for param in command.get_params(ctx):
-        record = help_record(param, ctx)
+    for param in command.get_params(click_context):
+        record = help_record(param, click_context)
         if record is not None:
             (arguments if isinstance(param, TyperArgument) else options).append(record)
     for title, records in (("Arguments", arguments), ("Options", options)):
@@ -102,22 +107,22 @@ def write_parameters(command: _click.Command, ctx: _click.Context, formatter: _c
 class CatalogCommand(TyperCommand):
     """A command whose help uses the layout above."""
 
-    def collect_usage_pieces(self, ctx: _click.Context) -> list[str]:
-        return usage_pieces(self, ctx)
+    def collect_usage_pieces(self, click_context: _click.Context) -> list[str]:
+        return usage_pieces(self, click_context)
 
-    def format_options(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
-        write_parameters(self, ctx, formatter)
+    def format_options(self, click_context: _click.Context, formatter: _click.HelpFormatter) -> None:
+        write_parameters(self, click_context, formatter)
 
 
 class CatalogGroup(TyperGroup):
     """A group of commands whose help uses the layout above, then lists the commands."""
 
-    def collect_usage_pieces(self, ctx: _click.Context) -> list[str]:
-        return [*usage_pieces(self, ctx), self.subcommand_metavar]
+    def collect_usage_pieces(self, click_context: _click.Context) -> list[str]:
+        return [*usage_pieces(self, click_context), self.subcommand_metavar]
 
-    def format_options(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
-        write_parameters(self, ctx, formatter)
-        self.format_commands(ctx, formatter)
+    def format_options(self, click_context: _click.Context, formatter: _click.HelpFormatter) -> None:
+        write_parameters(self, click_context, formatter)
+        self.format_commands(click_context, formatter)
 
 
 class CatalogTyper(typer.Typer):

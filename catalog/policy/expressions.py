@@ -98,7 +98,8 @@ def resolve(request: Any, path: str) -> Any:
     return value
 
 
-def _path(node: ast.AST) -> str | None:
+def attribute_path(node: ast.AST) -> str | None:
+    """The dotted path an attribute node reads (`r.env.purpose`), or None when it is not under `r`."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -123,7 +124,7 @@ def compile_condition(name: str, source: str) -> Condition:
         if isinstance(node, ast.Name) and node.id != "r":
             raise ExpressionError(f"condition {name!r} names {node.id!r}; attributes start with r.sub, r.obj or r.env")
         if isinstance(node, ast.Attribute):
-            path = _path(node)
+            path = attribute_path(node)
             if path is None:
                 raise ExpressionError(f"condition {name!r} has an attribute that is not under r")
             paths.append(path)

@@ -14,7 +14,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from catalog.policy.expressions import Condition, resolve
+from catalog.policy.expressions import Condition, attribute_path, resolve
 
 # What a person can change, or ask to have changed: paths, or prefixes ending in a dot.
 CHANGEABLE: tuple[str, ...] = (
@@ -62,14 +62,6 @@ def partially(condition: Condition, request: Any, unknown: tuple[str, ...] = CHA
     return None if value is UNKNOWN else bool(value)
 
 
-def _path(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    return ".".join(["r", *reversed(parts)]) if isinstance(node, ast.Name) and node.id == "r" else None
-
-
 def _eval(node: ast.AST, request: Any, unknown: tuple[str, ...]) -> Any:
     if isinstance(node, ast.Constant):
         return node.value
@@ -77,7 +69,7 @@ def _eval(node: ast.AST, request: Any, unknown: tuple[str, ...]) -> Any:
         items = [_eval(e, request, unknown) for e in node.elts]
         return UNKNOWN if any(i is UNKNOWN for i in items) else items
     if isinstance(node, ast.Attribute):
-        path = _path(node)
+        path = attribute_path(node)
         assert path is not None, ast.unparse(node)
         return UNKNOWN if changeable(path, unknown) else resolve(request, path)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalog.policy.attributes import Environment, RequestAttributes, Resource, Subject
-from catalog.policy.expressions import Condition, resolve
+from catalog.policy.expressions import Condition, attribute_path, resolve
 from catalog.policy.rules import Rule
 from catalog.store.query import (
     FALSE,
@@ -101,16 +101,8 @@ class Untranslatable(ValueError):
     pass
 
 
-def _path(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    return ".".join(["r", *reversed(parts)]) if isinstance(node, ast.Name) and node.id == "r" else None
-
-
 def _reads_object(node: ast.AST) -> bool:
-    return any((_path(n) or "").startswith("r.obj.") for n in ast.walk(node) if isinstance(n, ast.Attribute))
+    return any((attribute_path(n) or "").startswith("r.obj.") for n in ast.walk(node) if isinstance(n, ast.Attribute))
 
 
 class _Vocabulary:
@@ -122,7 +114,7 @@ class _Vocabulary:
             return node.value
         if isinstance(node, ast.List | ast.Tuple | ast.Set):
             return tuple(self.subject_value(element, subject) for element in node.elts)
-        path = _path(node)
+        path = attribute_path(node)
         if path and not path.startswith("r.obj."):
             return resolve(subject, path)
         raise Untranslatable(f"cannot compute {ast.unparse(node)} without the object")
@@ -139,12 +131,12 @@ class _Vocabulary:
         if len(node.ops) != 1:
             raise Untranslatable("chained comparisons cannot be translated")
         op, left, right = node.ops[0], node.left, node.comparators[0]
-        if isinstance(op, ast.In | ast.NotIn) and (_path(right) or "").startswith("r.obj."):
-            found = self.member(_path(right) or "", self.subject_value(left, subject))
+        if isinstance(op, ast.In | ast.NotIn) and (attribute_path(right) or "").startswith("r.obj."):
+            found = self.member(attribute_path(right) or "", self.subject_value(left, subject))
         elif isinstance(op, ast.Eq | ast.NotEq | ast.In | ast.NotIn):
-            if (_path(right) or "").startswith("r.obj.") and isinstance(op, ast.Eq | ast.NotEq):
+            if (attribute_path(right) or "").startswith("r.obj.") and isinstance(op, ast.Eq | ast.NotEq):
                 left, right = right, left  # `value == r.obj.x` reads the same both ways
-            path = _path(left) or ""
+            path = attribute_path(left) or ""
             if not path.startswith("r.obj."):
                 raise Untranslatable(f"{ast.unparse(node)} cannot be translated into a store query")
             found = self.equals(path, self.subject_value(right, subject))
