@@ -7,7 +7,7 @@ from typing import Any
 import graphene
 
 from catalog.api import audit_types, inputs, types
-from catalog.api.types import ctx
+from catalog.api.context import request_context
 from catalog.services.audit_trail import AuditFilter
 
 
@@ -34,6 +34,6 @@ class AuditQuery(graphene.ObjectType):
     async def resolve_audit_trail(
         root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
     ) -> dict[str, Any]:
-        services = ctx(info).services
+        services = request_context(info).services
         criteria = AuditFilter(**inputs.plain(filter)) if filter else AuditFilter()
         return await types.page_of(info, services.audit.list, criteria, services.reads.page_size(first), after)

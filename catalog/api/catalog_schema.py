@@ -8,8 +8,7 @@ import graphene
 
 from catalog import domain
 from catalog.api import inputs, types
-from catalog.api.context import call
-from catalog.api.types import ctx
+from catalog.api.context import call, request_context
 from catalog.services import DatasetFilter
 
 
@@ -33,39 +32,46 @@ class CatalogQuery(graphene.ObjectType):
 
     @staticmethod
     async def resolve_me(root: Any, info: graphene.ResolveInfo) -> domain.Person | None:
-        principal = ctx(info).principal
+        principal = request_context(info).principal
         if principal.anonymous:
             return None
-        person: domain.Person | None = await ctx(info).loader("person").load(principal.id)
+        person: domain.Person | None = await request_context(info).loader("person").load(principal.id)
         return person
 
     @staticmethod
     async def resolve_agency(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Agency:
-        return await ctx(info).lookup(ctx(info).services.reads.agency, id)
+        return await request_context(info).lookup(request_context(info).services.reads.agency, id)
 
     @staticmethod
     async def resolve_agencies(
         root: Any, info: graphene.ResolveInfo, first: int | None = None, after: str | None = None
     ) -> dict[str, Any]:
         listing = await call(
-            ctx(info).services.reads.agencies, first, types.decode_cursor(after), with_total=types.asks_total(info)
+            request_context(info).services.reads.agencies,
+            first,
+            types.decode_cursor(after),
+            with_total=types.asks_total(info),
         )
         return types.as_connection(listing)
 
     @staticmethod
     async def resolve_person(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Person:
-        return await ctx(info).lookup(ctx(info).services.reads.person, ctx(info).principal, id)
+        return await request_context(info).lookup(
+            request_context(info).services.reads.person, request_context(info).principal, id
+        )
 
     @staticmethod
     async def resolve_dataset(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Dataset:
-        return await ctx(info).lookup(ctx(info).services.reads.dataset, ctx(info).principal, id)
+        return await request_context(info).lookup(
+            request_context(info).services.reads.dataset, request_context(info).principal, id
+        )
 
     @staticmethod
     async def resolve_datasets(
         root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
     ) -> dict[str, Any]:
         criteria = DatasetFilter(**inputs.plain(filter)) if filter else DatasetFilter()
-        return await types.page_of(info, ctx(info).services.reads.datasets, criteria, first, after)
+        return await types.page_of(info, request_context(info).services.reads.datasets, criteria, first, after)
 
 
 class RegisterAgency(graphene.Mutation):
@@ -76,7 +82,11 @@ class RegisterAgency(graphene.Mutation):
 
     @staticmethod
     async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Agency:
-        return await call(ctx(info).services.registration.register_agency, ctx(info).principal, inputs.plain(input))
+        return await call(
+            request_context(info).services.registration.register_agency,
+            request_context(info).principal,
+            inputs.plain(input),
+        )
 
 
 class RegisterPerson(graphene.Mutation):
@@ -87,7 +97,11 @@ class RegisterPerson(graphene.Mutation):
 
     @staticmethod
     async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Person:
-        return await call(ctx(info).services.registration.register_person, ctx(info).principal, inputs.plain(input))
+        return await call(
+            request_context(info).services.registration.register_person,
+            request_context(info).principal,
+            inputs.plain(input),
+        )
 
 
 class RecordTraining(graphene.Mutation):
@@ -100,7 +114,10 @@ class RecordTraining(graphene.Mutation):
     @staticmethod
     async def mutate(root: Any, info: graphene.ResolveInfo, person_id: str, training: Any) -> domain.Person:
         return await call(
-            ctx(info).services.registration.record_training, ctx(info).principal, person_id, inputs.plain(training)
+            request_context(info).services.registration.record_training,
+            request_context(info).principal,
+            person_id,
+            inputs.plain(training),
         )
 
 
@@ -112,7 +129,11 @@ class RegisterDataset(graphene.Mutation):
 
     @staticmethod
     async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Dataset:
-        return await call(ctx(info).services.registration.register_dataset, ctx(info).principal, inputs.plain(input))
+        return await call(
+            request_context(info).services.registration.register_dataset,
+            request_context(info).principal,
+            inputs.plain(input),
+        )
 
 
 class UpdateDataset(graphene.Mutation):
@@ -128,7 +149,11 @@ class UpdateDataset(graphene.Mutation):
         root: Any, info: graphene.ResolveInfo, id: str, input: Any, reason: str | None = None
     ) -> domain.Dataset:
         return await call(
-            ctx(info).services.registration.update_dataset, ctx(info).principal, id, inputs.plain(input), reason
+            request_context(info).services.registration.update_dataset,
+            request_context(info).principal,
+            id,
+            inputs.plain(input),
+            reason,
         )
 
 
@@ -147,7 +172,7 @@ class _Stewardship(graphene.Mutation):
 
     @classmethod
     async def mutate(cls, root: Any, info: graphene.ResolveInfo, dataset_id: str, person_id: str) -> domain.Dataset:
-        services, principal = ctx(info).services, ctx(info).principal
+        services, principal = request_context(info).services, request_context(info).principal
         await call(getattr(services.registration, cls.verb), principal, dataset_id, person_id)
         return await call(services.reads.dataset, principal, dataset_id)
 
@@ -187,7 +212,9 @@ class SetRoles(graphene.Mutation):
         root: Any, info: graphene.ResolveInfo, person_id: str, roles: list[Any], reason: str | None = None
     ) -> domain.Person:
         values = [getattr(role, "value", role) for role in roles]
-        return await call(ctx(info).services.people.set_roles, ctx(info).principal, person_id, values, reason)
+        return await call(
+            request_context(info).services.people.set_roles, request_context(info).principal, person_id, values, reason
+        )
 
 
 class _PersonStatus(graphene.Mutation):
@@ -205,8 +232,8 @@ class _PersonStatus(graphene.Mutation):
 
     @classmethod
     async def mutate(cls, root: Any, info: graphene.ResolveInfo, person_id: str, reason: str) -> domain.Person:
-        change = getattr(ctx(info).services.people, cls.verb)
-        result: domain.Person = await call(change, ctx(info).principal, person_id, reason)
+        change = getattr(request_context(info).services.people, cls.verb)
+        result: domain.Person = await call(change, request_context(info).principal, person_id, reason)
         return result
 
 

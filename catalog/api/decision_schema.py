@@ -8,8 +8,7 @@ import graphene
 
 from catalog import domain
 from catalog.api import decision_types, inputs, types
-from catalog.api.context import call
-from catalog.api.types import ctx
+from catalog.api.context import call, request_context
 from catalog.services import DecisionFilter
 
 
@@ -37,23 +36,25 @@ class DecisionQuery(graphene.ObjectType):
 
     @staticmethod
     async def resolve_decision(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Decision:
-        return await call(ctx(info).services.access.get, ctx(info).principal, id)
+        return await call(request_context(info).services.access.get, request_context(info).principal, id)
 
     @staticmethod
     async def resolve_decisions(
         root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
     ) -> dict[str, Any]:
-        services = ctx(info).services
+        services = request_context(info).services
         criteria = DecisionFilter(**inputs.plain(filter)) if filter else DecisionFilter()
         return await types.page_of(info, services.access.list, criteria, services.reads.page_size(first), after)
 
     @staticmethod
     async def resolve_explain_access(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Decision:
-        return await call(ctx(info).services.access.explain, ctx(info).principal, inputs.plain(input))
+        return await call(
+            request_context(info).services.access.explain, request_context(info).principal, inputs.plain(input)
+        )
 
     @staticmethod
     async def resolve_policy(root: Any, info: graphene.ResolveInfo, version: str | None = None) -> Any:
-        return await call(ctx(info).services.decisions.policy_at, version)
+        return await call(request_context(info).services.decisions.policy_at, version)
 
 
 class CheckAccess(graphene.Mutation):
@@ -69,7 +70,9 @@ class CheckAccess(graphene.Mutation):
 
     @staticmethod
     async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Decision:
-        return await call(ctx(info).services.access.check, ctx(info).principal, inputs.plain(input))
+        return await call(
+            request_context(info).services.access.check, request_context(info).principal, inputs.plain(input)
+        )
 
 
 class DecisionMutation(graphene.ObjectType):

@@ -7,8 +7,8 @@ from typing import Any
 import graphene
 
 from catalog import domain
-from catalog.api.context import call
-from catalog.api.types import AccessMethod, Dataset, Person, Role, connection_type, ctx
+from catalog.api.context import call, request_context
+from catalog.api.types import AccessMethod, Dataset, Person, Role, connection_type
 from catalog.policy.engine import ENGINE_VERSION, LoadedPolicy
 
 Outcome = graphene.Enum.from_enum(domain.Outcome)
@@ -103,13 +103,13 @@ class Decision(graphene.ObjectType):
 
     @staticmethod
     async def resolve_requester(decision: domain.Decision, info: graphene.ResolveInfo) -> Any:
-        return await ctx(info).loader("person").load(decision.principal_id)
+        return await request_context(info).loader("person").load(decision.principal_id)
 
     @staticmethod
     async def resolve_dataset(decision: domain.Decision, info: graphene.ResolveInfo) -> Any:
         if not decision.request.dataset_id:
             return None
-        return await ctx(info).loader("dataset").load(decision.request.dataset_id)
+        return await request_context(info).loader("dataset").load(decision.request.dataset_id)
 
     @staticmethod
     def resolve_failed_conditions(decision: domain.Decision, info: graphene.ResolveInfo) -> list[str]:
@@ -124,7 +124,7 @@ class Decision(graphene.ObjectType):
 
     @staticmethod
     async def resolve_policy(decision: domain.Decision, info: graphene.ResolveInfo) -> LoadedPolicy:
-        return await call(ctx(info).services.decisions.policy_at, decision.policy_version)
+        return await call(request_context(info).services.decisions.policy_at, decision.policy_version)
 
 
 DecisionConnection = connection_type(Decision, "Decision")

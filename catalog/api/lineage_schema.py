@@ -8,9 +8,8 @@ import graphene
 
 from catalog import domain
 from catalog.api import inputs, types
-from catalog.api.context import call
+from catalog.api.context import call, request_context
 from catalog.api.sharing_types import AgreementStatus
-from catalog.api.types import ctx
 from catalog.services.corrections import NoticeView
 from catalog.services.lineage import ImpactedAgreement, ImpactedDataset, ImpactView, LineageNode, LineageView
 
@@ -49,7 +48,7 @@ class ImpactedDatasetType(graphene.ObjectType):
     async def resolve_dataset(item: ImpactedDataset, info: graphene.ResolveInfo) -> domain.Dataset | None:
         if item.redacted:
             return None
-        return await ctx(info).loader("dataset").load(item.id)
+        return await request_context(info).loader("dataset").load(item.id)
 
 
 class ImpactedAgreementType(graphene.ObjectType):
@@ -107,7 +106,7 @@ class Impact(graphene.ObjectType):
 
     @staticmethod
     async def resolve_recipient_agencies(view: ImpactView, info: graphene.ResolveInfo) -> list[domain.Agency]:
-        agencies = await ctx(info).loader("agency").load_many(view.recipient_agency_ids)
+        agencies = await request_context(info).loader("agency").load_many(view.recipient_agency_ids)
         return [a for a in agencies if a is not None]
 
 
@@ -237,24 +236,33 @@ class LineageQuery(graphene.ObjectType):
         include_fields: bool = False,
     ) -> LineageView:
         way = getattr(direction, "value", direction)
-        return await call(ctx(info).services.lineage.view, ctx(info).principal, dataset_id, way, depth, include_fields)
+        return await call(
+            request_context(info).services.lineage.view,
+            request_context(info).principal,
+            dataset_id,
+            way,
+            depth,
+            include_fields,
+        )
 
     @staticmethod
     async def resolve_lineage_path(root: Any, info: graphene.ResolveInfo, from_id: str, to_id: str) -> dict[str, Any]:
         nodes: list[LineageNode] | None = await call(
-            ctx(info).services.lineage.path, ctx(info).principal, from_id, to_id
+            request_context(info).services.lineage.path, request_context(info).principal, from_id, to_id
         )
         return {"found": nodes is not None, "nodes": nodes or []}
 
     @staticmethod
     async def resolve_impact(root: Any, info: graphene.ResolveInfo, dataset_id: str, depth: int = 10) -> ImpactView:
-        return await call(ctx(info).services.lineage.impact, ctx(info).principal, dataset_id, depth)
+        return await call(
+            request_context(info).services.lineage.impact, request_context(info).principal, dataset_id, depth
+        )
 
     @staticmethod
     async def resolve_provenance(
         root: Any, info: graphene.ResolveInfo, dataset_id: str, format: Any = "PROV_JSON", base_url: str | None = None
     ) -> str:
-        services = ctx(info).services
+        services = request_context(info).services
         settings = services.ctx.settings
         base = base_url or f"http://{settings.host}:{settings.port}"
         write = (
@@ -262,7 +270,7 @@ class LineageQuery(graphene.ObjectType):
             if getattr(format, "value", format) == "TURTLE"
             else services.provenance.prov_json
         )
-        result: str = await call(write, ctx(info).principal, dataset_id, base)
+        result: str = await call(write, request_context(info).principal, dataset_id, base)
         return result
 
     @staticmethod
@@ -273,7 +281,7 @@ class LineageQuery(graphene.ObjectType):
         first: int | None = None,
         after: str | None = None,
     ) -> dict[str, Any]:
-        services = ctx(info).services
+        services = request_context(info).services
         return await types.page_of(
             info, services.corrections.notices, agency_id, services.reads.page_size(first), after
         )
@@ -287,7 +295,9 @@ class RecordLineage(graphene.Mutation):
 
     @staticmethod
     async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Process:
-        return await call(ctx(info).services.lineage.record, ctx(info).principal, inputs.plain(input))
+        return await call(
+            request_context(info).services.lineage.record, request_context(info).principal, inputs.plain(input)
+        )
 
 
 class AttestProcess(graphene.Mutation):
@@ -303,7 +313,9 @@ class AttestProcess(graphene.Mutation):
         root: Any, info: graphene.ResolveInfo, process_id: str, output_identifiability: Any, note: str
     ) -> domain.Process:
         level = domain.Identifiability(getattr(output_identifiability, "value", output_identifiability))
-        return await call(ctx(info).services.lineage.attest, ctx(info).principal, process_id, level, note)
+        return await call(
+            request_context(info).services.lineage.attest, request_context(info).principal, process_id, level, note
+        )
 
 
 class IssueCorrection(graphene.Mutation):
@@ -319,7 +331,13 @@ class IssueCorrection(graphene.Mutation):
         root: Any, info: graphene.ResolveInfo, dataset_id: str, description: str, severity: Any
     ) -> NoticeView:
         level = getattr(severity, "value", severity)
-        return await call(ctx(info).services.corrections.issue, ctx(info).principal, dataset_id, description, level)
+        return await call(
+            request_context(info).services.corrections.issue,
+            request_context(info).principal,
+            dataset_id,
+            description,
+            level,
+        )
 
 
 class LineageMutation(graphene.ObjectType):

@@ -9,7 +9,7 @@ import graphene
 
 from catalog import domain
 from catalog.api import inputs, types
-from catalog.api.context import call
+from catalog.api.context import call, request_context
 from catalog.api.sharing_types import (
     AgreementStatus,
     ShareRequest,
@@ -19,7 +19,6 @@ from catalog.api.sharing_types import (
     SharingAgreementConnection,
     SharingFrequency,
 )
-from catalog.api.types import ctx
 from catalog.services import AgreementFilter, ShareRequestFilter
 
 
@@ -78,7 +77,7 @@ class AgreementFilterInput(graphene.InputObjectType):
 
 
 def _page(info: graphene.ResolveInfo, first: int | None) -> int:
-    return ctx(info).services.reads.page_size(first)
+    return request_context(info).services.reads.page_size(first)
 
 
 class SharingQuery(graphene.ObjectType):
@@ -117,33 +116,37 @@ class SharingQuery(graphene.ObjectType):
 
     @staticmethod
     async def resolve_agreement(root: Any, info: graphene.ResolveInfo, id: str) -> domain.SharingAgreement:
-        return await call(ctx(info).services.agreements.get, ctx(info).principal, id)
+        return await call(request_context(info).services.agreements.get, request_context(info).principal, id)
 
     @staticmethod
     async def resolve_agreements(
         root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
     ) -> dict[str, Any]:
         criteria = AgreementFilter(**inputs.plain(filter)) if filter else AgreementFilter()
-        return await types.page_of(info, ctx(info).services.agreements.list, criteria, _page(info, first), after)
+        return await types.page_of(
+            info, request_context(info).services.agreements.list, criteria, _page(info, first), after
+        )
 
     @staticmethod
     async def resolve_agreement_register(
         root: Any, info: graphene.ResolveInfo, agency_id: str, first: int | None = None, after: str | None = None
     ) -> dict[str, Any]:
         return await types.page_of(
-            info, ctx(info).services.agreements.current_register, agency_id, _page(info, first), after
+            info, request_context(info).services.agreements.current_register, agency_id, _page(info, first), after
         )
 
     @staticmethod
     async def resolve_share_request(root: Any, info: graphene.ResolveInfo, id: str) -> domain.ShareRequest:
-        return await call(ctx(info).services.sharing.get, ctx(info).principal, id)
+        return await call(request_context(info).services.sharing.get, request_context(info).principal, id)
 
     @staticmethod
     async def resolve_share_requests(
         root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
     ) -> dict[str, Any]:
         criteria = ShareRequestFilter(**inputs.plain(filter)) if filter else ShareRequestFilter()
-        return await types.page_of(info, ctx(info).services.sharing.requests, criteria, _page(info, first), after)
+        return await types.page_of(
+            info, request_context(info).services.sharing.requests, criteria, _page(info, first), after
+        )
 
 
 class RequestShare(graphene.Mutation):
@@ -160,7 +163,9 @@ class RequestShare(graphene.Mutation):
 
     @staticmethod
     async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.ShareRequest:
-        return await call(ctx(info).services.sharing.request, ctx(info).principal, inputs.plain(input))
+        return await call(
+            request_context(info).services.sharing.request, request_context(info).principal, inputs.plain(input)
+        )
 
 
 class ApproveShare(graphene.Mutation):
@@ -183,7 +188,11 @@ class ApproveShare(graphene.Mutation):
         root: Any, info: graphene.ResolveInfo, request_id: str, note: str | None = None, conditions: Any = None
     ) -> domain.ShareRequest:
         return await call(
-            ctx(info).services.sharing.approve, ctx(info).principal, request_id, note or "", conditions or []
+            request_context(info).services.sharing.approve,
+            request_context(info).principal,
+            request_id,
+            note or "",
+            conditions or [],
         )
 
 
@@ -199,7 +208,9 @@ class RejectShare(graphene.Mutation):
 
     @staticmethod
     async def mutate(root: Any, info: graphene.ResolveInfo, request_id: str, reason: str) -> domain.ShareRequest:
-        return await call(ctx(info).services.sharing.reject, ctx(info).principal, request_id, reason)
+        return await call(
+            request_context(info).services.sharing.reject, request_context(info).principal, request_id, reason
+        )
 
 
 class _Transition(graphene.Mutation):
@@ -217,8 +228,8 @@ class _Transition(graphene.Mutation):
 
     @classmethod
     async def mutate(cls, root: Any, info: graphene.ResolveInfo, id: str, reason: str) -> domain.SharingAgreement:
-        change = getattr(ctx(info).services.agreements, cls.verb)
-        result: domain.SharingAgreement = await call(change, ctx(info).principal, id, reason)
+        change = getattr(request_context(info).services.agreements, cls.verb)
+        result: domain.SharingAgreement = await call(change, request_context(info).principal, id, reason)
         return result
 
 
@@ -261,7 +272,9 @@ class RenewAgreement(graphene.Mutation):
     async def mutate(
         root: Any, info: graphene.ResolveInfo, id: str, valid_until: datetime, reason: str | None = None
     ) -> domain.SharingAgreement:
-        return await call(ctx(info).services.agreements.renew, ctx(info).principal, id, valid_until, reason)
+        return await call(
+            request_context(info).services.agreements.renew, request_context(info).principal, id, valid_until, reason
+        )
 
 
 class SharingMutation(graphene.ObjectType):

@@ -11,7 +11,7 @@ import graphene
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
 from catalog import domain
-from catalog.api.context import RequestContext, call
+from catalog.api.context import call, request_context
 from catalog.errors import InvalidInput
 from catalog.services.context import Listing
 
@@ -26,11 +26,6 @@ AccessMethod = graphene.Enum.from_enum(domain.AccessMethod)
 LineageDirection = graphene.Enum(
     "LineageDirection", [("UPSTREAM", "UPSTREAM"), ("DOWNSTREAM", "DOWNSTREAM"), ("BOTH", "BOTH")]
 )
-
-
-def ctx(info: graphene.ResolveInfo) -> RequestContext:
-    context: RequestContext = info.context
-    return context
 
 
 def encode_cursor(id: str) -> str:
@@ -99,7 +94,9 @@ async def page_of(
 ) -> dict[str, Any]:
     """One page of a service's list as a connection: `method(principal, subject, first, cursor)`, where `subject`
     is the filter or the id the list is of; `totalCount` is counted only when the query selects it."""
-    listing = await call(method, ctx(info).principal, subject, first, decode_cursor(after), with_total=asks_total(info))
+    listing = await call(
+        method, request_context(info).principal, subject, first, decode_cursor(after), with_total=asks_total(info)
+    )
     return as_connection(listing)
 
 
@@ -137,8 +134,8 @@ class Agency(graphene.ObjectType):
 
     @staticmethod
     async def resolve_members(agency: domain.Agency, info: graphene.ResolveInfo) -> list[domain.Person]:
-        ids = await ctx(info).loader("members").load(agency.id)
-        people = await ctx(info).loader("person").load_many(ids)
+        ids = await request_context(info).loader("members").load(agency.id)
+        people = await request_context(info).loader("person").load_many(ids)
         return [p for p in people if p is not None]
 
 
@@ -160,16 +157,16 @@ class Person(graphene.ObjectType):
 
     @staticmethod
     async def resolve_agency(person: domain.Person, info: graphene.ResolveInfo) -> domain.Agency | None:
-        return await ctx(info).loader("agency").load(person.agency_id)
+        return await request_context(info).loader("agency").load(person.agency_id)
 
     @staticmethod
     async def resolve_history(person: domain.Person, info: graphene.ResolveInfo) -> list[Any]:
-        entries: list[Any] = await ctx(info).loader("person_history").load(person.id)
+        entries: list[Any] = await request_context(info).loader("person_history").load(person.id)
         return entries
 
     @staticmethod
     def resolve_training_current(person: domain.Person, info: graphene.ResolveInfo) -> bool:
-        return person.training is not None and person.training.is_current(ctx(info).services.ctx.clock())
+        return person.training is not None and person.training.is_current(request_context(info).services.ctx.clock())
 
 
 class Field(graphene.ObjectType):
@@ -268,28 +265,28 @@ class Dataset(graphene.ObjectType):
     async def resolve_restricted_by(dataset: domain.Dataset, info: graphene.ResolveInfo) -> str | None:
         if not dataset.restricted_by:
             return None
-        shown: str = await ctx(info).loader("restricted_by").load(dataset.restricted_by)
+        shown: str = await request_context(info).loader("restricted_by").load(dataset.restricted_by)
         return shown
 
     @staticmethod
     async def resolve_history(dataset: domain.Dataset, info: graphene.ResolveInfo) -> list[Any]:
-        entries: list[Any] = await ctx(info).loader("history").load(dataset.id)
+        entries: list[Any] = await request_context(info).loader("history").load(dataset.id)
         return entries
 
     @staticmethod
     async def resolve_owner(dataset: domain.Dataset, info: graphene.ResolveInfo) -> domain.Agency | None:
-        return await ctx(info).loader("agency").load(dataset.owner_agency_id)
+        return await request_context(info).loader("agency").load(dataset.owner_agency_id)
 
     @staticmethod
     async def resolve_fields(dataset: domain.Dataset, info: graphene.ResolveInfo) -> list[domain.DatasetField]:
         if dataset.fields:
             return dataset.fields
-        return await ctx(info).loader("fields").load(dataset.id)
+        return await request_context(info).loader("fields").load(dataset.id)
 
     @staticmethod
     async def resolve_stewards(dataset: domain.Dataset, info: graphene.ResolveInfo) -> list[domain.Person]:
-        ids = await ctx(info).loader("stewards").load(dataset.id)
-        people = await ctx(info).loader("person").load_many(ids)
+        ids = await request_context(info).loader("stewards").load(dataset.id)
+        people = await request_context(info).loader("person").load_many(ids)
         return [p for p in people if p is not None]
 
 
