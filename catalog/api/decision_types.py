@@ -8,7 +8,7 @@ import graphene
 
 from catalog import domain
 from catalog.api.context import call, request_context
-from catalog.api.types import AccessMethod, Dataset, Person, Role, connection_type
+from catalog.api.types import AccessMethod, Dataset, Person, Role, connection_type, related
 from catalog.policy.engine import ENGINE_VERSION, LoadedPolicy
 
 Outcome = graphene.Enum.from_enum(domain.Outcome)
@@ -101,15 +101,8 @@ class Decision(graphene.ObjectType):
         description="The agreement's status when this was decided (compare agreement { status } for now)."
     )
 
-    @staticmethod
-    async def resolve_requester(decision: domain.Decision, info: graphene.ResolveInfo) -> Any:
-        return await request_context(info).loader("person").load(decision.principal_id)
-
-    @staticmethod
-    async def resolve_dataset(decision: domain.Decision, info: graphene.ResolveInfo) -> Any:
-        if not decision.request.dataset_id:
-            return None
-        return await request_context(info).loader("dataset").load(decision.request.dataset_id)
+    resolve_requester = related("person", "principal_id")
+    resolve_dataset = related("dataset", "request.dataset_id")
 
     @staticmethod
     def resolve_failed_conditions(decision: domain.Decision, info: graphene.ResolveInfo) -> list[str]:
