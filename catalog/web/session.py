@@ -155,6 +155,14 @@ async def principal_of(request: Request) -> Principal:
     return principal
 
 
+def signed_in(request: Request, doing: str, because: str) -> Principal:
+    """The signed-in principal; Unauthenticated for a visitor ("sign in to `doing`: `because`")."""
+    principal: Principal = request.state.principal
+    if principal.anonymous:
+        raise Unauthenticated(f"sign in to {doing}: {because}")
+    return principal
+
+
 async def sign_in(request: Request, token: str) -> Principal:
     """Verify `token` as the API would and start a fresh session with it (a new CSRF token too)."""
     token = token.strip()
