@@ -120,22 +120,6 @@ class _Stewardship(ServiceMutation):
         return await call(context.services.reads.dataset, context.principal, arguments["dataset_id"])
 
 
-class AssignSteward(_Stewardship):
-    class Meta:
-        description = (
-            "Name a steward of a dataset: an active member of the owning agency with the STEWARD or DATA_OWNER role."
-        )
-
-    method = "registration.assign_steward"
-
-
-class UnassignSteward(_Stewardship):
-    class Meta:
-        description = "Remove a steward from a dataset."
-
-    method = "registration.unassign_steward"
-
-
 class SetRoles(ServiceMutation):
     class Meta:
         description = (
@@ -166,28 +150,22 @@ class _PersonStatus(ServiceMutation):
     passes = ("person_id", "reason")
 
 
-class DeactivatePerson(_PersonStatus):
-    class Meta:
-        description = "Deactivate a person: their tokens are refused from then on. Their record and history stay."
-
-    method = "people.deactivate"
-
-
-class ReactivatePerson(_PersonStatus):
-    class Meta:
-        description = "Let a deactivated person sign in again, with the roles they had."
-
-    method = "people.reactivate"
-
-
 class CatalogMutation(graphene.ObjectType):
     register_agency = RegisterAgency.Field()
     register_person = RegisterPerson.Field()
     record_training = RecordTraining.Field()
     register_dataset = RegisterDataset.Field()
     update_dataset = UpdateDataset.Field()
-    assign_steward = AssignSteward.Field()
-    unassign_steward = UnassignSteward.Field()
+    assign_steward = _Stewardship.field(
+        "registration.assign_steward",
+        "Name a steward of a dataset: an active member of the owning agency with the STEWARD or DATA_OWNER role.",
+    )
+    unassign_steward = _Stewardship.field("registration.unassign_steward", "Remove a steward from a dataset.")
     set_roles = SetRoles.Field()
-    deactivate_person = DeactivatePerson.Field()
-    reactivate_person = ReactivatePerson.Field()
+    deactivate_person = _PersonStatus.field(
+        "people.deactivate",
+        "Deactivate a person: their tokens are refused from then on. Their record and history stay.",
+    )
+    reactivate_person = _PersonStatus.field(
+        "people.reactivate", "Let a deactivated person sign in again, with the roles they had."
+    )

@@ -30,6 +30,14 @@ class ServiceMutation(graphene.Mutation):
         change = attrgetter(cls.method)(context.services)
         return await call(change, context.principal, *(plain(arguments.get(name)) for name in cls.passes))
 
+    @classmethod
+    def field(cls, method: str, description: str) -> graphene.Field:
+        """The root field of one variant of this (abstract) mutation: its arguments and output, calling
+        `services.<method>`."""
+        name = "".join(word.title() for word in method.replace(".", "_").split("_"))
+        variant: type[ServiceMutation] = type(name, (cls,), {"method": method})
+        return variant.Field(description=description)
+
 
 def by_id(node: type[graphene.ObjectType], method: str, description: str | None = None) -> graphene.Field:
     """A field `(id: ID!)`: `services.<method>(principal, id)`, which answers NOT_FOUND unless the caller may read

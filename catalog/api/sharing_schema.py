@@ -170,27 +170,6 @@ class _Transition(ServiceMutation):
     passes = ("id", "reason")
 
 
-class SuspendAgreement(_Transition):
-    class Meta:
-        description = "ACTIVE -> SUSPENDED: no access under it until it is resumed."
-
-    method = "agreements.suspend"
-
-
-class ResumeAgreement(_Transition):
-    class Meta:
-        description = "SUSPENDED -> ACTIVE."
-
-    method = "agreements.resume"
-
-
-class RevokeAgreement(_Transition):
-    class Meta:
-        description = "ACTIVE, SUSPENDED or EXPIRED -> REVOKED, for good: access under it is then an explicit deny."
-
-    method = "agreements.revoke"
-
-
 class RenewAgreement(ServiceMutation):
     class Meta:
         description = (
@@ -211,7 +190,12 @@ class SharingMutation(graphene.ObjectType):
     request_share = RequestShare.Field()
     approve_share = ApproveShare.Field()
     reject_share = RejectShare.Field()
-    suspend_agreement = SuspendAgreement.Field()
-    resume_agreement = ResumeAgreement.Field()
-    revoke_agreement = RevokeAgreement.Field()
+    suspend_agreement = _Transition.field(
+        "agreements.suspend", "ACTIVE -> SUSPENDED: no access under it until it is resumed."
+    )
+    resume_agreement = _Transition.field("agreements.resume", "SUSPENDED -> ACTIVE.")
+    revoke_agreement = _Transition.field(
+        "agreements.revoke",
+        "ACTIVE, SUSPENDED or EXPIRED -> REVOKED, for good: access under it is then an explicit deny.",
+    )
     renew_agreement = RenewAgreement.Field()
