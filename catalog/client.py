@@ -10,8 +10,10 @@ client (`bookmark=`) to carry that guarantee over.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -66,42 +68,66 @@ def _result(response: httpx.Response) -> dict[str, Any]:
     return data
 
 
-class CatalogClient:
+HttpT = TypeVar("HttpT", bound=httpx.Client | httpx.AsyncClient)
+TransportT = TypeVar("TransportT", bound=httpx.BaseTransport | httpx.AsyncBaseTransport)
+
+
+class _Client(Generic[HttpT, TransportT]):
+    """What the sync and async clients share: how they connect, what an unreachable catalog raises, and the
+    bookmark they keep from each answer and send with each request."""
+
     def __init__(
         self,
         url: str,
         *,
         token: str | None = None,
         timeout: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
+        transport: TransportT | None = None,
         bookmark: str | None = None,
     ) -> None:
-        self._http = httpx.Client(
+        self._http = self._connect(
             base_url=url.rstrip("/"), headers=_headers(token), timeout=timeout, transport=transport
         )
         self.bookmark = bookmark
+
+    def _connect(self, **options: Any) -> HttpT:
+        raise NotImplementedError
+
+    def _request(self, body: Any) -> dict[str, Any]:
+        """What a post sends: `body` as JSON, with the bookmark kept so far."""
+        return {"json": body, "headers": _bookmark_header(self.bookmark)}
+
+    @contextmanager
+    def _reaching(self) -> Iterator[None]:
+        try:
+            yield
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"cannot reach the catalog at {self._http.base_url}: {exc}") from None
+
+    def _answered(self, response: httpx.Response) -> httpx.Response:
+        self.bookmark = response.headers.get(BOOKMARK_HEADER, self.bookmark)
+        return response
+
+
+class CatalogClient(_Client[httpx.Client, httpx.BaseTransport]):
+    def _connect(self, **options: Any) -> httpx.Client:
+        return httpx.Client(**options)
+
+    def _post(self, path: str, body: Any) -> httpx.Response:
+        with self._reaching():
+            response = self._http.post(path, **self._request(body))
+        return self._answered(response)
 
     def execute(
         self, query: str, variables: dict[str, Any] | None = None, operation_name: str | None = None
     ) -> dict[str, Any]:
         """Run one operation and return its `data`. Raises RemoteError for GraphQL errors, Unavailable for I/O."""
-        try:
-            response = self._http.post(
-                "/graphql", json=_payload(query, variables, operation_name), headers=_bookmark_header(self.bookmark)
-            )
-        except httpx.HTTPError as exc:
-            raise Unavailable(f"cannot reach the catalog at {self._http.base_url}: {exc}") from None
-        self.bookmark = response.headers.get(BOOKMARK_HEADER, self.bookmark)
-        return _result(response)
+        return _result(self._post("/graphql", _payload(query, variables, operation_name)))
 
     def send_lineage_event(self, event: Any) -> dict[str, Any]:
         """POST one OpenLineage event to /api/v1/lineage and return what the catalog recorded (`process`,
         `datasets`, `placeholders`, `warnings`). Raises RemoteError when it is refused, Unavailable for I/O or 5xx."""
-        try:
-            response = self._http.post("/api/v1/lineage", json=event, headers=_bookmark_header(self.bookmark))
-        except httpx.HTTPError as exc:
-            raise Unavailable(f"cannot reach the catalog at {self._http.base_url}: {exc}") from None
-        self.bookmark = response.headers.get(BOOKMARK_HEADER, self.bookmark)
+        response = self._post("/api/v1/lineage", event)
         try:
             body = response.json()
         except ValueError:
@@ -124,33 +150,20 @@ class CatalogClient:
         self.close()
 
 
-class AsyncCatalogClient:
-    def __init__(
-        self,
-        url: str,
-        *,
-        token: str | None = None,
-        timeout: float = 30.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-        bookmark: str | None = None,
-    ) -> None:
-        self._http = httpx.AsyncClient(
-            base_url=url.rstrip("/"), headers=_headers(token), timeout=timeout, transport=transport
-        )
-        self.bookmark = bookmark
+class AsyncCatalogClient(_Client[httpx.AsyncClient, httpx.AsyncBaseTransport]):
+    def _connect(self, **options: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(**options)
+
+    async def _post(self, path: str, body: Any) -> httpx.Response:
+        with self._reaching():
+            response = await self._http.post(path, **self._request(body))
+        return self._answered(response)
 
     async def execute(
         self, query: str, variables: dict[str, Any] | None = None, operation_name: str | None = None
     ) -> dict[str, Any]:
         """Run one operation and return its `data`. Raises RemoteError for GraphQL errors, Unavailable for I/O."""
-        try:
-            response = await self._http.post(
-                "/graphql", json=_payload(query, variables, operation_name), headers=_bookmark_header(self.bookmark)
-            )
-        except httpx.HTTPError as exc:
-            raise Unavailable(f"cannot reach the catalog at {self._http.base_url}: {exc}") from None
-        self.bookmark = response.headers.get(BOOKMARK_HEADER, self.bookmark)
-        return _result(response)
+        return _result(await self._post("/graphql", _payload(query, variables, operation_name)))
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import graphene
 
-from catalog.api import audit_types, inputs, types
-from catalog.api.types import ctx
+from catalog.api import audit_types
+from catalog.api.operations import filtered_list
 from catalog.services.audit_trail import AuditFilter
 
 
@@ -20,20 +18,11 @@ class AuditFilterInput(graphene.InputObjectType):
 
 
 class AuditQuery(graphene.ObjectType):
-    audit_trail = graphene.Field(
+    audit_trail = filtered_list(
         audit_types.AuditEventConnection,
-        required=True,
-        filter=AuditFilterInput(),
-        first=graphene.Int(),
-        after=graphene.String(),
-        description="Audit events, oldest first. Auditors and platform admins see every event; other signed-in "
-        "people only the events they caused; anonymous callers are FORBIDDEN.",
+        AuditFilterInput,
+        AuditFilter,
+        "audit.list",
+        "Audit events, oldest first. Auditors and platform admins see every event; other signed-in people only the "
+        "events they caused; anonymous callers are FORBIDDEN.",
     )
-
-    @staticmethod
-    async def resolve_audit_trail(
-        root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
-    ) -> dict[str, Any]:
-        services = ctx(info).services
-        criteria = AuditFilter(**inputs.plain(filter)) if filter else AuditFilter()
-        return await types.page_of(info, services.audit.list, criteria, services.reads.page_size(first), after)

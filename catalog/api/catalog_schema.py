@@ -8,8 +8,8 @@ import graphene
 
 from catalog import domain
 from catalog.api import inputs, types
-from catalog.api.context import call
-from catalog.api.types import ctx
+from catalog.api.context import call, request_context
+from catalog.api.operations import ServiceMutation, filtered_list
 from catalog.services import DatasetFilter
 
 
@@ -23,116 +23,84 @@ class CatalogQuery(graphene.ObjectType):
         id=graphene.ID(required=True),
         description="A dataset by id. NOT_FOUND when it does not exist or is not visible to you.",
     )
-    datasets = graphene.Field(
-        types.DatasetConnection,
-        required=True,
-        filter=inputs.DatasetFilterInput(),
-        first=graphene.Int(),
-        after=graphene.String(),
-    )
+    datasets = filtered_list(types.DatasetConnection, inputs.DatasetFilterInput, DatasetFilter, "reads.datasets")
 
     @staticmethod
     async def resolve_me(root: Any, info: graphene.ResolveInfo) -> domain.Person | None:
-        principal = ctx(info).principal
-        if principal.anonymous:
+        context = request_context(info)
+        if context.principal.anonymous:
             return None
-        person: domain.Person | None = await ctx(info).loader("person").load(principal.id)
+        person: domain.Person | None = await context.loader("person").load(context.principal.id)
         return person
 
     @staticmethod
     async def resolve_agency(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Agency:
-        return await ctx(info).lookup(ctx(info).services.reads.agency, id)
+        context = request_context(info)
+        return await context.lookup(context.services.reads.agency, id)
 
     @staticmethod
     async def resolve_agencies(
         root: Any, info: graphene.ResolveInfo, first: int | None = None, after: str | None = None
     ) -> dict[str, Any]:
-        listing = await call(
-            ctx(info).services.reads.agencies, first, types.decode_cursor(after), with_total=types.asks_total(info)
-        )
+        agencies = request_context(info).services.reads.agencies
+        listing = await call(agencies, first, types.decode_cursor(after), with_total=types.asks_total(info))
         return types.as_connection(listing)
 
     @staticmethod
     async def resolve_person(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Person:
-        return await ctx(info).lookup(ctx(info).services.reads.person, ctx(info).principal, id)
+        context = request_context(info)
+        return await context.lookup(context.services.reads.person, context.principal, id)
 
     @staticmethod
     async def resolve_dataset(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Dataset:
-        return await ctx(info).lookup(ctx(info).services.reads.dataset, ctx(info).principal, id)
-
-    @staticmethod
-    async def resolve_datasets(
-        root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
-    ) -> dict[str, Any]:
-        criteria = DatasetFilter(**inputs.plain(filter)) if filter else DatasetFilter()
-        return await types.page_of(info, ctx(info).services.reads.datasets, criteria, first, after)
+        context = request_context(info)
+        return await context.lookup(context.services.reads.dataset, context.principal, id)
 
 
-class RegisterAgency(graphene.Mutation):
+class RegisterAgency(ServiceMutation):
     class Arguments:
         input = inputs.RegisterAgencyInput(required=True)
 
     Output = graphene.NonNull(types.Agency)
-
-    @staticmethod
-    async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Agency:
-        return await call(ctx(info).services.registration.register_agency, ctx(info).principal, inputs.plain(input))
+    method = "registration.register_agency"
 
 
-class RegisterPerson(graphene.Mutation):
+class RegisterPerson(ServiceMutation):
     class Arguments:
         input = inputs.RegisterPersonInput(required=True)
 
     Output = graphene.NonNull(types.Person)
-
-    @staticmethod
-    async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Person:
-        return await call(ctx(info).services.registration.register_person, ctx(info).principal, inputs.plain(input))
+    method = "registration.register_person"
 
 
-class RecordTraining(graphene.Mutation):
+class RecordTraining(ServiceMutation):
     class Arguments:
         person_id = graphene.ID(required=True)
         training = inputs.TrainingInput(required=True)
 
     Output = graphene.NonNull(types.Person)
-
-    @staticmethod
-    async def mutate(root: Any, info: graphene.ResolveInfo, person_id: str, training: Any) -> domain.Person:
-        return await call(
-            ctx(info).services.registration.record_training, ctx(info).principal, person_id, inputs.plain(training)
-        )
+    method, passes = "registration.record_training", ("person_id", "training")
 
 
-class RegisterDataset(graphene.Mutation):
+class RegisterDataset(ServiceMutation):
     class Arguments:
         input = inputs.RegisterDatasetInput(required=True)
 
     Output = graphene.NonNull(types.Dataset)
-
-    @staticmethod
-    async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Dataset:
-        return await call(ctx(info).services.registration.register_dataset, ctx(info).principal, inputs.plain(input))
+    method = "registration.register_dataset"
 
 
-class UpdateDataset(graphene.Mutation):
+class UpdateDataset(ServiceMutation):
     class Arguments:
         id = graphene.ID(required=True)
         input = inputs.UpdateDatasetInput(required=True)
         reason = graphene.String(description="Required when classification, legal basis or purposes change.")
 
     Output = graphene.NonNull(types.Dataset)
-
-    @staticmethod
-    async def mutate(
-        root: Any, info: graphene.ResolveInfo, id: str, input: Any, reason: str | None = None
-    ) -> domain.Dataset:
-        return await call(
-            ctx(info).services.registration.update_dataset, ctx(info).principal, id, inputs.plain(input), reason
-        )
+    method, passes = "registration.update_dataset", ("id", "input", "reason")
 
 
-class _Stewardship(graphene.Mutation):
+class _Stewardship(ServiceMutation):
     """Naming or removing a dataset's steward: decided by policy and recorded; the change is in its history."""
 
     class Meta:
@@ -143,32 +111,16 @@ class _Stewardship(graphene.Mutation):
         person_id = graphene.ID(required=True)
 
     Output = graphene.NonNull(types.Dataset)
-    verb = ""
+    passes = ("dataset_id", "person_id")
 
     @classmethod
-    async def mutate(cls, root: Any, info: graphene.ResolveInfo, dataset_id: str, person_id: str) -> domain.Dataset:
-        services, principal = ctx(info).services, ctx(info).principal
-        await call(getattr(services.registration, cls.verb), principal, dataset_id, person_id)
-        return await call(services.reads.dataset, principal, dataset_id)
+    async def mutate(cls, root: Any, info: graphene.ResolveInfo, **arguments: Any) -> domain.Dataset:
+        await super().mutate(root, info, **arguments)
+        context = request_context(info)
+        return await call(context.services.reads.dataset, context.principal, arguments["dataset_id"])
 
 
-class AssignSteward(_Stewardship):
-    class Meta:
-        description = (
-            "Name a steward of a dataset: an active member of the owning agency with the STEWARD or DATA_OWNER role."
-        )
-
-    verb = "assign_steward"
-
-
-class UnassignSteward(_Stewardship):
-    class Meta:
-        description = "Remove a steward from a dataset."
-
-    verb = "unassign_steward"
-
-
-class SetRoles(graphene.Mutation):
+class SetRoles(ServiceMutation):
     class Meta:
         description = (
             "Give a person exactly these roles. Each role granted or withdrawn is decided by the policy (grant_role) "
@@ -181,16 +133,10 @@ class SetRoles(graphene.Mutation):
         reason = graphene.String(description="Why the roles change; kept in the person's history.")
 
     Output = graphene.NonNull(types.Person)
-
-    @staticmethod
-    async def mutate(
-        root: Any, info: graphene.ResolveInfo, person_id: str, roles: list[Any], reason: str | None = None
-    ) -> domain.Person:
-        values = [getattr(role, "value", role) for role in roles]
-        return await call(ctx(info).services.people.set_roles, ctx(info).principal, person_id, values, reason)
+    method, passes = "people.set_roles", ("person_id", "roles", "reason")
 
 
-class _PersonStatus(graphene.Mutation):
+class _PersonStatus(ServiceMutation):
     """Deactivating or reactivating a person: decided by policy and recorded, with the reason, in their history."""
 
     class Meta:
@@ -201,27 +147,7 @@ class _PersonStatus(graphene.Mutation):
         reason = graphene.String(required=True)
 
     Output = graphene.NonNull(types.Person)
-    verb = ""
-
-    @classmethod
-    async def mutate(cls, root: Any, info: graphene.ResolveInfo, person_id: str, reason: str) -> domain.Person:
-        change = getattr(ctx(info).services.people, cls.verb)
-        result: domain.Person = await call(change, ctx(info).principal, person_id, reason)
-        return result
-
-
-class DeactivatePerson(_PersonStatus):
-    class Meta:
-        description = "Deactivate a person: their tokens are refused from then on. Their record and history stay."
-
-    verb = "deactivate"
-
-
-class ReactivatePerson(_PersonStatus):
-    class Meta:
-        description = "Let a deactivated person sign in again, with the roles they had."
-
-    verb = "reactivate"
+    passes = ("person_id", "reason")
 
 
 class CatalogMutation(graphene.ObjectType):
@@ -230,8 +156,16 @@ class CatalogMutation(graphene.ObjectType):
     record_training = RecordTraining.Field()
     register_dataset = RegisterDataset.Field()
     update_dataset = UpdateDataset.Field()
-    assign_steward = AssignSteward.Field()
-    unassign_steward = UnassignSteward.Field()
+    assign_steward = _Stewardship.field(
+        "registration.assign_steward",
+        "Name a steward of a dataset: an active member of the owning agency with the STEWARD or DATA_OWNER role.",
+    )
+    unassign_steward = _Stewardship.field("registration.unassign_steward", "Remove a steward from a dataset.")
     set_roles = SetRoles.Field()
-    deactivate_person = DeactivatePerson.Field()
-    reactivate_person = ReactivatePerson.Field()
+    deactivate_person = _PersonStatus.field(
+        "people.deactivate",
+        "Deactivate a person: their tokens are refused from then on. Their record and history stay.",
+    )
+    reactivate_person = _PersonStatus.field(
+        "people.reactivate", "Let a deactivated person sign in again, with the roles they had."
+    )

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import graphene
 from graphene.utils.dataloader import DataLoader
 
 from catalog.principal import Principal
@@ -47,9 +48,7 @@ class RequestContext:
             return fn(*args)
         return await call(fn, *args)
 
-    def batch_loader(
-        self, name: str, fetch: Callable[[list[str]], dict[str, Any]], default: Any = None
-    ) -> DataLoader:
+    def batch_loader(self, name: str, fetch: Callable[[list[str]], dict[str, Any]], default: Any = None) -> DataLoader:
         """This request's loader `name`, built on first use: it fetches the keys asked for in one tick at once."""
         if name not in self._loaders:
 
@@ -77,3 +76,9 @@ class RequestContext:
         }
         fetch, default = fetchers[name]
         return self.batch_loader(name, fetch, default)
+
+
+def request_context(info: graphene.ResolveInfo) -> RequestContext:
+    """The RequestContext a resolver runs in (graphene hands it over as `info.context`)."""
+    context: RequestContext = info.context
+    return context

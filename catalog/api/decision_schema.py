@@ -7,22 +7,20 @@ from typing import Any
 import graphene
 
 from catalog import domain
-from catalog.api import decision_types, inputs, types
-from catalog.api.context import call
-from catalog.api.types import ctx
+from catalog.api import decision_types, inputs
+from catalog.api.context import call, request_context
+from catalog.api.operations import ServiceMutation, by_id, filtered_list
 from catalog.services import DecisionFilter
 
 
 class DecisionQuery(graphene.ObjectType):
-    decision = graphene.Field(decision_types.Decision, id=graphene.ID(required=True))
-    decisions = graphene.Field(
+    decision = by_id(decision_types.Decision, "access.get")
+    decisions = filtered_list(
         decision_types.DecisionConnection,
-        required=True,
-        filter=inputs.DecisionFilterInput(),
-        first=graphene.Int(),
-        after=graphene.String(),
-        description="Recorded decisions, oldest first. Auditors see all; others their own "
-        "and those about their agency's datasets.",
+        inputs.DecisionFilterInput,
+        DecisionFilter,
+        "access.list",
+        "Recorded decisions, oldest first. Auditors see all; others their own and those about their agency's datasets.",
     )
     explain_access = graphene.Field(
         graphene.NonNull(decision_types.Decision),
@@ -36,27 +34,16 @@ class DecisionQuery(graphene.ObjectType):
     )
 
     @staticmethod
-    async def resolve_decision(root: Any, info: graphene.ResolveInfo, id: str) -> domain.Decision:
-        return await call(ctx(info).services.access.get, ctx(info).principal, id)
-
-    @staticmethod
-    async def resolve_decisions(
-        root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
-    ) -> dict[str, Any]:
-        services = ctx(info).services
-        criteria = DecisionFilter(**inputs.plain(filter)) if filter else DecisionFilter()
-        return await types.page_of(info, services.access.list, criteria, services.reads.page_size(first), after)
-
-    @staticmethod
     async def resolve_explain_access(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Decision:
-        return await call(ctx(info).services.access.explain, ctx(info).principal, inputs.plain(input))
+        context = request_context(info)
+        return await call(context.services.access.explain, context.principal, inputs.plain(input))
 
     @staticmethod
     async def resolve_policy(root: Any, info: graphene.ResolveInfo, version: str | None = None) -> Any:
-        return await call(ctx(info).services.decisions.policy_at, version)
+        return await call(request_context(info).services.decisions.policy_at, version)
 
 
-class CheckAccess(graphene.Mutation):
+class CheckAccess(ServiceMutation):
     class Meta:
         description = (
             "Decide a request and record the decision with its reasons (fails closed: never an unrecorded PERMIT)."
@@ -66,10 +53,7 @@ class CheckAccess(graphene.Mutation):
         input = inputs.AccessInput(required=True)
 
     Output = graphene.NonNull(decision_types.Decision)
-
-    @staticmethod
-    async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Decision:
-        return await call(ctx(info).services.access.check, ctx(info).principal, inputs.plain(input))
+    method = "access.check"
 
 
 class DecisionMutation(graphene.ObjectType):

@@ -7,8 +7,8 @@ from typing import Any
 import graphene
 
 from catalog import domain
-from catalog.api.context import call
-from catalog.api.types import AccessMethod, Dataset, Person, Role, connection_type, ctx
+from catalog.api.context import call, request_context
+from catalog.api.types import AccessMethod, Dataset, Person, Role, connection_type, related
 from catalog.policy.engine import ENGINE_VERSION, LoadedPolicy
 
 Outcome = graphene.Enum.from_enum(domain.Outcome)
@@ -101,15 +101,8 @@ class Decision(graphene.ObjectType):
         description="The agreement's status when this was decided (compare agreement { status } for now)."
     )
 
-    @staticmethod
-    async def resolve_requester(decision: domain.Decision, info: graphene.ResolveInfo) -> Any:
-        return await ctx(info).loader("person").load(decision.principal_id)
-
-    @staticmethod
-    async def resolve_dataset(decision: domain.Decision, info: graphene.ResolveInfo) -> Any:
-        if not decision.request.dataset_id:
-            return None
-        return await ctx(info).loader("dataset").load(decision.request.dataset_id)
+    resolve_requester = related("person", "principal_id")
+    resolve_dataset = related("dataset", "request.dataset_id")
 
     @staticmethod
     def resolve_failed_conditions(decision: domain.Decision, info: graphene.ResolveInfo) -> list[str]:
@@ -124,7 +117,7 @@ class Decision(graphene.ObjectType):
 
     @staticmethod
     async def resolve_policy(decision: domain.Decision, info: graphene.ResolveInfo) -> LoadedPolicy:
-        return await call(ctx(info).services.decisions.policy_at, decision.policy_version)
+        return await call(request_context(info).services.decisions.policy_at, decision.policy_version)
 
 
 DecisionConnection = connection_type(Decision, "Decision")

@@ -8,9 +8,9 @@ import graphene
 
 from catalog import domain
 from catalog.api import inputs, types
-from catalog.api.context import call
+from catalog.api.context import call, request_context
+from catalog.api.operations import ServiceMutation, list_by
 from catalog.api.sharing_types import AgreementStatus
-from catalog.api.types import ctx
 from catalog.services.corrections import NoticeView
 from catalog.services.lineage import ImpactedAgreement, ImpactedDataset, ImpactView, LineageNode, LineageView
 
@@ -49,7 +49,7 @@ class ImpactedDatasetType(graphene.ObjectType):
     async def resolve_dataset(item: ImpactedDataset, info: graphene.ResolveInfo) -> domain.Dataset | None:
         if item.redacted:
             return None
-        return await ctx(info).loader("dataset").load(item.id)
+        return await request_context(info).loader("dataset").load(item.id)
 
 
 class ImpactedAgreementType(graphene.ObjectType):
@@ -107,7 +107,7 @@ class Impact(graphene.ObjectType):
 
     @staticmethod
     async def resolve_recipient_agencies(view: ImpactView, info: graphene.ResolveInfo) -> list[domain.Agency]:
-        agencies = await ctx(info).loader("agency").load_many(view.recipient_agency_ids)
+        agencies = await request_context(info).loader("agency").load_many(view.recipient_agency_ids)
         return [a for a in agencies if a is not None]
 
 
@@ -219,12 +219,10 @@ class LineageQuery(graphene.ObjectType):
         description="The dataset's upstream provenance as a W3C PROV-JSON document or PROV-O Turtle, redacted to "
         "what you may see.",
     )
-    notices = graphene.Field(
+    notices = list_by(
         NoticeConnection,
-        required=True,
+        "corrections.notices",
         agency_id=graphene.ID(description="The agency told; default: yours (auditors: every notice)."),
-        first=graphene.Int(),
-        after=graphene.String(),
     )
 
     @staticmethod
@@ -236,25 +234,27 @@ class LineageQuery(graphene.ObjectType):
         depth: int = 3,
         include_fields: bool = False,
     ) -> LineageView:
+        context = request_context(info)
         way = getattr(direction, "value", direction)
-        return await call(ctx(info).services.lineage.view, ctx(info).principal, dataset_id, way, depth, include_fields)
+        return await call(context.services.lineage.view, context.principal, dataset_id, way, depth, include_fields)
 
     @staticmethod
     async def resolve_lineage_path(root: Any, info: graphene.ResolveInfo, from_id: str, to_id: str) -> dict[str, Any]:
-        nodes: list[LineageNode] | None = await call(
-            ctx(info).services.lineage.path, ctx(info).principal, from_id, to_id
-        )
+        context = request_context(info)
+        nodes: list[LineageNode] | None = await call(context.services.lineage.path, context.principal, from_id, to_id)
         return {"found": nodes is not None, "nodes": nodes or []}
 
     @staticmethod
     async def resolve_impact(root: Any, info: graphene.ResolveInfo, dataset_id: str, depth: int = 10) -> ImpactView:
-        return await call(ctx(info).services.lineage.impact, ctx(info).principal, dataset_id, depth)
+        context = request_context(info)
+        return await call(context.services.lineage.impact, context.principal, dataset_id, depth)
 
     @staticmethod
     async def resolve_provenance(
         root: Any, info: graphene.ResolveInfo, dataset_id: str, format: Any = "PROV_JSON", base_url: str | None = None
     ) -> str:
-        services = ctx(info).services
+        context = request_context(info)
+        services = context.services
         settings = services.ctx.settings
         base = base_url or f"http://{settings.host}:{settings.port}"
         write = (
@@ -262,32 +262,16 @@ class LineageQuery(graphene.ObjectType):
             if getattr(format, "value", format) == "TURTLE"
             else services.provenance.prov_json
         )
-        result: str = await call(write, ctx(info).principal, dataset_id, base)
+        result: str = await call(write, context.principal, dataset_id, base)
         return result
 
-    @staticmethod
-    async def resolve_notices(
-        root: Any,
-        info: graphene.ResolveInfo,
-        agency_id: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
-    ) -> dict[str, Any]:
-        services = ctx(info).services
-        return await types.page_of(
-            info, services.corrections.notices, agency_id, services.reads.page_size(first), after
-        )
 
-
-class RecordLineage(graphene.Mutation):
+class RecordLineage(ServiceMutation):
     class Arguments:
         input = RecordLineageInput(required=True)
 
     Output = graphene.NonNull(types.Process)
-
-    @staticmethod
-    async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.Process:
-        return await call(ctx(info).services.lineage.record, ctx(info).principal, inputs.plain(input))
+    method = "lineage.record"
 
 
 class AttestProcess(graphene.Mutation):
@@ -302,24 +286,19 @@ class AttestProcess(graphene.Mutation):
     async def mutate(
         root: Any, info: graphene.ResolveInfo, process_id: str, output_identifiability: Any, note: str
     ) -> domain.Process:
+        context = request_context(info)
         level = domain.Identifiability(getattr(output_identifiability, "value", output_identifiability))
-        return await call(ctx(info).services.lineage.attest, ctx(info).principal, process_id, level, note)
+        return await call(context.services.lineage.attest, context.principal, process_id, level, note)
 
 
-class IssueCorrection(graphene.Mutation):
+class IssueCorrection(ServiceMutation):
     class Arguments:
         dataset_id = graphene.ID(required=True)
         description = graphene.String(required=True)
         severity = graphene.Argument(Severity, required=True)
 
     Output = graphene.NonNull(CorrectionNotice)
-
-    @staticmethod
-    async def mutate(
-        root: Any, info: graphene.ResolveInfo, dataset_id: str, description: str, severity: Any
-    ) -> NoticeView:
-        level = getattr(severity, "value", severity)
-        return await call(ctx(info).services.corrections.issue, ctx(info).principal, dataset_id, description, level)
+    method, passes = "corrections.issue", ("dataset_id", "description", "severity")
 
 
 class LineageMutation(graphene.ObjectType):

@@ -10,6 +10,8 @@ Content-Security-Policy header, and this middleware leaves it be.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -53,25 +55,41 @@ def graphiql_policy(assets_url: str) -> str:
     )
 
 
-class SecurityHeaders:
-    """Adds the security headers to every HTTP response that does not set them itself."""
+class ResponseHeaderMiddleware(ABC):
+    """Pure ASGI middleware that edits the headers of HTTP responses as they start. A subclass says, per request,
+    how (`editor`), or that it leaves the request alone (None)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
+    @abstractmethod
+    def editor(self, scope: Scope) -> Callable[[MutableHeaders], None] | None:
+        """What to do to the response's headers for this HTTP request; None to pass it through untouched."""
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        edit = self.editor(scope) if scope["type"] == "http" else None
+        if edit is None:
             await self.app(scope, receive, send)
             return
 
-        async def send_with_headers(message: Message) -> None:
+        async def send_edited(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
-                    headers.setdefault(name, value)
+                edit(MutableHeaders(scope=message))
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, send_edited)
+
+
+class SecurityHeaders(ResponseHeaderMiddleware):
+    """Adds the security headers to every HTTP response that does not set them itself."""
+
+    def editor(self, scope: Scope) -> Callable[[MutableHeaders], None]:
+        return _add_missing
+
+
+def _add_missing(headers: MutableHeaders) -> None:
+    for name, value in HEADERS.items():
+        headers.setdefault(name, value)
 
 
 class AuthorizationLimit:

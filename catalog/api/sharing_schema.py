@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import graphene
 
 from catalog import domain
 from catalog.api import inputs, types
-from catalog.api.context import call
+from catalog.api.context import call, request_context
+from catalog.api.operations import ServiceMutation, by_id, filtered_list, list_by
 from catalog.api.sharing_types import (
     AgreementStatus,
     ShareRequest,
@@ -19,7 +19,6 @@ from catalog.api.sharing_types import (
     SharingAgreementConnection,
     SharingFrequency,
 )
-from catalog.api.types import ctx
 from catalog.services import AgreementFilter, ShareRequestFilter
 
 
@@ -77,76 +76,38 @@ class AgreementFilterInput(graphene.InputObjectType):
     expiring_before = graphene.DateTime(description="Only agreements whose validUntil is before this time.")
 
 
-def _page(info: graphene.ResolveInfo, first: int | None) -> int:
-    return ctx(info).services.reads.page_size(first)
-
-
 class SharingQuery(graphene.ObjectType):
-    agreement = graphene.Field(
+    agreement = by_id(
         SharingAgreement,
-        id=graphene.ID(required=True),
-        description="An agreement with its decisions, approvals and datasets. NOT_FOUND unless your agency is a "
-        "party to it (auditors see all).",
+        "agreements.get",
+        "An agreement with its decisions, approvals and datasets. NOT_FOUND unless your agency is a party to it "
+        "(auditors see all).",
     )
-    agreements = graphene.Field(
+    agreements = filtered_list(
         SharingAgreementConnection,
-        required=True,
-        filter=AgreementFilterInput(),
-        first=graphene.Int(),
-        after=graphene.String(),
-        description="Agreements your agency is a party to (auditors see all), ordered by id.",
+        AgreementFilterInput,
+        AgreementFilter,
+        "agreements.list",
+        "Agreements your agency is a party to (auditors see all), ordered by id.",
     )
-    agreement_register = graphene.Field(
+    agreement_register = list_by(
         SharingAgreementConnection,
-        required=True,
+        "agreements.current_register",
+        "The agency's central log of current sharing agreements (UK ICO data sharing code): every ACTIVE or "
+        "SUSPENDED agreement it provides or receives under, as of now.",
         agency_id=graphene.ID(required=True),
-        first=graphene.Int(),
-        after=graphene.String(),
-        description="The agency's central log of current sharing agreements (UK ICO data sharing code): every "
-        "ACTIVE or SUSPENDED agreement it provides or receives under, as of now.",
     )
-    share_request = graphene.Field(ShareRequest, id=graphene.ID(required=True))
-    share_requests = graphene.Field(
+    share_request = by_id(ShareRequest, "sharing.get")
+    share_requests = filtered_list(
         ShareRequestConnection,
-        required=True,
-        filter=ShareRequestFilterInput(),
-        first=graphene.Int(),
-        after=graphene.String(),
-        description="Your requests and those your agency receives or provides (auditors see all), oldest first.",
+        ShareRequestFilterInput,
+        ShareRequestFilter,
+        "sharing.requests",
+        "Your requests and those your agency receives or provides (auditors see all), oldest first.",
     )
 
-    @staticmethod
-    async def resolve_agreement(root: Any, info: graphene.ResolveInfo, id: str) -> domain.SharingAgreement:
-        return await call(ctx(info).services.agreements.get, ctx(info).principal, id)
 
-    @staticmethod
-    async def resolve_agreements(
-        root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
-    ) -> dict[str, Any]:
-        criteria = AgreementFilter(**inputs.plain(filter)) if filter else AgreementFilter()
-        return await types.page_of(info, ctx(info).services.agreements.list, criteria, _page(info, first), after)
-
-    @staticmethod
-    async def resolve_agreement_register(
-        root: Any, info: graphene.ResolveInfo, agency_id: str, first: int | None = None, after: str | None = None
-    ) -> dict[str, Any]:
-        return await types.page_of(
-            info, ctx(info).services.agreements.current_register, agency_id, _page(info, first), after
-        )
-
-    @staticmethod
-    async def resolve_share_request(root: Any, info: graphene.ResolveInfo, id: str) -> domain.ShareRequest:
-        return await call(ctx(info).services.sharing.get, ctx(info).principal, id)
-
-    @staticmethod
-    async def resolve_share_requests(
-        root: Any, info: graphene.ResolveInfo, filter: Any = None, first: int | None = None, after: str | None = None
-    ) -> dict[str, Any]:
-        criteria = ShareRequestFilter(**inputs.plain(filter)) if filter else ShareRequestFilter()
-        return await types.page_of(info, ctx(info).services.sharing.requests, criteria, _page(info, first), after)
-
-
-class RequestShare(graphene.Mutation):
+class RequestShare(ServiceMutation):
     class Meta:
         description = (
             "Ask another agency for a share. Recorded with one policy decision per dataset: DENIED (statusReason "
@@ -157,10 +118,7 @@ class RequestShare(graphene.Mutation):
         input = RequestShareInput(required=True)
 
     Output = graphene.NonNull(ShareRequest)
-
-    @staticmethod
-    async def mutate(root: Any, info: graphene.ResolveInfo, input: Any) -> domain.ShareRequest:
-        return await call(ctx(info).services.sharing.request, ctx(info).principal, inputs.plain(input))
+    method = "sharing.request"
 
 
 class ApproveShare(graphene.Mutation):
@@ -182,12 +140,11 @@ class ApproveShare(graphene.Mutation):
     async def mutate(
         root: Any, info: graphene.ResolveInfo, request_id: str, note: str | None = None, conditions: Any = None
     ) -> domain.ShareRequest:
-        return await call(
-            ctx(info).services.sharing.approve, ctx(info).principal, request_id, note or "", conditions or []
-        )
+        context = request_context(info)
+        return await call(context.services.sharing.approve, context.principal, request_id, note or "", conditions or [])
 
 
-class RejectShare(graphene.Mutation):
+class RejectShare(ServiceMutation):
     class Meta:
         description = "Reject a pending request, saying why. Final."
 
@@ -196,13 +153,10 @@ class RejectShare(graphene.Mutation):
         reason = graphene.String(required=True)
 
     Output = graphene.NonNull(ShareRequest)
-
-    @staticmethod
-    async def mutate(root: Any, info: graphene.ResolveInfo, request_id: str, reason: str) -> domain.ShareRequest:
-        return await call(ctx(info).services.sharing.reject, ctx(info).principal, request_id, reason)
+    method, passes = "sharing.reject", ("request_id", "reason")
 
 
-class _Transition(graphene.Mutation):
+class _Transition(ServiceMutation):
     """A lifecycle change of an agreement: decided by policy and recorded; CONFLICT names the current status."""
 
     class Meta:
@@ -213,37 +167,10 @@ class _Transition(graphene.Mutation):
         reason = graphene.String(required=True)
 
     Output = graphene.NonNull(SharingAgreement)
-    verb = ""
-
-    @classmethod
-    async def mutate(cls, root: Any, info: graphene.ResolveInfo, id: str, reason: str) -> domain.SharingAgreement:
-        change = getattr(ctx(info).services.agreements, cls.verb)
-        result: domain.SharingAgreement = await call(change, ctx(info).principal, id, reason)
-        return result
+    passes = ("id", "reason")
 
 
-class SuspendAgreement(_Transition):
-    class Meta:
-        description = "ACTIVE -> SUSPENDED: no access under it until it is resumed."
-
-    verb = "suspend"
-
-
-class ResumeAgreement(_Transition):
-    class Meta:
-        description = "SUSPENDED -> ACTIVE."
-
-    verb = "resume"
-
-
-class RevokeAgreement(_Transition):
-    class Meta:
-        description = "ACTIVE, SUSPENDED or EXPIRED -> REVOKED, for good: access under it is then an explicit deny."
-
-    verb = "revoke"
-
-
-class RenewAgreement(graphene.Mutation):
+class RenewAgreement(ServiceMutation):
     class Meta:
         description = (
             "Extend an ACTIVE or EXPIRED agreement to validUntil, as a new recorded decision. A renewal never lifts "
@@ -256,19 +183,19 @@ class RenewAgreement(graphene.Mutation):
         reason = graphene.String()
 
     Output = graphene.NonNull(SharingAgreement)
-
-    @staticmethod
-    async def mutate(
-        root: Any, info: graphene.ResolveInfo, id: str, valid_until: datetime, reason: str | None = None
-    ) -> domain.SharingAgreement:
-        return await call(ctx(info).services.agreements.renew, ctx(info).principal, id, valid_until, reason)
+    method, passes = "agreements.renew", ("id", "valid_until", "reason")
 
 
 class SharingMutation(graphene.ObjectType):
     request_share = RequestShare.Field()
     approve_share = ApproveShare.Field()
     reject_share = RejectShare.Field()
-    suspend_agreement = SuspendAgreement.Field()
-    resume_agreement = ResumeAgreement.Field()
-    revoke_agreement = RevokeAgreement.Field()
+    suspend_agreement = _Transition.field(
+        "agreements.suspend", "ACTIVE -> SUSPENDED: no access under it until it is resumed."
+    )
+    resume_agreement = _Transition.field("agreements.resume", "SUSPENDED -> ACTIVE.")
+    revoke_agreement = _Transition.field(
+        "agreements.revoke",
+        "ACTIVE, SUSPENDED or EXPIRED -> REVOKED, for good: access under it is then an explicit deny.",
+    )
     renew_agreement = RenewAgreement.Field()

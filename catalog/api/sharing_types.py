@@ -15,9 +15,9 @@ from graphene.utils.dataloader import DataLoader
 
 from catalog import domain
 from catalog.api import types
-from catalog.api.context import call
+from catalog.api.context import call, request_context
 from catalog.api.decision_types import Decision
-from catalog.api.types import AccessMethod, Agency, Dataset, LegalBasis, Person, ctx
+from catalog.api.types import AccessMethod, Agency, Dataset, LegalBasis, Person, related
 
 AgreementStatus = graphene.Enum.from_enum(domain.AgreementStatus)
 ShareRequestStatus = graphene.Enum.from_enum(domain.ShareRequestStatus)
@@ -34,12 +34,12 @@ def loader(
     info: graphene.ResolveInfo, name: str, fetch: Callable[[list[str]], dict[str, Any]], default: Any = None
 ) -> DataLoader:
     """This request's batch loader `name`, kept with the request's own loaders so each is built once."""
-    return ctx(info).batch_loader(name, fetch, default)
+    return request_context(info).batch_loader(name, fetch, default)
 
 
 async def _decisions(info: graphene.ResolveInfo, ids: Sequence[str]) -> list[domain.Decision]:
-    sharing, principal = ctx(info).services.sharing, ctx(info).principal
-    fetch = partial(sharing.decisions_by_ids, principal)
+    context = request_context(info)
+    fetch = partial(context.services.sharing.decisions_by_ids, context.principal)
     found = await loader(info, "sharing.decisions", fetch).load_many(list(ids))
     return [d for d in found if d is not None]
 
@@ -47,13 +47,13 @@ async def _decisions(info: graphene.ResolveInfo, ids: Sequence[str]) -> list[dom
 async def _approvals(info: graphene.ResolveInfo, request_id: str | None) -> list[domain.Approval]:
     if not request_id:
         return []
-    sharing = ctx(info).services.sharing
+    sharing = request_context(info).services.sharing
     found: list[domain.Approval] = await loader(info, "sharing.approvals", sharing.approvals_of, []).load(request_id)
     return found
 
 
 async def _visible_datasets(info: graphene.ResolveInfo, ids: Sequence[str]) -> list[domain.Dataset]:
-    found = await ctx(info).loader("dataset").load_many(list(ids))
+    found = await request_context(info).loader("dataset").load_many(list(ids))
     return [d for d in found if d is not None]
 
 
@@ -73,9 +73,7 @@ class Approval(graphene.ObjectType):
     at = graphene.DateTime(required=True)
     decisions = graphene.List(graphene.NonNull(Decision), required=True, description="One per dataset.")
 
-    @staticmethod
-    async def resolve_approver(approval: domain.Approval, info: graphene.ResolveInfo) -> Any:
-        return await ctx(info).loader("person").load(approval.approver_id)
+    resolve_approver = related("person", "approver_id")
 
     @staticmethod
     async def resolve_decisions(approval: domain.Approval, info: graphene.ResolveInfo) -> list[domain.Decision]:
@@ -168,17 +166,9 @@ class ShareRequest(graphene.ObjectType):
     created_at = graphene.DateTime(required=True)
     updated_at = graphene.DateTime()
 
-    @staticmethod
-    async def resolve_requester(request: domain.ShareRequest, info: graphene.ResolveInfo) -> Any:
-        return await ctx(info).loader("person").load(request.requester_id)
-
-    @staticmethod
-    async def resolve_recipient(request: domain.ShareRequest, info: graphene.ResolveInfo) -> Any:
-        return await ctx(info).loader("agency").load(request.recipient_agency_id)
-
-    @staticmethod
-    async def resolve_provider(request: domain.ShareRequest, info: graphene.ResolveInfo) -> Any:
-        return await ctx(info).loader("agency").load(request.provider_agency_id) if request.provider_agency_id else None
+    resolve_requester = related("person", "requester_id")
+    resolve_recipient = related("agency", "recipient_agency_id")
+    resolve_provider = related("agency", "provider_agency_id")
 
     @staticmethod
     async def resolve_datasets(request: domain.ShareRequest, info: graphene.ResolveInfo) -> list[domain.Dataset]:
@@ -255,18 +245,14 @@ class SharingAgreement(graphene.ObjectType):
     async def resolve_odrl(
         agreement: domain.SharingAgreement, info: graphene.ResolveInfo, base_url: str | None = None
     ) -> str:
-        settings = ctx(info).services.ctx.settings
+        context = request_context(info)
+        settings = context.services.ctx.settings
         base = base_url or f"http://{settings.host}:{settings.port}"
         # Asked again through the read decision, not taken from the parent: the document never outruns read_agreement.
-        return await call(ctx(info).services.odrl.agreement, ctx(info).principal, agreement.id, base)
+        return await call(context.services.odrl.agreement, context.principal, agreement.id, base)
 
-    @staticmethod
-    async def resolve_provider(agreement: domain.SharingAgreement, info: graphene.ResolveInfo) -> Any:
-        return await ctx(info).loader("agency").load(agreement.provider_agency_id)
-
-    @staticmethod
-    async def resolve_recipient(agreement: domain.SharingAgreement, info: graphene.ResolveInfo) -> Any:
-        return await ctx(info).loader("agency").load(agreement.recipient_agency_id)
+    resolve_provider = related("agency", "provider_agency_id")
+    resolve_recipient = related("agency", "recipient_agency_id")
 
     @staticmethod
     async def resolve_datasets(agreement: domain.SharingAgreement, info: graphene.ResolveInfo) -> list[Any]:
@@ -276,7 +262,8 @@ class SharingAgreement(graphene.ObjectType):
     async def resolve_share_request(agreement: domain.SharingAgreement, info: graphene.ResolveInfo) -> Any:
         if not agreement.share_request_id:
             return None
-        sharing, principal = ctx(info).services.sharing, ctx(info).principal
+        context = request_context(info)
+        sharing, principal = context.services.sharing, context.principal
         requests = loader(info, "sharing.requests", lambda ids: sharing.requests_by_ids(principal, ids))
         return await requests.load(agreement.share_request_id)
 
@@ -290,7 +277,8 @@ class SharingAgreement(graphene.ObjectType):
 
 
 def agreement_loader(info: graphene.ResolveInfo) -> DataLoader:
-    agreements, principal = ctx(info).services.agreements, ctx(info).principal
+    context = request_context(info)
+    agreements, principal = context.services.agreements, context.principal
     return loader(info, "sharing.agreements", lambda ids: agreements.by_ids(principal, ids))
 
 

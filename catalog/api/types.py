@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 import graphene
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
 from catalog import domain
-from catalog.api.context import RequestContext, call
+from catalog.api.context import call, request_context
 from catalog.errors import InvalidInput
 from catalog.services.context import Listing
 
@@ -26,11 +27,6 @@ AccessMethod = graphene.Enum.from_enum(domain.AccessMethod)
 LineageDirection = graphene.Enum(
     "LineageDirection", [("UPSTREAM", "UPSTREAM"), ("DOWNSTREAM", "DOWNSTREAM"), ("BOTH", "BOTH")]
 )
-
-
-def ctx(info: graphene.ResolveInfo) -> RequestContext:
-    context: RequestContext = info.context
-    return context
 
 
 def encode_cursor(id: str) -> str:
@@ -99,7 +95,8 @@ async def page_of(
 ) -> dict[str, Any]:
     """One page of a service's list as a connection: `method(principal, subject, first, cursor)`, where `subject`
     is the filter or the id the list is of; `totalCount` is counted only when the query selects it."""
-    listing = await call(method, ctx(info).principal, subject, first, decode_cursor(after), with_total=asks_total(info))
+    principal = request_context(info).principal
+    listing = await call(method, principal, subject, first, decode_cursor(after), with_total=asks_total(info))
     return as_connection(listing)
 
 
@@ -114,6 +111,31 @@ def as_connection(listing: Listing[Any]) -> dict[str, Any]:
         },
         "total_count": listing.total,
     }
+
+
+def related(loader: str, key: str) -> Any:
+    """A resolver of what this request's loader `loader` holds for the parent's `key` (a dotted attribute path):
+    the related record, or rows; null when the parent names none. Batched, so a page of parents costs one read."""
+    key_of = attrgetter(key)
+
+    async def resolve(parent: Any, info: graphene.ResolveInfo) -> Any:
+        id = key_of(parent)
+        return await request_context(info).loader(loader).load(id) if id else None
+
+    return staticmethod(resolve)
+
+
+def related_people(loader: str) -> Any:
+    """A resolver of the people whose ids this request's loader `loader` holds for the parent (members,
+    stewards), leaving out those the caller may not see."""
+
+    async def resolve(parent: Any, info: graphene.ResolveInfo) -> list[domain.Person]:
+        context = request_context(info)
+        ids = await context.loader(loader).load(parent.id)
+        people = await context.loader("person").load_many(ids)
+        return [p for p in people if p is not None]
+
+    return staticmethod(resolve)
 
 
 class Training(graphene.ObjectType):
@@ -135,11 +157,7 @@ class Agency(graphene.ObjectType):
     kind = graphene.String(required=True)
     members = graphene.List(graphene.NonNull(lambda: Person), required=True)
 
-    @staticmethod
-    async def resolve_members(agency: domain.Agency, info: graphene.ResolveInfo) -> list[domain.Person]:
-        ids = await ctx(info).loader("members").load(agency.id)
-        people = await ctx(info).loader("person").load_many(ids)
-        return [p for p in people if p is not None]
+    resolve_members = related_people("members")
 
 
 class Person(graphene.ObjectType):
@@ -158,18 +176,12 @@ class Person(graphene.ObjectType):
         description="Registration, role, training and activation changes, oldest first, from the audit trail.",
     )
 
-    @staticmethod
-    async def resolve_agency(person: domain.Person, info: graphene.ResolveInfo) -> domain.Agency | None:
-        return await ctx(info).loader("agency").load(person.agency_id)
-
-    @staticmethod
-    async def resolve_history(person: domain.Person, info: graphene.ResolveInfo) -> list[Any]:
-        entries: list[Any] = await ctx(info).loader("person_history").load(person.id)
-        return entries
+    resolve_agency = related("agency", "agency_id")
+    resolve_history = related("person_history", "id")
 
     @staticmethod
     def resolve_training_current(person: domain.Person, info: graphene.ResolveInfo) -> bool:
-        return person.training is not None and person.training.is_current(ctx(info).services.ctx.clock())
+        return person.training is not None and person.training.is_current(request_context(info).services.ctx.clock())
 
 
 class Field(graphene.ObjectType):
@@ -264,33 +276,17 @@ class Dataset(graphene.ObjectType):
     def resolve_effective_personal_data(dataset: domain.Dataset, info: graphene.ResolveInfo) -> domain.PersonalData:
         return dataset.effective_personal_data or dataset.personal_data
 
-    @staticmethod
-    async def resolve_restricted_by(dataset: domain.Dataset, info: graphene.ResolveInfo) -> str | None:
-        if not dataset.restricted_by:
-            return None
-        shown: str = await ctx(info).loader("restricted_by").load(dataset.restricted_by)
-        return shown
-
-    @staticmethod
-    async def resolve_history(dataset: domain.Dataset, info: graphene.ResolveInfo) -> list[Any]:
-        entries: list[Any] = await ctx(info).loader("history").load(dataset.id)
-        return entries
-
-    @staticmethod
-    async def resolve_owner(dataset: domain.Dataset, info: graphene.ResolveInfo) -> domain.Agency | None:
-        return await ctx(info).loader("agency").load(dataset.owner_agency_id)
+    resolve_restricted_by = related("restricted_by", "restricted_by")
+    resolve_history = related("history", "id")
+    resolve_owner = related("agency", "owner_agency_id")
 
     @staticmethod
     async def resolve_fields(dataset: domain.Dataset, info: graphene.ResolveInfo) -> list[domain.DatasetField]:
         if dataset.fields:
             return dataset.fields
-        return await ctx(info).loader("fields").load(dataset.id)
+        return await request_context(info).loader("fields").load(dataset.id)
 
-    @staticmethod
-    async def resolve_stewards(dataset: domain.Dataset, info: graphene.ResolveInfo) -> list[domain.Person]:
-        ids = await ctx(info).loader("stewards").load(dataset.id)
-        people = await ctx(info).loader("person").load_many(ids)
-        return [p for p in people if p is not None]
+    resolve_stewards = related_people("stewards")
 
 
 DatasetConnection = connection_type(Dataset, "Dataset")

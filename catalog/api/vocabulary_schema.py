@@ -12,7 +12,7 @@ from typing import Any
 
 import graphene
 
-from catalog.api.types import ctx
+from catalog.api.context import request_context
 from catalog.policy.vocabulary import Vocabulary as ConfiguredVocabulary
 
 
@@ -48,4 +48,4 @@ class VocabularyQuery(graphene.ObjectType):
 
     @staticmethod
     def resolve_vocabulary(root: Any, info: graphene.ResolveInfo) -> ConfiguredVocabulary:
-        return ctx(info).services.vocabulary
+        return request_context(info).services.vocabulary

@@ -1,7 +1,7 @@
 """What every write page shares: turning a service's InvalidInput into an error beside the field it names (and a refusal
-into the decisions the policy recorded), and reading dates from a form. A form with an error is shown again with what
-was typed, and nothing is written (the services check input before they write, and roll back if they find a problem
-while writing)."""
+into the decisions the policy recorded), and reading dates and choices from a form. A form with an error is shown
+again with what was typed, and nothing is written (the services check input before they write, and roll back if they
+find a problem while writing)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from catalog.api.context import call
 from catalog.errors import CatalogError, Conflict, Forbidden, InvalidInput
@@ -17,6 +18,7 @@ from catalog.principal import Principal
 from catalog.services import Services
 from catalog.web.session import Form
 
+E = TypeVar("E", bound=Enum)
 ITEM = re.compile(r"\.\d+$")  # `dataset_ids.0` is an error in the `dataset_ids` control
 
 
@@ -35,6 +37,16 @@ def date_field(field: str, raw: str | None) -> datetime | None:
     except ValueError:
         raise InvalidInput(field, "must be a date, YYYY-MM-DD") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def choice(field: str, raw: str | None, kind: type[E]) -> E | None:
+    """One of the values of the enum `kind` (a filter's menu); None when left empty."""
+    if not raw:
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise InvalidInput(field, f"must be one of {', '.join(str(k.value) for k in kind)}") from None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,8 +24,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
 
+from catalog.api.security import ResponseHeaderMiddleware
 from catalog.config import Settings
 from catalog.errors import CatalogError, Forbidden, InvalidInput, Unauthenticated, Unavailable
 from catalog.principal import ANONYMOUS, Principal
@@ -59,31 +61,24 @@ def web_middleware(settings: Settings) -> list[Middleware]:
     ]
 
 
-class SecureCookieOnHttps:
+class SecureCookieOnHttps(ResponseHeaderMiddleware):
     """Adds `Secure` to the session cookie when the request came over https (uvicorn honours a trusted proxy's
     X-Forwarded-Proto), so one deployment works on a laptop over http and behind TLS without a setting."""
 
     def __init__(self, app: ASGIApp, cookie: str) -> None:
-        self.app = app
+        super().__init__(app)
         self.prefix = f"{cookie}="
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("scheme") != "https":
-            await self.app(scope, receive, send)
-            return
+    def editor(self, scope: Scope) -> Callable[[MutableHeaders], None] | None:
+        return self.mark_secure if scope.get("scheme") == "https" else None
 
-        async def send_secure(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                cookies = headers.getlist("set-cookie")
-                if any(c.startswith(self.prefix) for c in cookies):
-                    del headers["set-cookie"]
-                    for cookie in cookies:
-                        secure = cookie.startswith(self.prefix) and "secure" not in cookie.lower()
-                        headers.append("set-cookie", f"{cookie}; secure" if secure else cookie)
-            await send(message)
-
-        await self.app(scope, receive, send_secure)
+    def mark_secure(self, headers: MutableHeaders) -> None:
+        cookies = headers.getlist("set-cookie")
+        if any(c.startswith(self.prefix) for c in cookies):
+            del headers["set-cookie"]
+            for cookie in cookies:
+                secure = cookie.startswith(self.prefix) and "secure" not in cookie.lower()
+                headers.append("set-cookie", f"{cookie}; secure" if secure else cookie)
 
 
 def csrf_token(request: Request) -> str:
@@ -157,6 +152,14 @@ async def principal_of(request: Request) -> Principal:
         request.session.clear()
         request.session[NOTICE_KEY] = f"You were signed out: {exc.message}."
         return ANONYMOUS
+    return principal
+
+
+def signed_in(request: Request, doing: str, because: str) -> Principal:
+    """The signed-in principal; Unauthenticated for a visitor ("sign in to `doing`: `because`")."""
+    principal: Principal = request.state.principal
+    if principal.anonymous:
+        raise Unauthenticated(f"sign in to {doing}: {because}")
     return principal
 
 

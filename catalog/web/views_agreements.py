@@ -16,21 +16,12 @@ from catalog.domain import AgreementStatus, SharingAgreement
 from catalog.errors import CatalogError, InvalidInput, NotFound
 from catalog.principal import Principal
 from catalog.services import AgreementFilter, Services
-from catalog.web.forms import date_field, rejection
+from catalog.web.forms import choice, date_field, rejection
 from catalog.web.render import page, path
 from catalog.web.session import NOTICE_KEY, Form, read_form
 from catalog.web.views_catalog import MAX_LISTED, services_of
 from catalog.web.views_sharing import PARTICULAR_FIELDS
 from catalog.web.views_work import EXPIRING_SOON_DAYS
-
-
-def _status(raw: str | None) -> AgreementStatus | None:
-    if not raw:
-        return None
-    try:
-        return AgreementStatus(raw)
-    except ValueError:
-        raise InvalidInput("status", f"must be one of {', '.join(s.value for s in AgreementStatus)}") from None
 
 
 def register(
@@ -53,7 +44,7 @@ def register(
 
 async def agency(request: Request) -> Response:
     services, principal = services_of(request), request.state.principal
-    status = _status(request.query_params.get("status"))
+    status = choice("status", request.query_params.get("status"), AgreementStatus)
     sheet = await call(register, services, principal, request.path_params["id"], status)
     return page(
         request,

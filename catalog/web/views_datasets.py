@@ -24,12 +24,12 @@ from catalog.domain import (
     PersonalData,
     PiiTag,
 )
-from catalog.errors import AlreadyExists, CatalogError, InvalidInput, Unauthenticated
+from catalog.errors import AlreadyExists, CatalogError, InvalidInput
 from catalog.principal import Principal
 from catalog.services import Services
 from catalog.web.forms import Rejection, rejection, shown_again
 from catalog.web.render import dataset_url, page
-from catalog.web.session import NOTICE_KEY, Form, read_form
+from catalog.web.session import NOTICE_KEY, Form, read_form, signed_in
 from catalog.web.views_catalog import MAX_LISTED, dataset_page, services_of
 
 # Free text, with the rows of its textarea (0: one line).
@@ -44,10 +44,7 @@ FIELD_LINE_HELP = "one a line: name: type | PII tag | description (type, tag and
 
 
 def _signed_in(request: Request, doing: str) -> Principal:
-    principal: Principal = request.state.principal
-    if principal.anonymous:
-        raise Unauthenticated(f"sign in to {doing}: datasets are described by their agency's people")
-    return principal
+    return signed_in(request, doing, "datasets are described by their agency's people")
 
 
 # -- the form and the service's payload --------------------------------------------------------------------------
@@ -279,4 +276,3 @@ async def issue_correction(request: Request) -> Response:
         return await dataset_page(request, problem.status, problem=problem, form=form)
     request.session[NOTICE_KEY] = f"Your correction of {dataset_id} was decided by the policy, recorded and sent."
     return RedirectResponse(dataset_url(dataset_id) + "#notices", status_code=303)
-

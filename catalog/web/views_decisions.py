@@ -13,11 +13,11 @@ from starlette.responses import RedirectResponse, Response
 
 from catalog.api.context import call
 from catalog.domain import ConditionResult, Decision, Outcome
-from catalog.errors import InvalidInput, Unauthenticated
+from catalog.errors import InvalidInput
 from catalog.principal import Principal
 from catalog.services import DecisionFilter, Services
 from catalog.web.render import page, path
-from catalog.web.session import read_form
+from catalog.web.session import read_form, signed_in
 from catalog.web.views_catalog import services_of
 
 FILTERS = ("requester", "dataset", "agency", "outcome", "rule", "from", "to")
@@ -139,9 +139,7 @@ async def decision(request: Request) -> Response:
 
 async def check_access(request: Request) -> Response:
     """Ask for access: the policy decides and the decision is recorded, exactly as `checkAccess` in the API."""
-    services, principal = services_of(request), request.state.principal
-    if principal.anonymous:
-        raise Unauthenticated("sign in to ask for access: a decision is about a person")
+    services, principal = services_of(request), signed_in(request, "ask for access", "a decision is about a person")
     form = await read_form(request)
     payload: dict[str, Any] = {"dataset_id": request.path_params["id"]}
     for name in ("purpose", "access_method"):

@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from catalog.api.context import call
 from catalog.api.security import SVG_POLICY
 from catalog.domain import Dataset, Identifiability, Process
-from catalog.errors import CatalogError, InvalidInput, Unauthenticated
+from catalog.errors import CatalogError, InvalidInput
 from catalog.principal import Principal
 from catalog.services import Services
 from catalog.services.lineage import ATTESTABLE_IDENTIFIABILITY, ATTESTABLE_KINDS
@@ -21,7 +21,7 @@ from catalog.store.base import LineageDirection
 from catalog.web.forms import Rejection, rejection, shown_again
 from catalog.web.lineage_svg import LineageDrawing, draw, svg
 from catalog.web.render import dataset_url, page, when
-from catalog.web.session import NOTICE_KEY, Form, read_form
+from catalog.web.session import NOTICE_KEY, Form, read_form, signed_in
 from catalog.web.views_catalog import services_of
 
 DIRECTIONS = ("DOWNSTREAM", "UPSTREAM", "BOTH")
@@ -106,9 +106,8 @@ async def attest_process(request: Request) -> Response:
     """Attest a process through the service (as the API's `attestProcess`); the explorer follows, the attestation
     marked. Bad input or a refusal shows the explorer again with the error or the refusing decisions, and
     nothing written."""
-    services, principal = services_of(request), request.state.principal
-    if principal.anonymous:
-        raise Unauthenticated("sign in to attest a process: a steward of its outputs attests it")
+    principal = signed_in(request, "attest a process", "a steward of its outputs attests it")
+    services = services_of(request)
     form = await read_form(request)
     process_id = form.get("process_id") or ""
     try:

@@ -16,12 +16,12 @@ from starlette.responses import RedirectResponse, Response
 
 from catalog.api.context import call
 from catalog.domain import Decision, Role
-from catalog.errors import CatalogError, Unauthenticated
+from catalog.errors import CatalogError
 from catalog.principal import Principal
 from catalog.services import DecisionFilter, Services
 from catalog.web.forms import Rejection, date_field, rejection, shown_again
 from catalog.web.render import page, path
-from catalog.web.session import NOTICE_KEY, Form, read_form
+from catalog.web.session import NOTICE_KEY, Form, read_form, signed_in
 from catalog.web.views_catalog import services_of
 
 REFUSED = {
@@ -33,11 +33,8 @@ MAX_SHOWN = 10  # decisions a change made, shown after it (one per role changed,
 
 
 def _signed_in(request: Request, doing: str) -> Principal:
-    principal: Principal = request.state.principal
-    if principal.anonymous:
-        # Before reading the person, so a visitor learns nothing of who exists.
-        raise Unauthenticated(f"sign in to {doing}: people are administered by their agency's data owners")
-    return principal
+    # Asked before the person is read, so a visitor learns nothing of who exists.
+    return signed_in(request, doing, "people are administered by their agency's data owners")
 
 
 def person_sheet(

@@ -24,13 +24,13 @@ from catalog.domain import (
     ShareRequestStatus,
     SharingFrequency,
 )
-from catalog.errors import CatalogError, InvalidInput, Unauthenticated
+from catalog.errors import CatalogError, InvalidInput
 from catalog.principal import Principal
 from catalog.services import DatasetFilter, Services, ShareRequestFilter
 from catalog.services.decisions import waiting_for
-from catalog.web.forms import date_field, field_errors, rejection
+from catalog.web.forms import choice, date_field, field_errors, rejection
 from catalog.web.render import page, path
-from catalog.web.session import NOTICE_KEY, Form, read_form
+from catalog.web.session import NOTICE_KEY, Form, read_form, signed_in
 from catalog.web.views_catalog import MAX_LISTED, services_of
 
 VIEWS = {"waiting": "Waiting for me", "agency": "My agency's", "all": "All I may see"}
@@ -48,22 +48,10 @@ PARTICULAR_FIELDS: tuple[tuple[str, str, int], ...] = (
 
 
 def _signed_in(request: Request, doing: str) -> Principal:
-    principal: Principal = request.state.principal
-    if principal.anonymous:
-        raise Unauthenticated(f"sign in to {doing}: share requests are read and made by people")
-    return principal
+    return signed_in(request, doing, "share requests are read and made by people")
 
 
 # -- the queue ---------------------------------------------------------------------------------------------------
-
-
-def _status(raw: str | None) -> ShareRequestStatus | None:
-    if not raw:
-        return None
-    try:
-        return ShareRequestStatus(raw)
-    except ValueError:
-        raise InvalidInput("status", f"must be one of {', '.join(s.value for s in ShareRequestStatus)}") from None
 
 
 def queue_sheet(
@@ -87,7 +75,7 @@ async def queue(request: Request) -> Response:
     view = request.query_params.get("view") or "waiting"
     if view not in VIEWS:
         raise InvalidInput("view", f"must be one of {', '.join(VIEWS)}")
-    status = _status(request.query_params.get("status")) if view != "waiting" else None
+    status = choice("status", request.query_params.get("status"), ShareRequestStatus) if view != "waiting" else None
     after = request.query_params.get("after") or None
     sheet = await call(queue_sheet, services, principal, view, status, after)
     kept = {"view": view, "status": status.value if status else ""}
