@@ -12,14 +12,14 @@ reading an absent property is the caller's business (the record codec supplies d
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from catalog.store.query import EdgeDirection, LineageGraph, Page, Predicate
 from catalog.store.schema import Label, Rel
+from catalog.store.scope import ContextScope
 
 Props = dict[str, Any]
 T = TypeVar("T")
@@ -69,23 +69,13 @@ class Causality:
         return self.latest or self.after
 
 
-_CAUSALITY: ContextVar[Causality | None] = ContextVar("catalog_causality", default=None)
+_CAUSALITY: ContextScope[Causality] = ContextScope("catalog_causality")
+current_causality = _CAUSALITY.current  # the causal scope open in this context, if any
 
 
-@contextmanager
-def causal(after: str | None = None, *, name: str = "bookmark") -> Iterator[Causality]:
+def causal(after: str | None = None, *, name: str = "bookmark") -> AbstractContextManager[Causality]:
     """Open a causal scope for the code inside (threads started with a copy of this context share it)."""
-    scope = Causality(after or None, name=name)
-    token = _CAUSALITY.set(scope)
-    try:
-        yield scope
-    finally:
-        _CAUSALITY.reset(token)
-
-
-def current_causality() -> Causality | None:
-    """The causal scope open in this context, if any."""
-    return _CAUSALITY.get()
+    return _CAUSALITY.open(Causality(after or None, name=name))
 
 
 def sequence_id(value: int) -> str:
