@@ -177,7 +177,6 @@ class GraphTx(ABC):
         what `neighbors_many` returns: for each asked id, its neighbors' ids, sorted.
         """
 
-    @abstractmethod
     def find_nodes(
         self,
         label: Label,
@@ -188,6 +187,18 @@ class GraphTx(ABC):
         with_total: bool = False,
     ) -> Page:
         """Nodes of `label` matching `where`, ordered by id, at most `first`, with id greater than `after`."""
+        assert first >= 0, "first must not be negative"
+        # One more than the page holds tells whether there is a next page, without counting every match.
+        rows, total = self._match_nodes(label, where, first + 1, after, with_total)
+        items = rows[:first]
+        return Page(items=items, has_next=len(rows) > first, end_cursor=items[-1][0] if items else after, total=total)
+
+    @abstractmethod
+    def _match_nodes(
+        self, label: Label, where: Predicate, limit: int, after: str | None, with_total: bool
+    ) -> tuple[list[tuple[str, Props]], int | None]:
+        """At most `limit` nodes of `label` matching `where` with id greater than `after`, ordered by id, as
+        (id, properties); and, when `with_total`, how many nodes match `where` in all."""
 
     @abstractmethod
     def lineage(self, start: str, direction: LineageDirection, depth: int) -> LineageGraph:

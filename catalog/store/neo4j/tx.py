@@ -28,7 +28,7 @@ from catalog.store.neo4j.lineage import _add_lineage_row, _impact_query, _lineag
 from catalog.store.neo4j.predicates import _Compiler
 from catalog.store.neo4j.sequences import _COUNTER, _ID_WIDTH, _NEXT_SEQUENCE, _advance_query, _holding_first
 from catalog.store.neo4j.text import _public, _storable
-from catalog.store.query import EdgeDirection, LineageGraph, Page, Predicate
+from catalog.store.query import EdgeDirection, LineageGraph, Predicate
 from catalog.store.schema import ENDPOINTS, Label, Rel
 
 if TYPE_CHECKING:
@@ -222,38 +222,25 @@ class Neo4jTx(GraphTx):
                 others.sort()
         return found, neighbors
 
-    def find_nodes(
-        self,
-        label: Label,
-        where: Predicate,
-        *,
-        first: int,
-        after: str | None = None,
-        with_total: bool = False,
-    ) -> Page:
-        assert first >= 0, "first must not be negative"
+    def _match_nodes(
+        self, label: Label, where: Predicate, limit: int, after: str | None, with_total: bool
+    ) -> tuple[list[tuple[str, Props]], int | None]:
         compiler = _Compiler()
         condition = compiler.compile(where, label, "n")
         base = " ".join([*compiler.preamble, f"MATCH (n:{_label(label)}) WHERE {condition}"])
         total = None
         if with_total:
             total = int(self._q(f"{base} RETURN count(n) AS total", **compiler.params)[0]["total"])
-        # A bound on n.id lets the planner walk the id index in order and stop after `first` matches, instead of
-        # filtering every node and sorting: an analyst's first page reads ~first/selectivity nodes, not all of them.
+        # A bound on n.id lets the planner walk the id index in order and stop after `limit` matches, instead of
+        # filtering every node and sorting: an analyst's first page reads ~limit/selectivity nodes, not all of them.
         cursor = " AND n.id > $after" if after is not None else " AND n.id IS NOT NULL"
         rows = self._q(
             f"{base}{cursor} RETURN n.id AS id, properties(n) AS props ORDER BY n.id LIMIT $limit",
             **compiler.params,
             after=after,
-            limit=first + 1,
+            limit=limit,
         )
-        items = [(row["id"], _public(row["props"])) for row in rows[:first]]
-        return Page(
-            items=items,
-            has_next=len(rows) > first,
-            end_cursor=items[-1][0] if items else after,
-            total=total,
-        )
+        return [(row["id"], _public(row["props"])) for row in rows], total
 
     def lineage(self, start: str, direction: LineageDirection, depth: int) -> LineageGraph:
         assert direction in ("UPSTREAM", "DOWNSTREAM", "BOTH"), direction

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.errors import AlreadyExists, NotFound
 from catalog.store.base import GraphTx, Impact, ImpactAgreement, LineageDirection, Props
-from catalog.store.query import EdgeDirection, LineageGraph, Page, Predicate
+from catalog.store.query import EdgeDirection, LineageGraph, Predicate
 from catalog.store.schema import ENDPOINTS, TEXT_INDEXED, Label, Rel
 from catalog.store.sqlite.predicates import _Compiler, _label
 
@@ -197,16 +197,9 @@ class SqliteTx(GraphTx):
             found[Label(node_label)][id] = {**json.loads(props), "id": id}
         return found, neighbors
 
-    def find_nodes(
-        self,
-        label: Label,
-        where: Predicate,
-        *,
-        first: int,
-        after: str | None = None,
-        with_total: bool = False,
-    ) -> Page:
-        assert first >= 0, "first must not be negative"
+    def _match_nodes(
+        self, label: Label, where: Predicate, limit: int, after: str | None, with_total: bool
+    ) -> tuple[list[tuple[str, Props]], int | None]:
         compiler = _Compiler()
         condition = compiler.compile(where, label, "n")
         base = f"FROM nodes n WHERE n.label = {_label(label)} AND {condition}"
@@ -219,14 +212,8 @@ class SqliteTx(GraphTx):
         if after is not None:
             page_sql += " AND n.id > ?"
             page_params.append(after)
-        rows = self._q(f"{page_sql} ORDER BY n.id LIMIT ?", [*page_params, first + 1]).fetchall()
-        items = [(id, {**json.loads(props), "id": id}) for id, props in rows[:first]]
-        return Page(
-            items=items,
-            has_next=len(rows) > first,
-            end_cursor=items[-1][0] if items else after,
-            total=total,
-        )
+        rows = self._q(f"{page_sql} ORDER BY n.id LIMIT ?", [*page_params, limit]).fetchall()
+        return [(id, {**json.loads(props), "id": id}) for id, props in rows], total
 
     def lineage(self, start: str, direction: LineageDirection, depth: int) -> LineageGraph:
         if not self._exists(Label.DATASET, start):
