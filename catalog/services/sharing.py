@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from catalog.audit.append import append_event, diff
@@ -438,10 +439,7 @@ class Sharing:
     ) -> Listing[ShareRequest]:
         """Share requests matching `criteria` that `principal` may read, filtered inside the store query."""
         where = all_of(criteria.predicate(), self.decisions.readable(principal, READ))
-        page = self.ctx.store.read(
-            lambda tx: tx.find_nodes(Label.SHARE_REQUEST, where, first=first, after=after, with_total=with_total)
-        )
-        return Listing.from_page(page, lambda props: from_props(ShareRequest, props))
+        return self.ctx.listing(Label.SHARE_REQUEST, where, partial(from_props, ShareRequest), first, after, with_total)
 
     def approvals_of(self, request_ids: Sequence[str]) -> dict[str, list[Approval]]:
         """The verdicts given on requests the caller has already been allowed to read, oldest first."""
@@ -455,8 +453,7 @@ class Sharing:
         return {decision.id: decision for decision in decisions}
 
     def requests_by_ids(self, principal: Principal, ids: Sequence[str]) -> dict[str, ShareRequest]:
-        found = self.ctx.store.read(lambda tx: self.decisions.visible(tx, principal, Label.SHARE_REQUEST, ids))
-        return {id: from_props(ShareRequest, props) for id, props in found.items()}
+        return self.ctx.visible(principal, Label.SHARE_REQUEST, ids, partial(from_props, ShareRequest))
 
     # -- shared steps ----------------------------------------------------------------------------------------
 
