@@ -22,6 +22,7 @@ from catalog.errors import InvalidInput, NotFound
 from catalog.policy.attributes import Environment, Resource
 from catalog.principal import Principal
 from catalog.services.context import ServiceContext
+from catalog.services.decisions import Decisions
 from catalog.services.facts import DatasetFacts, person_resource, person_view
 from catalog.services.links import link
 from catalog.services.people import grant_decisions_env, training_decision_env
@@ -45,6 +46,20 @@ def field_id(dataset_id: str, name: str) -> str:
 def dataset_props(dataset: Dataset) -> Props:
     # Effective values are computed from lineage (services/propagation.py), never written from a description.
     return to_props(dataset, exclude={"fields", *COMPUTED_DATASET_FIELDS})
+
+
+def create_dataset(
+    decisions: Decisions, tx: GraphTx, principal: Principal, dataset: Dataset, props: Props, now: datetime
+) -> Decision:
+    """Decide `register_dataset` on `dataset` and create its node with `props`; raise Refused when the policy
+    refuses (the work rolls back). The node is created before the decision is recorded, so the decision links to
+    it. Returns the recorded decision."""
+    request = AccessRequest(action="register_dataset", dataset_id=dataset.id)
+    decision = decisions.decide_one(tx, principal, request, Resource(id=dataset.id, owner=dataset.owner_agency_id), now)
+    if decision.outcome == Outcome.PERMIT:
+        tx.create_node(Label.DATASET, dataset.id, props)
+    decisions.require(tx, principal, [decision], request.action)
+    return decision
 
 
 def _refuse_computed(payload: dict[str, Any]) -> None:
@@ -164,15 +179,10 @@ class Registration:
         effective = own_effective(dataset.classification, dataset.personal_data.value)
         dataset = dataset.model_copy(update=effective_fields(effective))
         self._check_vocabulary(dataset)
-        request = AccessRequest(action="register_dataset", dataset_id=dataset.id)
 
         def work(tx: GraphTx) -> Dataset:
-            obj = Resource(id=dataset.id, owner=dataset.owner_agency_id)
-            decision = self.decisions.decide_one(tx, principal, request, obj, now)
             props = {**dataset_props(dataset), **effective}
-            if decision.outcome == Outcome.PERMIT:
-                tx.create_node(Label.DATASET, dataset.id, props)  # before the decision, so it links to the dataset
-            self.decisions.require(tx, principal, [decision], "register_dataset")
+            decision = create_dataset(self.decisions, tx, principal, dataset, props, now)
             link(tx, Rel.OWNED_BY, dataset.id, dataset.owner_agency_id, field="owner_agency_id")
             _write_fields(tx, dataset.id, dataset.fields)
             append_event(
