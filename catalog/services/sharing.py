@@ -79,6 +79,17 @@ def requirement(kind: str, dataset_id: str, provider: str) -> str:
     return f"{kind}:{dataset_id if kind == STEWARD else provider}"
 
 
+def _carried_obligations(tx: GraphTx, request: ShareRequest) -> list[str]:
+    """The obligations the request's decisions attached that its agreement carries: all but the approvals they
+    asked for, which the verdicts have met."""
+    return [
+        text
+        for props in tx.get_nodes(Label.DECISION, request.decision_ids).values()
+        for text in props.get("obligations", [])
+        if text.split(":", 1)[0] not in NEEDS
+    ]
+
+
 def obligation_ids(decision: Decision) -> set[str]:
     return {text.split(":", 1)[0] for text in decision.obligations}
 
@@ -372,7 +383,7 @@ class Sharing:
         if latest.verdict == ApprovalVerdict.REJECT:
             changes.update(status=REJECTED, status_reason=latest.note)
         elif set(request.required_approvals) <= {r for a in approvals for r in a.fills}:
-            agreement = self._agreement(tx, request, approvals, datasets, now)
+            agreement = self._agreement(request, approvals, datasets, _carried_obligations(tx, request), now)
             write_agreement(tx, agreement)
             changes.update(status=APPROVED, agreement_id=agreement.id, status_reason=latest.note or None)
         updated = request.model_copy(update=changes)
@@ -381,21 +392,16 @@ class Sharing:
 
     def _agreement(
         self,
-        tx: GraphTx,
         request: ShareRequest,
         approvals: list[Approval],
         datasets: dict[str, DatasetFacts],
+        obligations: list[str],
         now: datetime,
     ) -> SharingAgreement:
-        """The agreement a fully approved request yields: what was asked for, at the data's sensitivity today."""
+        """The agreement a fully approved request yields: what was asked for, at the data's sensitivity today, under
+        the `obligations` its decisions carry."""
         scheme, personal = self.ctx.settings.classifications, [p.value for p in PERSONAL_DATA_ORDER]
         resources = [datasets[id].resource(now, scheme) for id in request.dataset_ids]
-        obligations = [
-            text
-            for props in tx.get_nodes(Label.DECISION, request.decision_ids).values()
-            for text in props.get("obligations", [])
-            if text.split(":", 1)[0] not in NEEDS
-        ]
         every_field = [name for id in request.dataset_ids for name in datasets[id].fields]
         approve = [a for a in approvals if a.verdict == ApprovalVerdict.APPROVE]
         return SharingAgreement(
