@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -49,17 +50,31 @@ def dataset_props(dataset: Dataset) -> Props:
 
 
 def create_dataset(
-    decisions: Decisions, tx: GraphTx, principal: Principal, dataset: Dataset, props: Props, now: datetime
-) -> Decision:
-    """Decide `register_dataset` on `dataset` and create its node with `props`; raise Refused when the policy
-    refuses (the work rolls back). The node is created before the decision is recorded, so the decision links to
-    it. Returns the recorded decision."""
+    decisions: Decisions,
+    tx: GraphTx,
+    principal: Principal,
+    dataset: Dataset,
+    props: Props,
+    fields: Sequence[DatasetField],
+    now: datetime,
+) -> None:
+    """Decide `register_dataset` on `dataset`, create its node with `props` and append the event (naming its
+    `fields`, which the caller writes); raise Refused when the policy refuses (the work rolls back). The node is
+    created before the decision is recorded, so the decision links to it."""
     request = AccessRequest(action="register_dataset", dataset_id=dataset.id)
     decision = decisions.decide_one(tx, principal, request, Resource(id=dataset.id, owner=dataset.owner_agency_id), now)
     if decision.outcome == Outcome.PERMIT:
         tx.create_node(Label.DATASET, dataset.id, props)
     decisions.require(tx, principal, [decision], request.action)
-    return decision
+    append_event(
+        tx,
+        principal=principal,
+        action=request.action,
+        target_ids=[dataset.id],
+        change=diff(None, {**props, "fields": [f.name for f in fields]}, personal=DATASET_PERSONAL_PROPS),
+        at=now,
+        decision_id=decision.id,
+    )
 
 
 def _refuse_computed(payload: dict[str, Any]) -> None:
@@ -182,20 +197,9 @@ class Registration:
 
         def work(tx: GraphTx) -> Dataset:
             props = {**dataset_props(dataset), **effective}
-            decision = create_dataset(self.decisions, tx, principal, dataset, props, now)
+            create_dataset(self.decisions, tx, principal, dataset, props, dataset.fields, now)
             link(tx, Rel.OWNED_BY, dataset.id, dataset.owner_agency_id, field="owner_agency_id")
             _write_fields(tx, dataset.id, dataset.fields)
-            append_event(
-                tx,
-                principal=principal,
-                action="register_dataset",
-                target_ids=[dataset.id],
-                change=diff(
-                    None, {**props, "fields": [f.name for f in dataset.fields]}, personal=DATASET_PERSONAL_PROPS
-                ),
-                at=now,
-                decision_id=decision.id,
-            )
             return dataset
 
         return self.decisions.write(work)

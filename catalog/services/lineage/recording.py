@@ -160,18 +160,9 @@ class Recording:
             prefix="dataset.",
         )
         props = {**dataset_props(dataset), **own_effective(dataset.classification, dataset.personal_data.value)}
-        decision = create_dataset(self.decisions, tx, principal, dataset, props, now)
+        create_dataset(self.decisions, tx, principal, dataset, props, observed.fields, now)
         tx.merge_edge(Rel.OWNED_BY, dataset.id, agency)
         _add_fields(tx, dataset.id, observed.fields)
-        append_event(
-            tx,
-            principal=principal,
-            action="register_dataset",
-            target_ids=[dataset.id],
-            change=diff(None, {**props, "fields": [f.name for f in observed.fields]}),
-            at=now,
-            decision_id=decision.id,
-        )
 
     def _write_process(
         self,
