@@ -12,16 +12,19 @@ reading an absent property is the caller's business (the record codec supplies d
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from catalog.store.query import EdgeDirection, LineageGraph, Page, Predicate
-from catalog.store.schema import Label, Rel
+from catalog.store.schema import Label, Rel, far_label
 from catalog.store.scope import ContextScope
 
 Props = dict[str, Any]
+Hops = Sequence[tuple[Rel, EdgeDirection]]  # edge types to follow, each in its direction
+Wanted = list[tuple[Label, list[str]]]  # nodes asked for by label: the label and their distinct ids
+NeighborRow = tuple[int, str | None, str, Props]  # see GraphTx._with_neighbors
 T = TypeVar("T")
 LineageDirection = Literal["UPSTREAM", "DOWNSTREAM", "BOTH"]
 
@@ -162,7 +165,6 @@ class GraphTx(ABC):
         """`neighbors` for several (rel, direction) pairs in one round trip, in the order asked."""
         return [self.neighbors(rel, ids, direction) for rel, direction in rels]
 
-    @abstractmethod
     def get_with_neighbors(
         self,
         label: Label,
@@ -176,6 +178,26 @@ class GraphTx(ABC):
         Returns the nodes found, by label (those asked for, every neighbor, and `also`), and per (rel, direction)
         what `neighbors_many` returns: for each asked id, its neighbors' ids, sorted.
         """
+        asked = list(dict.fromkeys(ids))
+        wanted = [(other, list(dict.fromkeys(other_ids))) for other, other_ids in (also or {}).items()]
+        far = [far_label(rel, direction) for rel, direction in rels]
+        found: dict[Label, dict[str, Props]] = {each: {} for each in [label, *far, *(other for other, _ in wanted)]}
+        neighbors: list[dict[str, list[str]]] = [{id: [] for id in asked} for _ in rels]
+        for k, near, id, props in self._with_neighbors(label, asked, rels, wanted):
+            if k >= 0:
+                assert near is not None, "a neighbor row names the node it was reached from"
+                neighbors[k][near].append(id)
+            found[label if k == -1 else far[k] if k >= 0 else wanted[-2 - k][0]][id] = props
+        for result in neighbors:
+            for others in result.values():
+                others.sort()
+        return found, neighbors
+
+    @abstractmethod
+    def _with_neighbors(self, label: Label, ids: list[str], rels: Hops, also: Wanted) -> Iterator[NeighborRow]:
+        """The rows of `get_with_neighbors`, from one query: (k, near, id, properties), where k = -1 for the nodes
+        of `label` among `ids` (distinct), k >= 0 for the neighbors through rels[k] of the asked node `near`, and
+        k = -2 - j for the nodes of also[j] (near None but for neighbors)."""
 
     def find_nodes(
         self,

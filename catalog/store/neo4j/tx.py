@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from neo4j import Record, Transaction
 from neo4j.exceptions import ConstraintError
 
 from catalog.errors import AlreadyExists, NotFound
-from catalog.store.base import GraphTx, Impact, ImpactAgreement, LineageDirection, Props
+from catalog.store.base import GraphTx, Hops, Impact, ImpactAgreement, LineageDirection, NeighborRow, Props, Wanted
 from catalog.store.neo4j.cypher import (
     _create_nodes_query,
     _create_query,
@@ -182,45 +182,25 @@ class Neo4jTx(GraphTx):
                 others.sort()
         return results
 
-    def get_with_neighbors(
-        self,
-        label: Label,
-        ids: Sequence[str],
-        rels: Sequence[tuple[Rel, EdgeDirection]],
-        also: Mapping[Label, Sequence[str]] | None = None,
-    ) -> tuple[dict[Label, dict[str, Props]], list[dict[str, list[str]]]]:
-        asked = list(dict.fromkeys(ids))
-        extra = [(other, list(dict.fromkeys(other_ids))) for other, other_ids in (also or {}).items()]
-        neighbors: list[dict[str, list[str]]] = [{id: [] for id in asked} for _ in rels]
-        far = [ENDPOINTS[rel][1] if direction == "out" else ENDPOINTS[rel][0] for rel, direction in rels]
-        found: dict[Label, dict[str, Props]] = {each: {} for each in [label, *far, *(other for other, _ in extra)]}
-        # Each branch returns (k, id, near, props): k = -1 the nodes asked for, k >= 0 the neighbors through
-        # rels[k] of the asked node `near`, k <= -2 the `also` nodes of extra[-k - 2].
+    def _with_neighbors(self, label: Label, ids: list[str], rels: Hops, also: Wanted) -> Iterator[NeighborRow]:
+        # One branch per kind of row, each keyed k as get_with_neighbors reads it.
         branches, params = [], {}
-        if asked:
-            params["ids"] = asked
+        if ids:
+            params["ids"] = ids
             branches.append(
                 f"MATCH (n:{_label(label)}) WHERE n.id IN $ids RETURN -1 AS k, n.id AS id, null AS near, "
                 "properties(n) AS props"
             )
             branches += [_neighbor_nodes_query(rel, direction, key=i) for i, (rel, direction) in enumerate(rels)]
-        for j, (other, other_ids) in enumerate(extra):
+        for j, (other, other_ids) in enumerate(also):
             params[f"also{j}"] = other_ids
             branches.append(
                 f"MATCH (n:{_label(other)}) WHERE n.id IN $also{j} RETURN {-2 - j} AS k, n.id AS id, null AS near, "
                 "properties(n) AS props"
             )
-        if not branches:
-            return found, neighbors
-        for row in self._q(" UNION ALL ".join(branches), **params):
-            k, id = row["k"], row["id"]
-            if k >= 0:
-                neighbors[k][row["near"]].append(id)
-            found[label if k == -1 else far[k] if k >= 0 else extra[-2 - k][0]][id] = _public(row["props"])
-        for result in neighbors:
-            for others in result.values():
-                others.sort()
-        return found, neighbors
+        if branches:  # nothing asked for at all: no query
+            for row in self._q(" UNION ALL ".join(branches), **params):
+                yield row["k"], row["near"], row["id"], _public(row["props"])
 
     def _match_nodes(
         self, label: Label, where: Predicate, limit: int, after: str | None, with_total: bool

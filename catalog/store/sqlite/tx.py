@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import AlreadyExists, NotFound
-from catalog.store.base import GraphTx, Impact, ImpactAgreement, LineageDirection, Props
+from catalog.store.base import GraphTx, Hops, Impact, ImpactAgreement, LineageDirection, NeighborRow, Props, Wanted
 from catalog.store.query import EdgeDirection, LineageGraph, Predicate
-from catalog.store.schema import ENDPOINTS, TEXT_INDEXED, Label, Rel
+from catalog.store.schema import ENDPOINTS, TEXT_INDEXED, Label, Rel, far_label
 from catalog.store.sqlite.predicates import _Compiler, _label
 
 if TYPE_CHECKING:
@@ -161,41 +161,25 @@ class SqliteTx(GraphTx):
             results[k][near].append(far)
         return results
 
-    def get_with_neighbors(
-        self,
-        label: Label,
-        ids: Sequence[str],
-        rels: Sequence[tuple[Rel, EdgeDirection]],
-        also: Mapping[Label, Sequence[str]] | None = None,
-    ) -> tuple[dict[Label, dict[str, Props]], list[dict[str, list[str]]]]:
-        extra = list((also or {}).items())
-        neighbors: list[dict[str, list[str]]] = [{id: [] for id in ids} for _ in rels]
-        far_labels = [ENDPOINTS[rel][1] if direction == "out" else ENDPOINTS[rel][0] for rel, direction in rels]
-        found: dict[Label, dict[str, Props]] = {each: {} for each in [label, *far_labels, *(o for o, _ in extra)]}
-        # Rows are (k, near, label, id, props): k = -1 the nodes asked for, k >= 0 the neighbors through rels[k]
-        # of the asked node `near`, k = -2 the `also` nodes.
-        by_id = (
-            "SELECT {k}, NULL, label, id, props FROM nodes WHERE label = ? AND id IN (SELECT value FROM json_each(?))"
-        )
-        asked = json.dumps(list(dict.fromkeys(ids)))
+    def _with_neighbors(self, label: Label, ids: list[str], rels: Hops, also: Wanted) -> Iterator[NeighborRow]:
+        # One select per kind of row, each keyed k as get_with_neighbors reads it.
+        by_id = "SELECT {k}, NULL, id, props FROM nodes WHERE label = ? AND id IN (SELECT value FROM json_each(?))"
+        asked = json.dumps(ids)
         selects = [by_id.format(k=-1)]
         params: list[Any] = [label.value, asked]
-        for i, ((rel, direction), far_label) in enumerate(zip(rels, far_labels, strict=True)):
+        for i, (rel, direction) in enumerate(rels):
             near, far = ("source", "target") if direction == "out" else ("target", "source")
             selects.append(
-                f"SELECT {i}, e.{near}, n.label, n.id, n.props FROM edges e "
+                f"SELECT {i}, e.{near}, n.id, n.props FROM edges e "
                 f"JOIN nodes n ON n.label = ? AND n.id = e.{far} "
                 f"WHERE e.rel = ? AND e.{near} IN (SELECT value FROM json_each(?))"
             )
-            params += [far_label.value, rel.value, asked]
-        for other, other_ids in extra:
-            selects.append(by_id.format(k=-2))
-            params += [other.value, json.dumps(list(other_ids))]
-        for k, near, node_label, id, props in self._q(" UNION ALL ".join(selects) + " ORDER BY 1, 2, 4", params):
-            if k >= 0:
-                neighbors[k][near].append(id)
-            found[Label(node_label)][id] = {**json.loads(props), "id": id}
-        return found, neighbors
+            params += [far_label(rel, direction).value, rel.value, asked]
+        for j, (other, other_ids) in enumerate(also):
+            selects.append(by_id.format(k=-2 - j))
+            params += [other.value, json.dumps(other_ids)]
+        for k, near, id, props in self._q(" UNION ALL ".join(selects) + " ORDER BY 1, 2, 3", params):
+            yield k, near, id, {**json.loads(props), "id": id}
 
     def _match_nodes(
         self, label: Label, where: Predicate, limit: int, after: str | None, with_total: bool
