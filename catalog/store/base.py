@@ -11,6 +11,7 @@ reading an absent property is the caller's business (the record codec supplies d
 
 from __future__ import annotations
 
+import bisect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -51,6 +52,14 @@ class Impact:
 
     datasets: dict[str, int] = field(default_factory=dict)
     agreements: dict[str, ImpactAgreement] = field(default_factory=dict)
+
+    def add_covering(self, agreement: str, dataset: str, status: Any, recipient: str | None, valid_until: Any) -> None:
+        """Note that `agreement` (with its stored status, recipient and end) covers the reached `dataset`."""
+        entry = self.agreements.setdefault(
+            agreement, ImpactAgreement(agreement, str(status or ""), recipient, valid_until=str(valid_until))
+        )
+        if dataset not in entry.dataset_ids:
+            bisect.insort(entry.dataset_ids, dataset)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from neo4j import Record, Transaction
 from neo4j.exceptions import ConstraintError
 
 from catalog.errors import AlreadyExists, NotFound
-from catalog.store.base import GraphTx, Hops, Impact, ImpactAgreement, LineageDirection, NeighborRow, Props, Wanted
+from catalog.store.base import GraphTx, Hops, Impact, LineageDirection, NeighborRow, Props, Wanted
 from catalog.store.neo4j.cypher import (
     _create_nodes_query,
     _create_query,
@@ -243,14 +243,8 @@ class Neo4jTx(GraphTx):
         for dataset, level, agreements in reached:
             found.datasets[dataset] = level
             for agreement, status, recipient, valid_until in agreements:
-                if agreement is None:  # the OPTIONAL MATCH found no agreement covering this dataset
-                    continue
-                entry = found.agreements.setdefault(
-                    agreement, ImpactAgreement(agreement, str(status or ""), recipient, valid_until=str(valid_until))
-                )
-                entry.dataset_ids.append(dataset)
-        for entry in found.agreements.values():
-            entry.dataset_ids = sorted(set(entry.dataset_ids))
+                if agreement is not None:  # None: the OPTIONAL MATCH found no agreement covering this dataset
+                    found.add_covering(agreement, dataset, status, recipient, valid_until)
         return found
 
     def path(self, source: str, target: str, max_depth: int) -> list[str] | None:

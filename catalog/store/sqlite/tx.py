@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import AlreadyExists, NotFound
-from catalog.store.base import GraphTx, Hops, Impact, ImpactAgreement, LineageDirection, NeighborRow, Props, Wanted
+from catalog.store.base import GraphTx, Hops, Impact, LineageDirection, NeighborRow, Props, Wanted
 from catalog.store.query import EdgeDirection, LineageGraph, Predicate
 from catalog.store.schema import ENDPOINTS, TEXT_INDEXED, Label, Rel, far_label
 from catalog.store.sqlite.predicates import _Compiler, _label
@@ -271,12 +271,7 @@ class SqliteTx(GraphTx):
         found = Impact(datasets=reached)
         for dataset, agreement, status, recipient, valid_until in rows:
             if agreement is not None:
-                entry = found.agreements.setdefault(
-                    agreement, ImpactAgreement(agreement, str(status or ""), recipient, valid_until=str(valid_until))
-                )
-                entry.dataset_ids.append(dataset)
-        for entry in found.agreements.values():
-            entry.dataset_ids = sorted(set(entry.dataset_ids))
+                found.add_covering(agreement, dataset, status, recipient, valid_until)
         return found
 
     def path(self, source: str, target: str, max_depth: int) -> list[str] | None:
