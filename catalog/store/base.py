@@ -172,7 +172,20 @@ class GraphTx(ABC):
         self, ids: Sequence[str], rels: Sequence[tuple[Rel, EdgeDirection]]
     ) -> list[dict[str, list[str]]]:
         """`neighbors` for several (rel, direction) pairs in one round trip, in the order asked."""
-        return [self.neighbors(rel, ids, direction) for rel, direction in rels]
+        results: list[dict[str, list[str]]] = [{id: [] for id in ids} for _ in rels]
+        if not ids or not rels:
+            return results
+        for k, near, far in self._neighbor_rows(list(dict.fromkeys(ids)), rels):
+            results[k][near].append(far)
+        for result in results:
+            for others in result.values():
+                others.sort()
+        return results
+
+    @abstractmethod
+    def _neighbor_rows(self, ids: list[str], rels: Hops) -> Iterator[tuple[int, str, str]]:
+        """The rows of `neighbors_many`, from one query: (k, near, far) for each `rels[k]` edge from the asked
+        node `near` (one of `ids`, which are distinct) to `far`."""
 
     def get_with_neighbors(
         self,

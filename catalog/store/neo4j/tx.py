@@ -168,19 +168,10 @@ class Neo4jTx(GraphTx):
             others.sort()
         return result
 
-    def neighbors_many(
-        self, ids: Sequence[str], rels: Sequence[tuple[Rel, EdgeDirection]]
-    ) -> list[dict[str, list[str]]]:
-        results: list[dict[str, list[str]]] = [{id: [] for id in ids} for _ in rels]
-        if not ids or not rels:
-            return results
+    def _neighbor_rows(self, ids: list[str], rels: Hops) -> Iterator[tuple[int, str, str]]:
         query = " UNION ALL ".join(_neighbors_query(rel, direction, key=i) for i, (rel, direction) in enumerate(rels))
-        for row in self._q(query, ids=list(dict.fromkeys(ids))):
-            results[row["k"]][row["id"]].append(row["other"])
-        for result in results:
-            for others in result.values():
-                others.sort()
-        return results
+        for row in self._q(query, ids=ids):
+            yield row["k"], row["id"], row["other"]
 
     def _with_neighbors(self, label: Label, ids: list[str], rels: Hops, also: Wanted) -> Iterator[NeighborRow]:
         # One branch per kind of row, each keyed k as get_with_neighbors reads it.

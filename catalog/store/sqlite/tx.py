@@ -143,12 +143,7 @@ class SqliteTx(GraphTx):
             result[key].append(other)
         return result
 
-    def neighbors_many(
-        self, ids: Sequence[str], rels: Sequence[tuple[Rel, EdgeDirection]]
-    ) -> list[dict[str, list[str]]]:
-        results: list[dict[str, list[str]]] = [{id: [] for id in ids} for _ in rels]
-        if not ids or not rels:
-            return results
+    def _neighbor_rows(self, ids: list[str], rels: Hops) -> Iterator[tuple[int, str, str]]:
         selects, params = [], []
         for i, (rel, direction) in enumerate(rels):
             near, far = ("source", "target") if direction == "out" else ("target", "source")
@@ -156,10 +151,8 @@ class SqliteTx(GraphTx):
                 f"SELECT {i} AS k, {near} AS near, {far} AS far FROM edges "
                 f"WHERE rel = ? AND {near} IN (SELECT value FROM json_each(?))"
             )
-            params += [rel.value, json.dumps(list(ids))]
-        for k, near, far in self._q(" UNION ALL ".join(selects) + " ORDER BY k, near, far", params):
-            results[k][near].append(far)
-        return results
+            params += [rel.value, json.dumps(ids)]
+        yield from self._q(" UNION ALL ".join(selects) + " ORDER BY k, near, far", params)
 
     def _with_neighbors(self, label: Label, ids: list[str], rels: Hops, also: Wanted) -> Iterator[NeighborRow]:
         # One select per kind of row, each keyed k as get_with_neighbors reads it.
