@@ -22,18 +22,17 @@ from catalog.policy.rules import Rule
 from catalog.store.query import (
     FALSE,
     TRUE,
-    And,
     Cmp,
     Contains,
     Eq,
     IdIn,
     In,
     Not,
-    Or,
     Predicate,
     Related,
     all_of,
     any_of,
+    substitute,
 )
 from catalog.store.schema import Label, Rel
 
@@ -160,8 +159,8 @@ class _Datasets(_Vocabulary):
             return Related(Rel.STEWARD_OF, "in", IdIn((str(value),)))
         if list_path == "r.obj.recipients":
             # An agreement counts while it is ACTIVE and inside its validity window, as in access decisions.
-            active = (Eq("status", "ACTIVE"), Eq("recipient_agency_id", str(value)), Cmp("valid_until", ">", NOW))
-            return Related(Rel.COVERS, "in", And(active))
+            active = all_of(Eq("status", "ACTIVE"), Eq("recipient_agency_id", str(value)), Cmp("valid_until", ">", NOW))
+            return Related(Rel.COVERS, "in", active)
         raise Untranslatable(f"{list_path} cannot be searched in a store query")
 
 
@@ -250,18 +249,7 @@ def visibility_predicate(rules: list[Rule], sub: Subject) -> Predicate:
 
 def bind_now(predicate: Predicate, now: str) -> Predicate:
     """The predicate with the decision time in place of NOW."""
-    match predicate:
-        case Cmp(prop=prop, op=op, value=value) if value == NOW:
-            return Cmp(prop, op, now)
-        case And(parts=parts):
-            return And(tuple(bind_now(p, now) for p in parts))
-        case Or(parts=parts):
-            return Or(tuple(bind_now(p, now) for p in parts))
-        case Not(part=part):
-            return Not(bind_now(part, now))
-        case Related(rel=rel, direction=direction, where=where) if where is not None:
-            return Related(rel, direction, bind_now(where, now))
-    return predicate
+    return substitute(predicate, NOW, now)
 
 
 def _scope(rule: Rule, action: str) -> Predicate | None:

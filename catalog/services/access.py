@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from catalog.domain import AccessRequest, AgreementStatus, Decision, ShareRequestStatus, parse_model
@@ -140,10 +141,7 @@ class Access:
         self, principal: Principal, criteria: DecisionFilter, first: int, after: str | None, *, with_total: bool = True
     ) -> Listing[Decision]:
         where = all_of(criteria.predicate(), self.decisions.readable(principal, READ))
-        page = self.ctx.store.read(
-            lambda tx: tx.find_nodes(Label.DECISION, where, first=first, after=after, with_total=with_total)
-        )
-        listing = Listing.from_page(page, lambda props: from_props(Decision, props))
+        listing = self.ctx.listing(Label.DECISION, where, partial(from_props, Decision), first, after, with_total)
         listing.items = self.redaction.decisions(principal, listing.items)
         return listing
 

@@ -30,10 +30,10 @@ from catalog.domain import (
     SharingAgreement,
     parse_model,
 )
-from catalog.errors import Conflict, InvalidInput, NotFound
+from catalog.errors import Conflict, InvalidInput
 from catalog.policy.attributes import Environment, Resource
 from catalog.principal import Principal
-from catalog.services.context import Listing, ServiceContext
+from catalog.services.context import Listing, ServiceContext, the_one
 from catalog.services.facts import agreement_status, agreement_view
 from catalog.services.links import link
 from catalog.store.base import GraphTx, Props
@@ -186,15 +186,11 @@ class Agreements:
 
     def get(self, principal: Principal, id: str) -> SharingAgreement:
         """One agreement as of now. NotFound when it does not exist or `principal` may not read it."""
-        found = self.by_ids(principal, [id])
-        if id not in found:
-            raise NotFound("SharingAgreement", id)
-        return found[id]
+        return the_one(self.by_ids(principal, [id]), "SharingAgreement", id)
 
     def by_ids(self, principal: Principal, ids: Sequence[str]) -> dict[str, SharingAgreement]:
         now = self.ctx.clock()
-        found = self.ctx.store.read(lambda tx: self.decisions.visible(tx, principal, Label.AGREEMENT, ids))
-        return {id: as_read(props, now) for id, props in found.items()}
+        return self.ctx.visible(principal, Label.AGREEMENT, ids, lambda props: as_read(props, now))
 
     def list(
         self,
@@ -215,9 +211,7 @@ class Agreements:
         not that none may be shown to them."""
         return self.decisions.readable(principal, READ) == TRUE
 
-    def register_entries(
-        self, principal: Principal, first: int, after: str | None = None
-    ) -> Listing[SharingAgreement]:
+    def register_entries(self, principal: Principal, first: int, after: str | None = None) -> Listing[SharingAgreement]:
         """Agreements whose public register entry `principal` may read (read_register), ordered by id. The entry
         is all a caller may take from them: reading the agreement itself is read_agreement's."""
         now = self.ctx.clock()
@@ -235,10 +229,7 @@ class Agreements:
     def _page(
         self, where: Predicate, now: datetime, first: int, after: str | None, with_total: bool
     ) -> Listing[SharingAgreement]:
-        page = self.ctx.store.read(
-            lambda tx: tx.find_nodes(Label.AGREEMENT, where, first=first, after=after, with_total=with_total)
-        )
-        return Listing.from_page(page, lambda props: as_read(props, now))
+        return self.ctx.listing(Label.AGREEMENT, where, lambda props: as_read(props, now), first, after, with_total)
 
     # -- the agreement's lifecycle ---------------------------------------------------------------------------
 

@@ -147,10 +147,7 @@ class AuditTrail:
     ) -> Listing[AuditEvent]:
         """One page of events matching `criteria`, oldest first."""
         where = all_of(criteria.predicate(), self.readable(principal))
-        page = self.ctx.store.read(
-            lambda tx: tx.find_nodes(Label.AUDIT_EVENT, where, first=first, after=after, with_total=with_total)
-        )
-        listing = Listing.from_page(page, event_of)
+        listing = self.ctx.listing(Label.AUDIT_EVENT, where, event_of, first, after, with_total)
         # What the reader may not see stays hidden even in events they caused (a correction's affected datasets).
         listing.items = self.redaction.events(principal, listing.items)
         return listing

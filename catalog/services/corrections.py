@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from catalog.audit.append import append_event
 from catalog.domain import AccessRequest, CorrectionNotice, DeliveryAttempt, Severity, parse_model
@@ -111,10 +112,7 @@ class Corrections:
             Contains("agency_ids", agency_id) if agency_id is not None else None,
             self.decisions.readable(principal, "read_notice"),
         )
-        page = self.ctx.store.read(
-            lambda tx: tx.find_nodes(Label.NOTICE, where, first=first, after=after, with_total=with_total)
-        )
-        listing = Listing.from_page(page, lambda props: from_props(CorrectionNotice, props))
+        listing = self.ctx.listing(Label.NOTICE, where, partial(from_props, CorrectionNotice), first, after, with_total)
         return Listing(
             self._views(principal, listing.items), listing.has_next, listing.end_cursor, listing.total, listing.cursors
         )

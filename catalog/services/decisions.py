@@ -31,7 +31,7 @@ from catalog.policy.attributes import AgreementView, Environment, RequestAttribu
 from catalog.policy.engine import Evaluation, LoadedPolicy, PolicyEngine, compile_policy
 from catalog.policy.visibility import RECORDS, bind_now, read_predicate
 from catalog.principal import ANONYMOUS, SYSTEM, Principal
-from catalog.services.context import new_id
+from catalog.services.context import new_id, the_one
 from catalog.services.facts import DatasetFacts, read_facts, subject_of
 from catalog.services.idempotency import current_request, keyed
 from catalog.store.base import GraphStore, GraphTx, Props
@@ -147,10 +147,7 @@ class Decisions:
 
     def require_visible(self, tx: GraphTx, principal: Principal, label: Label, id: str) -> Props:
         """The node, or NotFound when it does not exist or the principal may not read it: both answer alike."""
-        found = self.visible(tx, principal, label, [id])
-        if id not in found:
-            raise NotFound(label.value, id)
-        return found[id]
+        return the_one(self.visible(tx, principal, label, [id]), label.value, id)
 
     # -- deciding ---------------------------------------------------------------------------------------------
 
@@ -182,10 +179,17 @@ class Decisions:
         for method in AccessMethod:
             for purpose in resource.permitted_purposes:
                 terms = AgreementView(
-                    id=OFFER_PARTY, status=AgreementStatus.ACTIVE.value, active=True, recipient=OFFER_PARTY,
-                    purpose=purpose, covers_purpose=True, access_method=method.value,
-                    max_classification_rank=resource.classification_rank, max_classification=resource.classification,
-                    max_personal_data_rank=resource.personal_data_rank, allows_identified=True,
+                    id=OFFER_PARTY,
+                    status=AgreementStatus.ACTIVE.value,
+                    active=True,
+                    recipient=OFFER_PARTY,
+                    purpose=purpose,
+                    covers_purpose=True,
+                    access_method=method.value,
+                    max_classification_rank=resource.classification_rank,
+                    max_classification=resource.classification,
+                    max_personal_data_rank=resource.personal_data_rank,
+                    allows_identified=True,
                 )
                 env = Environment("access", purpose, method.value, now=stamp, agreement=terms, recipient=OFFER_PARTY)
                 evaluation = self.engine.decide(RequestAttributes(partner, resource, env))
@@ -327,8 +331,9 @@ class Decisions:
         except Refused as exc:
             refused = exc
         self.store.write(
-            functools.partial(_chain_first, lambda tx: self.record(tx, refused.principal, refused.decisions,
-                                                                    check_links=True))
+            functools.partial(
+                _chain_first, lambda tx: self.record(tx, refused.principal, refused.decisions, check_links=True)
+            )
         )
         raise Forbidden(refused.message(), decision_ids=tuple(d.id for d in refused.decisions))
 
@@ -370,7 +375,6 @@ class Decisions:
             if decision.agreement_id and (not check_links or decision.agreement_id in found[Label.AGREEMENT]):
                 edges.append((Rel.UNDER, decision.id, decision.agreement_id))
             _record_one(tx, principal, decision, edges)
-
 
     def _keep_policy(self, tx: GraphTx, version: str, at: datetime) -> None:
         """Keep the policy a decision was made under in the store, the first time it is used, so `policy(version)`

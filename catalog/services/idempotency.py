@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -28,6 +27,7 @@ from catalog.store.base import GraphTx
 from catalog.store.query import Cmp
 from catalog.store.records import timestamp
 from catalog.store.schema import Label
+from catalog.store.scope import ContextScope
 
 T = TypeVar("T")
 HEADER = "Idempotency-Key"
@@ -50,7 +50,8 @@ class IdempotentRequest:
         return f"{self.key_id}:{self.writes}"
 
 
-_REQUEST: ContextVar[IdempotentRequest | None] = ContextVar("catalog_idempotent_request", default=None)
+_REQUEST: ContextScope[IdempotentRequest] = ContextScope("catalog_idempotent_request")
+current_request = _REQUEST.current  # the keyed request open in this context, if any
 
 
 def check_key(key: str) -> None:
@@ -65,21 +66,11 @@ def request_digest(query: str, variables: dict[str, Any], operation_name: str | 
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@contextmanager
-def idempotent(principal_id: str, key: str, digest: str, ttl_s: int) -> Iterator[IdempotentRequest]:
+def idempotent(principal_id: str, key: str, digest: str, ttl_s: int) -> AbstractContextManager[IdempotentRequest]:
     """Key the writes made inside (threads started with a copy of this context share the scope)."""
     check_key(key)
     key_id = hashlib.sha256(f"{principal_id}\n{key}".encode()).hexdigest()
-    scope = IdempotentRequest(key_id, digest, ttl_s)
-    token = _REQUEST.set(scope)
-    try:
-        yield scope
-    finally:
-        _REQUEST.reset(token)
-
-
-def current_request() -> IdempotentRequest | None:
-    return _REQUEST.get()
+    return _REQUEST.open(IdempotentRequest(key_id, digest, ttl_s))
 
 
 def keyed(work: Callable[[GraphTx], T], scope: IdempotentRequest, now: datetime) -> Callable[[GraphTx], T]:

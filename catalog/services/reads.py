@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from catalog.domain import Agency, Dataset, DatasetField, Person
 from catalog.errors import InvalidInput, NotFound
 from catalog.principal import Principal
-from catalog.services.context import Listing, ServiceContext
+from catalog.services.context import Listing, ServiceContext, the_one
 from catalog.services.redaction import Redaction
 from catalog.services.registration import read_fields
 from catalog.store.query import TRUE, Contains, Eq, Predicate, Text, all_of
@@ -60,10 +61,7 @@ class Reads:
         self, first: int | None = None, after: str | None = None, *, with_total: bool = True
     ) -> Listing[Agency]:
         size = self.page_size(first)
-        page = self.ctx.store.read(
-            lambda tx: tx.find_nodes(Label.AGENCY, TRUE, first=size, after=after, with_total=with_total)
-        )
-        return Listing.from_page(page, lambda props: from_props(Agency, props))
+        return self.ctx.listing(Label.AGENCY, TRUE, partial(from_props, Agency), size, after, with_total)
 
     def agencies_by_ids(self, ids: Sequence[str]) -> dict[str, Agency]:
         found = self.ctx.store.read(lambda tx: tx.get_nodes(Label.AGENCY, ids))
@@ -72,30 +70,22 @@ class Reads:
     # -- people (staff directory: signed-in users only) ----------------------------------------------------
 
     def person(self, principal: Principal, id: str) -> Person:
-        found = self.persons_by_ids(principal, [id])
-        if id not in found:
-            raise NotFound("Person", id)
-        return found[id]
+        return the_one(self.persons_by_ids(principal, [id]), "Person", id)
 
     def persons_by_ids(self, principal: Principal, ids: Sequence[str]) -> dict[str, Person]:
         """The people among `ids` the principal may read (read_person: the staff directory is for staff)."""
-        found = self.ctx.store.read(lambda tx: self.decisions.visible(tx, principal, Label.PERSON, ids))
-        return {id: from_props(Person, p) for id, p in found.items()}
+        return self.ctx.visible(principal, Label.PERSON, ids, partial(from_props, Person))
 
     # -- datasets -----------------------------------------------------------------------------------------
 
     def dataset(self, principal: Principal, id: str) -> Dataset:
         """One dataset, or NotFound when it does not exist or the principal may not see it (no leak)."""
-        found = self.datasets_by_ids(principal, [id])
-        if id not in found:
-            raise NotFound("Dataset", id)
-        return found[id]
+        return the_one(self.datasets_by_ids(principal, [id]), "Dataset", id)
 
     def datasets_by_ids(self, principal: Principal, ids: Sequence[str]) -> dict[str, Dataset]:
         """The datasets among `ids` the principal may see. `restrictedBy` is as stored: the API and the pages
         show it through `Redaction.paths`, which redacts the upstream datasets the principal may not see."""
-        found = self.ctx.store.read(lambda tx: self.decisions.visible(tx, principal, Label.DATASET, ids))
-        return {id: from_props(Dataset, p) for id, p in found.items()}
+        return self.ctx.visible(principal, Label.DATASET, ids, partial(from_props, Dataset))
 
     def datasets(
         self,
@@ -108,10 +98,7 @@ class Reads:
     ) -> Listing[Dataset]:
         size = self.page_size(first)
         where = all_of(filter.predicate(), self.decisions.visible_datasets(principal))
-        page = self.ctx.store.read(
-            lambda tx: tx.find_nodes(Label.DATASET, where, first=size, after=after, with_total=with_total)
-        )
-        return Listing.from_page(page, lambda props: from_props(Dataset, props))
+        return self.ctx.listing(Label.DATASET, where, partial(from_props, Dataset), size, after, with_total)
 
     def fields_of(self, dataset_ids: Sequence[str]) -> dict[str, list[DatasetField]]:
         """Fields of datasets the caller has already been allowed to see."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from catalog.errors import InvalidInput, NotFound
 from catalog.policy.attributes import Environment, Resource
 from catalog.principal import Principal
 from catalog.services.context import ServiceContext
+from catalog.services.decisions import Decisions
 from catalog.services.facts import DatasetFacts, person_resource, person_view
 from catalog.services.links import link
 from catalog.services.people import grant_decisions_env, training_decision_env
@@ -45,6 +47,34 @@ def field_id(dataset_id: str, name: str) -> str:
 def dataset_props(dataset: Dataset) -> Props:
     # Effective values are computed from lineage (services/propagation.py), never written from a description.
     return to_props(dataset, exclude={"fields", *COMPUTED_DATASET_FIELDS})
+
+
+def create_dataset(
+    decisions: Decisions,
+    tx: GraphTx,
+    principal: Principal,
+    dataset: Dataset,
+    props: Props,
+    fields: Sequence[DatasetField],
+    now: datetime,
+) -> None:
+    """Decide `register_dataset` on `dataset`, create its node with `props` and append the event (naming its
+    `fields`, which the caller writes); raise Refused when the policy refuses (the work rolls back). The node is
+    created before the decision is recorded, so the decision links to it."""
+    request = AccessRequest(action="register_dataset", dataset_id=dataset.id)
+    decision = decisions.decide_one(tx, principal, request, Resource(id=dataset.id, owner=dataset.owner_agency_id), now)
+    if decision.outcome == Outcome.PERMIT:
+        tx.create_node(Label.DATASET, dataset.id, props)
+    decisions.require(tx, principal, [decision], request.action)
+    append_event(
+        tx,
+        principal=principal,
+        action=request.action,
+        target_ids=[dataset.id],
+        change=diff(None, {**props, "fields": [f.name for f in fields]}, personal=DATASET_PERSONAL_PROPS),
+        at=now,
+        decision_id=decision.id,
+    )
 
 
 def _refuse_computed(payload: dict[str, Any]) -> None:
@@ -164,28 +194,12 @@ class Registration:
         effective = own_effective(dataset.classification, dataset.personal_data.value)
         dataset = dataset.model_copy(update=effective_fields(effective))
         self._check_vocabulary(dataset)
-        request = AccessRequest(action="register_dataset", dataset_id=dataset.id)
 
         def work(tx: GraphTx) -> Dataset:
-            obj = Resource(id=dataset.id, owner=dataset.owner_agency_id)
-            decision = self.decisions.decide_one(tx, principal, request, obj, now)
             props = {**dataset_props(dataset), **effective}
-            if decision.outcome == Outcome.PERMIT:
-                tx.create_node(Label.DATASET, dataset.id, props)  # before the decision, so it links to the dataset
-            self.decisions.require(tx, principal, [decision], "register_dataset")
+            create_dataset(self.decisions, tx, principal, dataset, props, dataset.fields, now)
             link(tx, Rel.OWNED_BY, dataset.id, dataset.owner_agency_id, field="owner_agency_id")
             _write_fields(tx, dataset.id, dataset.fields)
-            append_event(
-                tx,
-                principal=principal,
-                action="register_dataset",
-                target_ids=[dataset.id],
-                change=diff(
-                    None, {**props, "fields": [f.name for f in dataset.fields]}, personal=DATASET_PERSONAL_PROPS
-                ),
-                at=now,
-                decision_id=decision.id,
-            )
             return dataset
 
         return self.decisions.write(work)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from catalog.audit.append import append_event, diff
@@ -76,6 +77,17 @@ MAX_REASON = 20_000
 def requirement(kind: str, dataset_id: str, provider: str) -> str:
     """A required approval as stored: `steward:<dataset id>` or `second-approver:<providing agency id>`."""
     return f"{kind}:{dataset_id if kind == STEWARD else provider}"
+
+
+def _carried_obligations(tx: GraphTx, request: ShareRequest) -> list[str]:
+    """The obligations the request's decisions attached that its agreement carries: all but the approvals they
+    asked for, which the verdicts have met."""
+    return [
+        text
+        for props in tx.get_nodes(Label.DECISION, request.decision_ids).values()
+        for text in props.get("obligations", [])
+        if text.split(":", 1)[0] not in NEEDS
+    ]
 
 
 def obligation_ids(decision: Decision) -> set[str]:
@@ -371,7 +383,7 @@ class Sharing:
         if latest.verdict == ApprovalVerdict.REJECT:
             changes.update(status=REJECTED, status_reason=latest.note)
         elif set(request.required_approvals) <= {r for a in approvals for r in a.fills}:
-            agreement = self._agreement(tx, request, approvals, datasets, now)
+            agreement = self._agreement(request, approvals, datasets, _carried_obligations(tx, request), now)
             write_agreement(tx, agreement)
             changes.update(status=APPROVED, agreement_id=agreement.id, status_reason=latest.note or None)
         updated = request.model_copy(update=changes)
@@ -380,21 +392,16 @@ class Sharing:
 
     def _agreement(
         self,
-        tx: GraphTx,
         request: ShareRequest,
         approvals: list[Approval],
         datasets: dict[str, DatasetFacts],
+        obligations: list[str],
         now: datetime,
     ) -> SharingAgreement:
-        """The agreement a fully approved request yields: what was asked for, at the data's sensitivity today."""
+        """The agreement a fully approved request yields: what was asked for, at the data's sensitivity today, under
+        the `obligations` its decisions carry."""
         scheme, personal = self.ctx.settings.classifications, [p.value for p in PERSONAL_DATA_ORDER]
         resources = [datasets[id].resource(now, scheme) for id in request.dataset_ids]
-        obligations = [
-            text
-            for props in tx.get_nodes(Label.DECISION, request.decision_ids).values()
-            for text in props.get("obligations", [])
-            if text.split(":", 1)[0] not in NEEDS
-        ]
         every_field = [name for id in request.dataset_ids for name in datasets[id].fields]
         approve = [a for a in approvals if a.verdict == ApprovalVerdict.APPROVE]
         return SharingAgreement(
@@ -438,10 +445,7 @@ class Sharing:
     ) -> Listing[ShareRequest]:
         """Share requests matching `criteria` that `principal` may read, filtered inside the store query."""
         where = all_of(criteria.predicate(), self.decisions.readable(principal, READ))
-        page = self.ctx.store.read(
-            lambda tx: tx.find_nodes(Label.SHARE_REQUEST, where, first=first, after=after, with_total=with_total)
-        )
-        return Listing.from_page(page, lambda props: from_props(ShareRequest, props))
+        return self.ctx.listing(Label.SHARE_REQUEST, where, partial(from_props, ShareRequest), first, after, with_total)
 
     def approvals_of(self, request_ids: Sequence[str]) -> dict[str, list[Approval]]:
         """The verdicts given on requests the caller has already been allowed to read, oldest first."""
@@ -455,8 +459,7 @@ class Sharing:
         return {decision.id: decision for decision in decisions}
 
     def requests_by_ids(self, principal: Principal, ids: Sequence[str]) -> dict[str, ShareRequest]:
-        found = self.ctx.store.read(lambda tx: self.decisions.visible(tx, principal, Label.SHARE_REQUEST, ids))
-        return {id: from_props(ShareRequest, props) for id, props in found.items()}
+        return self.ctx.visible(principal, Label.SHARE_REQUEST, ids, partial(from_props, ShareRequest))
 
     # -- shared steps ----------------------------------------------------------------------------------------
 

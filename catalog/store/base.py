@@ -11,17 +11,21 @@ reading an absent property is the caller's business (the record codec supplies d
 
 from __future__ import annotations
 
+import bisect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from catalog.store.query import EdgeDirection, LineageGraph, Page, Predicate
-from catalog.store.schema import Label, Rel
+from catalog.store.schema import Label, Rel, far_label
+from catalog.store.scope import ContextScope
 
 Props = dict[str, Any]
+Hops = Sequence[tuple[Rel, EdgeDirection]]  # edge types to follow, each in its direction
+Wanted = list[tuple[Label, list[str]]]  # nodes asked for by label: the label and their distinct ids
+NeighborRow = tuple[int, str | None, str, Props]  # see GraphTx._with_neighbors
 T = TypeVar("T")
 LineageDirection = Literal["UPSTREAM", "DOWNSTREAM", "BOTH"]
 
@@ -49,6 +53,14 @@ class Impact:
     datasets: dict[str, int] = field(default_factory=dict)
     agreements: dict[str, ImpactAgreement] = field(default_factory=dict)
 
+    def add_covering(self, agreement: str, dataset: str, status: Any, recipient: str | None, valid_until: Any) -> None:
+        """Note that `agreement` (with its stored status, recipient and end) covers the reached `dataset`."""
+        entry = self.agreements.setdefault(
+            agreement, ImpactAgreement(agreement, str(status or ""), recipient, valid_until=str(valid_until))
+        )
+        if dataset not in entry.dataset_ids:
+            bisect.insort(entry.dataset_ids, dataset)
+
 
 @dataclass
 class Causality:
@@ -69,23 +81,13 @@ class Causality:
         return self.latest or self.after
 
 
-_CAUSALITY: ContextVar[Causality | None] = ContextVar("catalog_causality", default=None)
+_CAUSALITY: ContextScope[Causality] = ContextScope("catalog_causality")
+current_causality = _CAUSALITY.current  # the causal scope open in this context, if any
 
 
-@contextmanager
-def causal(after: str | None = None, *, name: str = "bookmark") -> Iterator[Causality]:
+def causal(after: str | None = None, *, name: str = "bookmark") -> AbstractContextManager[Causality]:
     """Open a causal scope for the code inside (threads started with a copy of this context share it)."""
-    scope = Causality(after or None, name=name)
-    token = _CAUSALITY.set(scope)
-    try:
-        yield scope
-    finally:
-        _CAUSALITY.reset(token)
-
-
-def current_causality() -> Causality | None:
-    """The causal scope open in this context, if any."""
-    return _CAUSALITY.get()
+    return _CAUSALITY.open(Causality(after or None, name=name))
 
 
 def sequence_id(value: int) -> str:
@@ -170,9 +172,21 @@ class GraphTx(ABC):
         self, ids: Sequence[str], rels: Sequence[tuple[Rel, EdgeDirection]]
     ) -> list[dict[str, list[str]]]:
         """`neighbors` for several (rel, direction) pairs in one round trip, in the order asked."""
-        return [self.neighbors(rel, ids, direction) for rel, direction in rels]
+        results: list[dict[str, list[str]]] = [{id: [] for id in ids} for _ in rels]
+        if not ids or not rels:
+            return results
+        for k, near, far in self._neighbor_rows(list(dict.fromkeys(ids)), rels):
+            results[k][near].append(far)
+        for result in results:
+            for others in result.values():
+                others.sort()
+        return results
 
     @abstractmethod
+    def _neighbor_rows(self, ids: list[str], rels: Hops) -> Iterator[tuple[int, str, str]]:
+        """The rows of `neighbors_many`, from one query: (k, near, far) for each `rels[k]` edge from the asked
+        node `near` (one of `ids`, which are distinct) to `far`."""
+
     def get_with_neighbors(
         self,
         label: Label,
@@ -186,8 +200,27 @@ class GraphTx(ABC):
         Returns the nodes found, by label (those asked for, every neighbor, and `also`), and per (rel, direction)
         what `neighbors_many` returns: for each asked id, its neighbors' ids, sorted.
         """
+        asked = list(dict.fromkeys(ids))
+        wanted = [(other, list(dict.fromkeys(other_ids))) for other, other_ids in (also or {}).items()]
+        far = [far_label(rel, direction) for rel, direction in rels]
+        found: dict[Label, dict[str, Props]] = {each: {} for each in [label, *far, *(other for other, _ in wanted)]}
+        neighbors: list[dict[str, list[str]]] = [{id: [] for id in asked} for _ in rels]
+        for k, near, id, props in self._with_neighbors(label, asked, rels, wanted):
+            if k >= 0:
+                assert near is not None, "a neighbor row names the node it was reached from"
+                neighbors[k][near].append(id)
+            found[label if k == -1 else far[k] if k >= 0 else wanted[-2 - k][0]][id] = props
+        for result in neighbors:
+            for others in result.values():
+                others.sort()
+        return found, neighbors
 
     @abstractmethod
+    def _with_neighbors(self, label: Label, ids: list[str], rels: Hops, also: Wanted) -> Iterator[NeighborRow]:
+        """The rows of `get_with_neighbors`, from one query: (k, near, id, properties), where k = -1 for the nodes
+        of `label` among `ids` (distinct), k >= 0 for the neighbors through rels[k] of the asked node `near`, and
+        k = -2 - j for the nodes of also[j] (near None but for neighbors)."""
+
     def find_nodes(
         self,
         label: Label,
@@ -198,6 +231,18 @@ class GraphTx(ABC):
         with_total: bool = False,
     ) -> Page:
         """Nodes of `label` matching `where`, ordered by id, at most `first`, with id greater than `after`."""
+        assert first >= 0, "first must not be negative"
+        # One more than the page holds tells whether there is a next page, without counting every match.
+        rows, total = self._match_nodes(label, where, first + 1, after, with_total)
+        items = rows[:first]
+        return Page(items=items, has_next=len(rows) > first, end_cursor=items[-1][0] if items else after, total=total)
+
+    @abstractmethod
+    def _match_nodes(
+        self, label: Label, where: Predicate, limit: int, after: str | None, with_total: bool
+    ) -> tuple[list[tuple[str, Props]], int | None]:
+        """At most `limit` nodes of `label` matching `where` with id greater than `after`, ordered by id, as
+        (id, properties); and, when `with_total`, how many nodes match `where` in all."""
 
     @abstractmethod
     def lineage(self, start: str, direction: LineageDirection, depth: int) -> LineageGraph:

@@ -10,12 +10,11 @@ after the deadline, one way or the other, and the API can answer with its outcom
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from catalog.errors import WRITTEN_NOTHING, DeadlineExceeded
+from catalog.store.scope import ContextScope
 
 
 @dataclass
@@ -39,23 +38,13 @@ class Deadline:
         return DeadlineExceeded(f"request took over {self.limit_s:g} s ({self.setting}); {done}")
 
 
-_DEADLINE: ContextVar[Deadline | None] = ContextVar("catalog_deadline", default=None)
+_DEADLINE: ContextScope[Deadline] = ContextScope("catalog_deadline")
+current_deadline = _DEADLINE.current  # the deadline open in this context, if any
 
 
-@contextmanager
-def deadline(limit_s: float, setting: str) -> Iterator[Deadline]:
+def deadline(limit_s: float, setting: str) -> AbstractContextManager[Deadline]:
     """Open a deadline `limit_s` seconds from now for the code inside; `setting` is what an error names."""
-    scope = Deadline(time.monotonic() + limit_s, limit_s, setting)
-    token = _DEADLINE.set(scope)
-    try:
-        yield scope
-    finally:
-        _DEADLINE.reset(token)
-
-
-def current_deadline() -> Deadline | None:
-    """The deadline open in this context, if any."""
-    return _DEADLINE.get()
+    return _DEADLINE.open(Deadline(time.monotonic() + limit_s, limit_s, setting))
 
 
 def remaining_s() -> float | None:
@@ -63,7 +52,7 @@ def remaining_s() -> float | None:
 
     None when no deadline is open (the CLI, background work): then the backend's own limits apply.
     """
-    scope = _DEADLINE.get()
+    scope = _DEADLINE.current()
     if scope is None:
         return None
     left = scope.remaining_s()
@@ -74,6 +63,6 @@ def remaining_s() -> float | None:
 
 def committed() -> None:
     """Note that a write transaction committed in this context."""
-    scope = _DEADLINE.get()
+    scope = _DEADLINE.current()
     if scope is not None:
         scope.committed += 1

@@ -119,6 +119,23 @@ def any_of(*parts: Predicate | None) -> Predicate:
     return kept[0] if len(kept) == 1 else Or(tuple(kept))
 
 
+def substitute(predicate: Predicate, placeholder: Scalar, value: Scalar) -> Predicate:
+    """The predicate with `value` wherever a comparison (Cmp) compares with `placeholder`: a value known only when
+    the predicate is used, such as the time of a decision."""
+    match predicate:
+        case Cmp(prop=prop, op=op, value=compared) if compared == placeholder:
+            return Cmp(prop, op, value)
+        case And(parts=parts):
+            return And(tuple(substitute(p, placeholder, value) for p in parts))
+        case Or(parts=parts):
+            return Or(tuple(substitute(p, placeholder, value) for p in parts))
+        case Not(part=part):
+            return Not(substitute(part, placeholder, value))
+        case Related(rel=rel, direction=direction, where=where) if where is not None:
+            return Related(rel, direction, substitute(where, placeholder, value))
+    return predicate
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of node ids with their properties, ordered by id."""

@@ -73,6 +73,13 @@ ENDPOINTS: dict[Rel, tuple[Label, Label]] = {
     Rel.DELIVERY_OF: (Label.OUTBOX, Label.NOTICE),
 }
 
+
+def far_label(rel: Rel, direction: str) -> Label:
+    """The label at the other end of a `rel` edge followed in `direction` ("out": its target; "in": its source)."""
+    source, target = ENDPOINTS[rel]
+    return target if direction == "out" else source
+
+
 # Properties each label may be filtered or ordered on. Backends index these; predicates naming any other
 # property are a programming error.
 QUERYABLE: dict[Label, frozenset[str]] = {

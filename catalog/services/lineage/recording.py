@@ -37,7 +37,7 @@ from catalog.services.lineage.views import (
 from catalog.services.propagation import own_effective, propagate
 from catalog.services.reads import Reads
 from catalog.services.redaction import Redaction
-from catalog.services.registration import dataset_props, field_id
+from catalog.services.registration import create_dataset, dataset_props, field_id
 from catalog.store.base import GraphTx, Props
 from catalog.store.records import from_props, to_props
 from catalog.store.schema import Label, Rel
@@ -159,23 +159,10 @@ class Recording:
             },
             prefix="dataset.",
         )
-        request = AccessRequest(action="register_dataset", dataset_id=dataset.id)
-        decision = self.decisions.decide_one(tx, principal, request, Resource(id=dataset.id, owner=agency), now)
         props = {**dataset_props(dataset), **own_effective(dataset.classification, dataset.personal_data.value)}
-        if decision.outcome == Outcome.PERMIT:
-            tx.create_node(Label.DATASET, dataset.id, props)
-        self.decisions.require(tx, principal, [decision], "register_dataset")
+        create_dataset(self.decisions, tx, principal, dataset, props, observed.fields, now)
         tx.merge_edge(Rel.OWNED_BY, dataset.id, agency)
         _add_fields(tx, dataset.id, observed.fields)
-        append_event(
-            tx,
-            principal=principal,
-            action="register_dataset",
-            target_ids=[dataset.id],
-            change=diff(None, {**props, "fields": [f.name for f in observed.fields]}),
-            at=now,
-            decision_id=decision.id,
-        )
 
     def _write_process(
         self,
@@ -376,7 +363,6 @@ class Recording:
         return from_props(Process, props, inputs=inputs, outputs=outputs)
 
 
-
 def _column_problems(i: int, column: ColumnLineage, process: Process, known: set[str]) -> list[tuple[str, str]]:
     """What is wrong with one column-lineage entry, as (input path, rule) pairs."""
     problems = []
@@ -407,4 +393,3 @@ def _add_fields(tx: GraphTx, dataset_id: str, fields: Sequence[DatasetField]) ->
         tx.merge_edge(Rel.HAS_FIELD, dataset_id, fid)
         existing.append(fid)
         position += 1
-

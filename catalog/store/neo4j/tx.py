@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from neo4j import Record, Transaction
 from neo4j.exceptions import ConstraintError
 
 from catalog.errors import AlreadyExists, NotFound
-from catalog.store.base import GraphTx, Impact, ImpactAgreement, LineageDirection, Props
+from catalog.store.base import GraphTx, Hops, Impact, LineageDirection, NeighborRow, Props, Wanted
 from catalog.store.neo4j.cypher import (
     _create_nodes_query,
     _create_query,
@@ -28,7 +28,7 @@ from catalog.store.neo4j.lineage import _add_lineage_row, _impact_query, _lineag
 from catalog.store.neo4j.predicates import _Compiler
 from catalog.store.neo4j.sequences import _COUNTER, _ID_WIDTH, _NEXT_SEQUENCE, _advance_query, _holding_first
 from catalog.store.neo4j.text import _public, _storable
-from catalog.store.query import EdgeDirection, LineageGraph, Page, Predicate
+from catalog.store.query import EdgeDirection, LineageGraph, Predicate
 from catalog.store.schema import ENDPOINTS, Label, Rel
 
 if TYPE_CHECKING:
@@ -168,92 +168,50 @@ class Neo4jTx(GraphTx):
             others.sort()
         return result
 
-    def neighbors_many(
-        self, ids: Sequence[str], rels: Sequence[tuple[Rel, EdgeDirection]]
-    ) -> list[dict[str, list[str]]]:
-        results: list[dict[str, list[str]]] = [{id: [] for id in ids} for _ in rels]
-        if not ids or not rels:
-            return results
+    def _neighbor_rows(self, ids: list[str], rels: Hops) -> Iterator[tuple[int, str, str]]:
         query = " UNION ALL ".join(_neighbors_query(rel, direction, key=i) for i, (rel, direction) in enumerate(rels))
-        for row in self._q(query, ids=list(dict.fromkeys(ids))):
-            results[row["k"]][row["id"]].append(row["other"])
-        for result in results:
-            for others in result.values():
-                others.sort()
-        return results
+        for row in self._q(query, ids=ids):
+            yield row["k"], row["id"], row["other"]
 
-    def get_with_neighbors(
-        self,
-        label: Label,
-        ids: Sequence[str],
-        rels: Sequence[tuple[Rel, EdgeDirection]],
-        also: Mapping[Label, Sequence[str]] | None = None,
-    ) -> tuple[dict[Label, dict[str, Props]], list[dict[str, list[str]]]]:
-        asked = list(dict.fromkeys(ids))
-        extra = [(other, list(dict.fromkeys(other_ids))) for other, other_ids in (also or {}).items()]
-        neighbors: list[dict[str, list[str]]] = [{id: [] for id in asked} for _ in rels]
-        far = [ENDPOINTS[rel][1] if direction == "out" else ENDPOINTS[rel][0] for rel, direction in rels]
-        found: dict[Label, dict[str, Props]] = {each: {} for each in [label, *far, *(other for other, _ in extra)]}
-        # Each branch returns (k, id, near, props): k = -1 the nodes asked for, k >= 0 the neighbors through
-        # rels[k] of the asked node `near`, k <= -2 the `also` nodes of extra[-k - 2].
+    def _with_neighbors(self, label: Label, ids: list[str], rels: Hops, also: Wanted) -> Iterator[NeighborRow]:
+        # One branch per kind of row, each keyed k as get_with_neighbors reads it.
         branches, params = [], {}
-        if asked:
-            params["ids"] = asked
+        if ids:
+            params["ids"] = ids
             branches.append(
                 f"MATCH (n:{_label(label)}) WHERE n.id IN $ids RETURN -1 AS k, n.id AS id, null AS near, "
                 "properties(n) AS props"
             )
             branches += [_neighbor_nodes_query(rel, direction, key=i) for i, (rel, direction) in enumerate(rels)]
-        for j, (other, other_ids) in enumerate(extra):
+        for j, (other, other_ids) in enumerate(also):
             params[f"also{j}"] = other_ids
             branches.append(
                 f"MATCH (n:{_label(other)}) WHERE n.id IN $also{j} RETURN {-2 - j} AS k, n.id AS id, null AS near, "
                 "properties(n) AS props"
             )
-        if not branches:
-            return found, neighbors
-        for row in self._q(" UNION ALL ".join(branches), **params):
-            k, id = row["k"], row["id"]
-            if k >= 0:
-                neighbors[k][row["near"]].append(id)
-            found[label if k == -1 else far[k] if k >= 0 else extra[-2 - k][0]][id] = _public(row["props"])
-        for result in neighbors:
-            for others in result.values():
-                others.sort()
-        return found, neighbors
+        if branches:  # nothing asked for at all: no query
+            for row in self._q(" UNION ALL ".join(branches), **params):
+                yield row["k"], row["near"], row["id"], _public(row["props"])
 
-    def find_nodes(
-        self,
-        label: Label,
-        where: Predicate,
-        *,
-        first: int,
-        after: str | None = None,
-        with_total: bool = False,
-    ) -> Page:
-        assert first >= 0, "first must not be negative"
+    def _match_nodes(
+        self, label: Label, where: Predicate, limit: int, after: str | None, with_total: bool
+    ) -> tuple[list[tuple[str, Props]], int | None]:
         compiler = _Compiler()
         condition = compiler.compile(where, label, "n")
         base = " ".join([*compiler.preamble, f"MATCH (n:{_label(label)}) WHERE {condition}"])
         total = None
         if with_total:
             total = int(self._q(f"{base} RETURN count(n) AS total", **compiler.params)[0]["total"])
-        # A bound on n.id lets the planner walk the id index in order and stop after `first` matches, instead of
-        # filtering every node and sorting: an analyst's first page reads ~first/selectivity nodes, not all of them.
+        # A bound on n.id lets the planner walk the id index in order and stop after `limit` matches, instead of
+        # filtering every node and sorting: an analyst's first page reads ~limit/selectivity nodes, not all of them.
         cursor = " AND n.id > $after" if after is not None else " AND n.id IS NOT NULL"
         rows = self._q(
             f"{base}{cursor} RETURN n.id AS id, properties(n) AS props ORDER BY n.id LIMIT $limit",
             **compiler.params,
             after=after,
-            limit=first + 1,
+            limit=limit,
         )
-        items = [(row["id"], _public(row["props"])) for row in rows[:first]]
-        return Page(
-            items=items,
-            has_next=len(rows) > first,
-            end_cursor=items[-1][0] if items else after,
-            total=total,
-        )
+        return [(row["id"], _public(row["props"])) for row in rows], total
 
     def lineage(self, start: str, direction: LineageDirection, depth: int) -> LineageGraph:
         assert direction in ("UPSTREAM", "DOWNSTREAM", "BOTH"), direction
@@ -276,14 +234,8 @@ class Neo4jTx(GraphTx):
         for dataset, level, agreements in reached:
             found.datasets[dataset] = level
             for agreement, status, recipient, valid_until in agreements:
-                if agreement is None:  # the OPTIONAL MATCH found no agreement covering this dataset
-                    continue
-                entry = found.agreements.setdefault(
-                    agreement, ImpactAgreement(agreement, str(status or ""), recipient, valid_until=str(valid_until))
-                )
-                entry.dataset_ids.append(dataset)
-        for entry in found.agreements.values():
-            entry.dataset_ids = sorted(set(entry.dataset_ids))
+                if agreement is not None:  # None: the OPTIONAL MATCH found no agreement covering this dataset
+                    found.add_covering(agreement, dataset, status, recipient, valid_until)
         return found
 
     def path(self, source: str, target: str, max_depth: int) -> list[str] | None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import AlreadyExists, NotFound
-from catalog.store.base import GraphTx, Impact, ImpactAgreement, LineageDirection, Props
-from catalog.store.query import EdgeDirection, LineageGraph, Page, Predicate
-from catalog.store.schema import ENDPOINTS, TEXT_INDEXED, Label, Rel
+from catalog.store.base import GraphTx, Hops, Impact, LineageDirection, NeighborRow, Props, Wanted
+from catalog.store.query import EdgeDirection, LineageGraph, Predicate
+from catalog.store.schema import ENDPOINTS, TEXT_INDEXED, Label, Rel, far_label
 from catalog.store.sqlite.predicates import _Compiler, _label
 
 if TYPE_CHECKING:
@@ -143,12 +143,7 @@ class SqliteTx(GraphTx):
             result[key].append(other)
         return result
 
-    def neighbors_many(
-        self, ids: Sequence[str], rels: Sequence[tuple[Rel, EdgeDirection]]
-    ) -> list[dict[str, list[str]]]:
-        results: list[dict[str, list[str]]] = [{id: [] for id in ids} for _ in rels]
-        if not ids or not rels:
-            return results
+    def _neighbor_rows(self, ids: list[str], rels: Hops) -> Iterator[tuple[int, str, str]]:
         selects, params = [], []
         for i, (rel, direction) in enumerate(rels):
             near, far = ("source", "target") if direction == "out" else ("target", "source")
@@ -156,57 +151,32 @@ class SqliteTx(GraphTx):
                 f"SELECT {i} AS k, {near} AS near, {far} AS far FROM edges "
                 f"WHERE rel = ? AND {near} IN (SELECT value FROM json_each(?))"
             )
-            params += [rel.value, json.dumps(list(ids))]
-        for k, near, far in self._q(" UNION ALL ".join(selects) + " ORDER BY k, near, far", params):
-            results[k][near].append(far)
-        return results
+            params += [rel.value, json.dumps(ids)]
+        yield from self._q(" UNION ALL ".join(selects) + " ORDER BY k, near, far", params)
 
-    def get_with_neighbors(
-        self,
-        label: Label,
-        ids: Sequence[str],
-        rels: Sequence[tuple[Rel, EdgeDirection]],
-        also: Mapping[Label, Sequence[str]] | None = None,
-    ) -> tuple[dict[Label, dict[str, Props]], list[dict[str, list[str]]]]:
-        extra = list((also or {}).items())
-        neighbors: list[dict[str, list[str]]] = [{id: [] for id in ids} for _ in rels]
-        far_labels = [ENDPOINTS[rel][1] if direction == "out" else ENDPOINTS[rel][0] for rel, direction in rels]
-        found: dict[Label, dict[str, Props]] = {each: {} for each in [label, *far_labels, *(o for o, _ in extra)]}
-        # Rows are (k, near, label, id, props): k = -1 the nodes asked for, k >= 0 the neighbors through rels[k]
-        # of the asked node `near`, k = -2 the `also` nodes.
-        by_id = (
-            "SELECT {k}, NULL, label, id, props FROM nodes WHERE label = ? AND id IN (SELECT value FROM json_each(?))"
-        )
-        asked = json.dumps(list(dict.fromkeys(ids)))
+    def _with_neighbors(self, label: Label, ids: list[str], rels: Hops, also: Wanted) -> Iterator[NeighborRow]:
+        # One select per kind of row, each keyed k as get_with_neighbors reads it.
+        by_id = "SELECT {k}, NULL, id, props FROM nodes WHERE label = ? AND id IN (SELECT value FROM json_each(?))"
+        asked = json.dumps(ids)
         selects = [by_id.format(k=-1)]
         params: list[Any] = [label.value, asked]
-        for i, ((rel, direction), far_label) in enumerate(zip(rels, far_labels, strict=True)):
+        for i, (rel, direction) in enumerate(rels):
             near, far = ("source", "target") if direction == "out" else ("target", "source")
             selects.append(
-                f"SELECT {i}, e.{near}, n.label, n.id, n.props FROM edges e "
+                f"SELECT {i}, e.{near}, n.id, n.props FROM edges e "
                 f"JOIN nodes n ON n.label = ? AND n.id = e.{far} "
                 f"WHERE e.rel = ? AND e.{near} IN (SELECT value FROM json_each(?))"
             )
-            params += [far_label.value, rel.value, asked]
-        for other, other_ids in extra:
-            selects.append(by_id.format(k=-2))
-            params += [other.value, json.dumps(list(other_ids))]
-        for k, near, node_label, id, props in self._q(" UNION ALL ".join(selects) + " ORDER BY 1, 2, 4", params):
-            if k >= 0:
-                neighbors[k][near].append(id)
-            found[Label(node_label)][id] = {**json.loads(props), "id": id}
-        return found, neighbors
+            params += [far_label(rel, direction).value, rel.value, asked]
+        for j, (other, other_ids) in enumerate(also):
+            selects.append(by_id.format(k=-2 - j))
+            params += [other.value, json.dumps(other_ids)]
+        for k, near, id, props in self._q(" UNION ALL ".join(selects) + " ORDER BY 1, 2, 3", params):
+            yield k, near, id, {**json.loads(props), "id": id}
 
-    def find_nodes(
-        self,
-        label: Label,
-        where: Predicate,
-        *,
-        first: int,
-        after: str | None = None,
-        with_total: bool = False,
-    ) -> Page:
-        assert first >= 0, "first must not be negative"
+    def _match_nodes(
+        self, label: Label, where: Predicate, limit: int, after: str | None, with_total: bool
+    ) -> tuple[list[tuple[str, Props]], int | None]:
         compiler = _Compiler()
         condition = compiler.compile(where, label, "n")
         base = f"FROM nodes n WHERE n.label = {_label(label)} AND {condition}"
@@ -219,14 +189,8 @@ class SqliteTx(GraphTx):
         if after is not None:
             page_sql += " AND n.id > ?"
             page_params.append(after)
-        rows = self._q(f"{page_sql} ORDER BY n.id LIMIT ?", [*page_params, first + 1]).fetchall()
-        items = [(id, {**json.loads(props), "id": id}) for id, props in rows[:first]]
-        return Page(
-            items=items,
-            has_next=len(rows) > first,
-            end_cursor=items[-1][0] if items else after,
-            total=total,
-        )
+        rows = self._q(f"{page_sql} ORDER BY n.id LIMIT ?", [*page_params, limit]).fetchall()
+        return [(id, {**json.loads(props), "id": id}) for id, props in rows], total
 
     def lineage(self, start: str, direction: LineageDirection, depth: int) -> LineageGraph:
         if not self._exists(Label.DATASET, start):
@@ -300,12 +264,7 @@ class SqliteTx(GraphTx):
         found = Impact(datasets=reached)
         for dataset, agreement, status, recipient, valid_until in rows:
             if agreement is not None:
-                entry = found.agreements.setdefault(
-                    agreement, ImpactAgreement(agreement, str(status or ""), recipient, valid_until=str(valid_until))
-                )
-                entry.dataset_ids.append(dataset)
-        for entry in found.agreements.values():
-            entry.dataset_ids = sorted(set(entry.dataset_ids))
+                found.add_covering(agreement, dataset, status, recipient, valid_until)
         return found
 
     def path(self, source: str, target: str, max_depth: int) -> list[str] | None:
