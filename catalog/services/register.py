@@ -76,6 +76,12 @@ class Entry:
         return "; ".join(parts)
 
     @property
+    def described(self) -> str:
+        """The project's summary, then the public interest it serves (its expected benefits), as given."""
+        particulars = self.agreement.particulars
+        return " ".join(text for text in (particulars.summary, particulars.expected_benefits) if text)
+
+    @property
     def legal_basis(self) -> str:
         basis = self.agreement.legal_basis
         article = f"GDPR Art. 6 {basis.article6.value.replace('_', ' ').lower()}"
@@ -174,20 +180,24 @@ IE_DSGA = Scheme(
 AU_DAT = Scheme(
     "au-dat",
     "Registered data sharing agreements under the Data Availability and Transparency Act 2022 (Australia)",
-    "https://www.legislation.gov.au/C2022A00011/latest/text",
+    "https://datacommissioner.gov.au/DSR-02465",
     (
-        ("Agreement ID", lambda e: e.agreement.id),
+        ("Lead Custodian", lambda e: e.provider),
+        ("Additional Custodian/s", _blank),  # an agreement here has one provider
+        ("Lead Requestor", lambda e: e.recipient),
+        ("Accredited Data Service Provider", _blank),
+        ("Additional Requestors", _blank),  # and one recipient
+        ("DSR Number", lambda e: e.agreement.id),
         ("Project title", lambda e: e.agreement.particulars.title),
-        ("Data custodian", lambda e: e.provider),
-        ("Accredited user", lambda e: e.recipient),
-        ("Accredited data service provider", _blank),
-        ("Data sharing purpose", lambda e: e.purpose),
-        ("Project description", _p("summary")),
-        ("Public sector data", lambda e: e.disclosed),
+        # Made and registered at once: an agreement is recorded here when its share request is approved.
+        ("Agreement date", lambda e: _day(e.agreement.created_at)),
         ("Registration date", lambda e: _day(e.agreement.created_at)),
-        ("Agreement start date", lambda e: _day(e.agreement.valid_from)),
-        ("Agreement end date", lambda e: _day(e.agreement.valid_until)),
-        ("Status", lambda e: e.status),
+        ("Expiry date", lambda e: _day(e.agreement.valid_until)),
+        ("Data sharing purpose", lambda e: e.purpose),
+        ("Project description and public interest statement", lambda e: e.described),
+        ("Legislation overridden", _blank),
+        ("Privacy obligation", _blank),
+        ("Description of shared data", lambda e: e.disclosed),
     ),
 )
 

@@ -74,9 +74,12 @@ def table(services: Services, scheme: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(services.register.table(scheme).csv())))
 
 
+# The column that names the agreement, in each scheme's own words (Australia's register puts the parties first).
+ID_COLUMN = {"uk-dea": "Information sharing agreement 0001", "ie-dsga": "Agreement", "au-dat": "DSR Number"}
+
+
 def row_of(services: Services, scheme: str, agreement_id: str) -> dict[str, str]:
-    id_column = published_columns(scheme)[0]
-    [row] = [row for row in table(services, scheme) if row[id_column] == agreement_id]
+    [row] = [row for row in table(services, scheme) if row[ID_COLUMN[scheme]] == agreement_id]
     return row
 
 
@@ -113,8 +116,11 @@ def test_the_irish_and_australian_rows_carry_what_their_schemes_ask(
     assert (ie["Once-off or ongoing"], ie["DPIA summary"]) == ("ONGOING", PARTICULARS["dpia_summary"])
     assert (ie["Security measures"], ie["Status"]) == (PARTICULARS["security_measures"], "ACTIVE")
     assert ie["Function of the public body"] == PARTICULARS["function"]
-    assert (au["Data custodian"], au["Data sharing purpose"]) == ("National Statistics Office", "Research")
-    assert au["Project description"] == PARTICULARS["summary"]
+    assert (au["Lead Custodian"], au["Data sharing purpose"]) == ("National Statistics Office", "Research")
+    assert au["Lead Requestor"] == "Northbridge University, Centre for Population Health Research"
+    described = au["Project description and public interest statement"]
+    assert described == f"{PARTICULARS['summary']} {PARTICULARS['expected_benefits']}"
+    assert (au["DSR Number"], au["Expiry date"]) == (public.id, "2027-01-05")
 
 
 @pytest.mark.parametrize("scheme", sorted(SCHEMES))
@@ -124,10 +130,14 @@ def test_every_agreement_is_listed_but_no_hidden_dataset_and_no_person(
     rendered = services.register.table(scheme)
     text = rendered.csv() + rendered.json()
     every = services.agreements.list(SYSTEM, AgreementFilter(), 100).items
-    hidden = {d.id: d for d in services.reads.datasets_by_ids(SYSTEM, [i for a in every for i in a.dataset_ids])
-              .values() if d.id not in services.reads.datasets_by_ids(ANONYMOUS, [d.id])}
+    hidden = {
+        d.id: d
+        for d in services.reads.datasets_by_ids(SYSTEM, [i for a in every for i in a.dataset_ids]).values()
+        if d.id not in services.reads.datasets_by_ids(ANONYMOUS, [d.id])
+    }
 
-    assert sorted(row[0] for row in rendered.rows) == sorted(a.id for a in every)  # a register of every agreement
+    named = rendered.scheme.header.index(ID_COLUMN[scheme])
+    assert sorted(row[named] for row in rendered.rows) == sorted(a.id for a in every)  # a register of every one
     assert "stats.health-housing-cohort" in hidden and "health.admissions" in hidden  # the test means something
     assert [d.id for d in hidden.values() if d.id in text or d.title in text] == []
     assert services.reads.datasets_by_ids(SYSTEM, ["stats.hospital-activity"])["stats.hospital-activity"].title in text
@@ -161,7 +171,7 @@ def test_the_endpoints_serve_the_register_and_name_a_bad_scheme(
 
     assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
     assert as_csv.text == services.register.table("ie-dsga").csv()
-    assert public.id in [entry["Agreement ID"] for entry in as_json.json()["entries"]]
+    assert public.id in [entry["DSR Number"] for entry in as_json.json()["entries"]]
     for response in (bad, missing):
         assert response.status_code == 400
         error = response.json()["error"]
