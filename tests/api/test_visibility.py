@@ -19,8 +19,14 @@ ALL = ["admissions", "cases", "clinics", "population", "waiting"]
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Round trips are counted here, so every request reads its person: with the person cache on, a loaded
-    machine could cross the cache's expiry between two counts and see one read more (it did, once, on CI)."""
-    return load_settings(store=f"sqlite:///{tmp_path / 'catalog.db'}", auth={"person_cache_s": 0})
+    machine could cross the cache's expiry between two counts and see one read more (it did, once, on CI). And the
+    webhook outbox is not polled while the test runs: a poll a second, on a loaded machine, landed between two
+    counts (twice, in one run with two test workers)."""
+    return load_settings(
+        store=f"sqlite:///{tmp_path / 'catalog.db'}",
+        auth={"person_cache_s": 0},
+        webhooks={"poll_interval_s": 3600},
+    )
 
 
 def listed(gql: Gql, as_: str | None) -> list[str]:
