@@ -111,6 +111,21 @@ def trust(store: GraphStore) -> Iterator[Trust]:
         yield Trust(services, client)
 
 
+def run_event(job: tuple[str, str], read: tuple[str, str], written: tuple[str, str]) -> dict[str, Any]:
+    """A completed OpenLineage run of `job` reading one dataset and writing one, each named (namespace, name); its
+    producer is https://example.gov/<the job's name>."""
+    return {
+        "eventType": "COMPLETE",
+        "eventTime": "2026-03-01T10:00:00Z",
+        "producer": f"https://example.gov/{job[1]}",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": "3f5e83fa-3480-44ff-99c5-ff943904e5e8"},
+        "job": {"namespace": job[0], "name": job[1]},
+        "inputs": [{"namespace": read[0], "name": read[1], "facets": {}}],
+        "outputs": [{"namespace": written[0], "name": written[1], "facets": {}}],
+    }
+
+
 def code(body: dict[str, Any]) -> str | None:
     errors = body.get("errors") or []
     return errors[0]["extensions"]["code"] if errors else None
