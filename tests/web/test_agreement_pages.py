@@ -12,7 +12,7 @@ from catalog.domain import AgreementStatus
 from catalog.principal import SYSTEM
 from catalog.services import Services
 from catalog.services.audit_trail import verify_store, written_count
-from tests.web.conftest import csrf_of
+from tests.web.conftest import csrf_of, post_form
 
 LINKAGE = "agr.health-stats-linkage-run2"  # health provides it: grace.health approves for health
 
@@ -22,8 +22,7 @@ def offered(html: str) -> list[str]:
 
 
 def change(browser: TestClient, agreement_id: str, verb: str, **fields: str) -> Any:
-    page = browser.get(f"/agreements/{agreement_id}")
-    return browser.post(f"/agreements/{agreement_id}/{verb}", data={"csrf_token": csrf_of(page.text), **fields})
+    return post_form(browser, f"/agreements/{agreement_id}", f"/agreements/{agreement_id}/{verb}", **fields)
 
 
 def status_of(services: Services, agreement_id: str) -> AgreementStatus:
@@ -70,10 +69,16 @@ def test_a_change_with_bad_input_names_the_field_and_writes_nothing(
     past = change(browser, LINKAGE, "renew", valid_until="2020-01-01")
 
     assert no_reason.status_code == no_date.status_code == past.status_code == 400
-    assert re.search(r'id="suspend-reason" name="reason"[^>]*aria-invalid="true"[^>]*>\s*</textarea></label>\s*'
-                     r'<p class="field-error"[^>]*>reason: is required', no_reason.text)
-    assert re.search(r'id="renew-until"[^>]*value=""[^>]*aria-invalid="true"[^>]*></label>\s*'
-                     r'<p class="field-error"[^>]*>valid_until: is required', no_date.text)
+    assert re.search(
+        r'id="suspend-reason" name="reason"[^>]*aria-invalid="true"[^>]*>\s*</textarea></label>\s*'
+        r'<p class="field-error"[^>]*>reason: is required',
+        no_reason.text,
+    )
+    assert re.search(
+        r'id="renew-until"[^>]*value=""[^>]*aria-invalid="true"[^>]*></label>\s*'
+        r'<p class="field-error"[^>]*>valid_until: is required',
+        no_date.text,
+    )
     assert ">kept</textarea>" in no_date.text, "what was typed is shown again"
     assert re.search(r'<p class="field-error"[^>]*>valid_until: must be in the future', past.text)
     assert "Traceback" not in no_reason.text + no_date.text + past.text
