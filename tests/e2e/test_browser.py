@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -66,13 +67,22 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         group.stop_and_verify()
 
 
-@pytest.fixture
-def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+@contextmanager
+def tab_at(chromium: Any, width: int, **options: Any) -> Iterator[Any]:
+    """A tab `width` px wide (900 high) in a browser context of its own, closed with the context after use."""
+    context = chromium.new_context(viewport={"width": width, "height": 900}, **options)
     tab = context.new_page()
     tab.set_default_timeout(30_000)
-    yield tab
-    context.close()
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    with tab_at(chromium, 1280) as tab:
+        yield tab
 
 
 TOKENS: dict[tuple[str, str], str] = {}
@@ -463,10 +473,7 @@ def test_a_decisions_rule_tables_fit_a_desktop_and_a_phone_without_breaking_word
     unfitting: dict[str, list[str]] = {}
     checked = tables = 0
     for width in WIDTHS:
-        context = chromium.new_context(viewport={"width": width, "height": 900})
-        tab = context.new_page()
-        tab.set_default_timeout(30_000)
-        try:
+        with tab_at(chromium, width) as tab:
             sign_in(tab, demo, "auditor")
             shown: list[str] = []
             for outcome in ("DENY", "PERMIT"):  # a refusal's tables hold the most values seen
@@ -481,8 +488,6 @@ def test_a_decisions_rule_tables_fit_a_desktop_and_a_phone_without_breaking_word
                 if found := tab.evaluate(UNFITTING, width < 700):
                     unfitting[f"{href} at {width}px"] = found
             screenshot(tab, demo, f"auditor-decision-{width}")
-        finally:
-            context.close()
 
     assert checked >= 2 * len(WIDTHS), "the demo's decisions of both outcomes were looked at"
     assert tables >= checked, "each decision's page shows its rules' conditions"
@@ -507,10 +512,7 @@ def test_ids_and_dates_in_listings_fit_and_never_wrap_inside_themselves(chromium
     unfitting: dict[str, list[str]] = {}
     stamps = 0
     for width in WIDTHS:
-        context = chromium.new_context(viewport={"width": width, "height": 900})
-        tab = context.new_page()
-        tab.set_default_timeout(30_000)
-        try:
+        with tab_at(chromium, width) as tab:
             sign_in(tab, demo, "auditor")
             for where in LISTING_PAGES:
                 tab.goto(demo.url + where)
@@ -518,8 +520,6 @@ def test_ids_and_dates_in_listings_fit_and_never_wrap_inside_themselves(chromium
                 stamps += tab.locator("main time .nowrap").count()
                 if found := [*tab.evaluate(UNFITTING, width < 700), *tab.evaluate(SPLIT_STAMPS)]:
                     unfitting[f"{where} at {width}px"] = found
-        finally:
-            context.close()
 
     assert unfitting == {}, json.dumps(unfitting, indent=1)
     assert stamps >= len(LISTING_PAGES), "the pages show their timestamps as <time> with parts that do not wrap"
@@ -613,10 +613,7 @@ def test_every_page_fits_a_desktop_and_a_phone_and_passes_axe(
     for width in WIDTHS:
         for person, pages in A11Y_PAGES.items():
             # The checker is injected as a script of the page's own: the test's context lets it past the CSP.
-            context = chromium.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
-            tab = context.new_page()
-            tab.set_default_timeout(30_000)
-            try:
+            with tab_at(chromium, width, bypass_csp=True) as tab:
                 if person:
                     sign_in(tab, demo, person)
                 if person in A11Y_FOLLOWED:
@@ -639,8 +636,6 @@ def test_every_page_fits_a_desktop_and_a_phone_and_passes_axe(
                         tab.add_script_tag(content=axe_source)
                         if found := tab.evaluate(SERIOUS):
                             violations[name] = found
-            finally:
-                context.close()
 
     assert checked == len(WIDTHS) * (sum(len(pages) for pages in A11Y_PAGES.values()) + len(A11Y_FOLLOWED))
     assert unfitting == {}, json.dumps(unfitting, indent=1)
