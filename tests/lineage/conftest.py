@@ -20,11 +20,12 @@ from catalog.services import Services
 from catalog.store.base import GraphStore, Props
 from catalog.store.schema import Label, Rel
 from tests.support import app
+from tests.support.people import Roster, register_trained
 
 # The app in process, and tokens for its people: fixtures offered to this folder, on its `services`.
 client, token = app.client, app.token
 
-PEOPLE: dict[str, tuple[str, list[str]]] = {
+PEOPLE: Roster = {
     "owner.health": ("health", ["DATA_OWNER"]),
     "steward.health": ("health", ["STEWARD"]),
     "steward.stats": ("stats", ["STEWARD"]),
@@ -39,13 +40,7 @@ def services(store: GraphStore) -> Services:
     built = Services(store, load_settings(policy_reload_interval_s=0))
     for agency in ("health", "stats", "uni", "city"):
         built.registration.register_agency(SYSTEM, {"id": agency, "name": f"Agency {agency}"})
-    now = utcnow()
-    for person_id, (agency, roles) in PEOPLE.items():
-        built.registration.register_person(
-            SYSTEM, {"id": person_id, "name": person_id.title(), "agency_id": agency, "roles": roles}
-        )
-        training = {"completed_at": now - timedelta(days=10), "expires_at": now + timedelta(days=300)}
-        built.registration.record_training(SYSTEM, person_id, training)
+    register_trained(built, PEOPLE)
     return built
 
 
