@@ -12,9 +12,9 @@ from starlette.testclient import TestClient
 from catalog.domain import ShareRequestStatus
 from catalog.principal import SYSTEM
 from catalog.services import Services
-from catalog.services.audit_trail import verify_store, written_count
-from tests.web.conftest import csrf_of, post_form
+from tests.web.conftest import csrf_of, nothing_written, post_form
 
+pytestmark = pytest.mark.usefixtures("audit_trail_verifies")
 LINKAGE_FIELDS = ["patient_id", "admission_date", "principal_diagnosis"]
 
 
@@ -97,16 +97,13 @@ def test_a_steward_approves_from_the_queue_then_the_second_approver_makes_the_ag
     agreement_id = demo_services.sharing.get(SYSTEM, request_for_hamid).agreement_id
     assert agreement_id and f'href="/agreements/{agreement_id}"' in after_second.text
     assert demo_services.agreements.get(SYSTEM, agreement_id).conditions == ["Enclave only", "No export"]
-    assert verify_store(demo_services.store).intact
 
 
 def test_rejecting_without_a_reason_names_the_field_and_writes_nothing(
     browser: TestClient, demo_services: Services, request_for_hamid: str
 ) -> None:
-    before = written_count(demo_services.store)
-
-    empty = post_on(browser, request_for_hamid, "reject", reason="   ")
-    written = written_count(demo_services.store)
+    with nothing_written(demo_services, "nothing recorded for a form with an error"):
+        empty = post_on(browser, request_for_hamid, "reject", reason="   ")
     rejected = post_on(browser, request_for_hamid, "reject", reason="Use the de-identified extract instead.")
     shown = browser.get(rejected.headers["location"])
 
@@ -117,11 +114,9 @@ def test_rejecting_without_a_reason_names_the_field_and_writes_nothing(
         empty.text,
     )
     assert "Traceback" not in empty.text
-    assert written == before, "nothing recorded for a form with an error"
     assert rejected.status_code == 303
     assert status_of(demo_services, request_for_hamid) == ShareRequestStatus.REJECTED
     assert "Your verdict: reject" in shown.text and "Use the de-identified extract instead." in shown.text
-    assert verify_store(demo_services.store).intact
 
 
 def test_the_requester_is_offered_no_verdict_and_a_forged_one_is_refused_with_its_decision(
@@ -139,7 +134,6 @@ def test_the_requester_is_offered_no_verdict_and_a_forged_one_is_refused_with_it
     assert "What would have to change" in refusal.group(0)
     assert status_of(demo_services, linkage_request) == ShareRequestStatus.PENDING_APPROVAL
     assert demo_services.sharing.approvals_of([linkage_request])[linkage_request] == []
-    assert verify_store(demo_services.store).intact
 
 
 def test_a_request_the_viewer_may_not_read_answers_as_a_missing_one(
@@ -157,20 +151,16 @@ def test_a_request_the_viewer_may_not_read_answers_as_a_missing_one(
     for shown, id in ((hidden, linkage_request), (hidden_post, linkage_request), (missing_post, "shr-none")):
         assert shown.text.replace(id, "ID") == missing.text.replace("shr-none", "ID")
     assert status_of(demo_services, linkage_request) == ShareRequestStatus.PENDING_APPROVAL
-    assert verify_store(demo_services.store).intact
 
 
 def test_a_verdict_without_the_forms_token_is_refused_and_writes_nothing(
     browser: TestClient, demo_services: Services, request_for_hamid: str
 ) -> None:
-    before = written_count(demo_services.store)
-
-    response = browser.post(f"/share-requests/{request_for_hamid}/approve", data={"note": "forged"})
+    with nothing_written(demo_services):
+        response = browser.post(f"/share-requests/{request_for_hamid}/approve", data={"note": "forged"})
 
     assert response.status_code == 403 and "security token" in response.text
-    assert written_count(demo_services.store) == before
     assert status_of(demo_services, request_for_hamid) == ShareRequestStatus.PENDING_APPROVAL
-    assert verify_store(demo_services.store).intact
 
 
 def test_the_queue_shows_what_waits_for_me_my_agencys_and_all_with_pages(
@@ -199,7 +189,6 @@ def test_the_queue_shows_what_waits_for_me_my_agencys_and_all_with_pages(
     assert ids(hamid.text) == [] and "Nothing is waiting for you." in hamid.text
     assert len(ids(everything.text)) == 4 and len(set(ids(everything.text) + ids(rest.text))) == 6
     assert bad.status_code == 400 and "status: must be one of" in bad.text
-    assert verify_store(demo_services.store).intact
 
 
 def test_an_analyst_without_training_sees_the_refusal_and_its_remedies(
@@ -217,21 +206,20 @@ def test_an_analyst_without_training_sees_the_refusal_and_its_remedies(
     assert decided and "badge deny" in decided.group(0)
     assert "rui.uni has no data-ethics training on record" in decided.group(0)
     assert re.search(r'class="remedies">.*Complete data-ethics training', decided.group(0), re.S)
-    assert verify_store(demo_services.store).intact
 
 
 def test_a_bad_window_or_field_is_named_beside_it_and_nothing_is_recorded(
     browser: TestClient, sign_in: Any, demo_services: Services
 ) -> None:
     sign_in("uma.uni")
-    before = written_count(demo_services.store)
 
-    past = ask(
-        browser, "health.admissions-deid", valid_from="2020-01-01", valid_until="2021-01-01", justification="kept"
-    )
-    garbled = ask(browser, "health.admissions-deid", valid_until="next spring")
-    no_field = ask(browser, "health.admissions-deid", fields=["shoe_size"])
-    no_purpose = ask(browser, "health.admissions-deid", purpose="")
+    with nothing_written(demo_services):
+        past = ask(
+            browser, "health.admissions-deid", valid_from="2020-01-01", valid_until="2021-01-01", justification="kept"
+        )
+        garbled = ask(browser, "health.admissions-deid", valid_until="next spring")
+        no_field = ask(browser, "health.admissions-deid", fields=["shoe_size"])
+        no_purpose = ask(browser, "health.admissions-deid", purpose="")
 
     assert past.status_code == garbled.status_code == no_field.status_code == no_purpose.status_code == 400
     assert re.search(
@@ -244,8 +232,6 @@ def test_a_bad_window_or_field_is_named_beside_it_and_nothing_is_recorded(
     assert re.search(r"<p class=\"field-error\" id=\"fields-error\"[^>]*>fields.0: is not a field of", no_field.text)
     assert re.search(r"<p class=\"field-error\" id=\"purpose-error\"[^>]*>purpose: is required", no_purpose.text)
     assert "Traceback" not in past.text + garbled.text + no_field.text + no_purpose.text
-    assert written_count(demo_services.store) == before
-    assert verify_store(demo_services.store).intact
 
 
 def test_the_form_offers_each_datasets_own_fields_to_choose_from(browser: TestClient, sign_in: Any) -> None:
