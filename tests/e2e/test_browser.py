@@ -15,14 +15,14 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import apt_install, can_apt_install, skip_or_fail
-from tests.e2e.conftest import BACKENDS, REPO, CatalogServer, ServerGroup, fresh_store
+from tests.e2e.browser import audit_verified, make_change, screenshot, sign_in, tab_at, token_for
+from tests.e2e.conftest import BACKENDS, CatalogServer, ServerGroup, fresh_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,7 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -67,61 +66,10 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         group.stop_and_verify()
 
 
-@contextmanager
-def tab_at(chromium: Any, width: int, **options: Any) -> Iterator[Any]:
-    """A tab `width` px wide (900 high) in a browser context of its own, closed with the context after use."""
-    context = chromium.new_context(viewport={"width": width, "height": 900}, **options)
-    tab = context.new_page()
-    tab.set_default_timeout(30_000)
-    try:
-        yield tab
-    finally:
-        context.close()
-
-
 @pytest.fixture
 def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     with tab_at(chromium, 1280) as tab:
         yield tab
-
-
-TOKENS: dict[tuple[str, str], str] = {}
-
-
-def token_for(server: CatalogServer, person: str) -> str:
-    """A token for `person` on `server`'s store, issued by the CLI once per server and person."""
-    if (server.url, person) not in TOKENS:
-        result = server.run_cli("token", "issue", "--person", person)
-        assert result.returncode == 0, result.stderr
-        TOKENS[(server.url, person)] = result.stdout.strip()
-    return TOKENS[(server.url, person)]
-
-
-def audit_verified(server: CatalogServer) -> str:
-    """What `catalog audit verify` says of the server's store; fails unless it reports the trail intact."""
-    verified = server.run_cli("audit", "verify")
-    assert verified.returncode == 0 and "audit trail intact" in verified.stdout, verified.stdout + verified.stderr
-    return verified.stdout
-
-
-def sign_in(page: Any, server: CatalogServer, person: str) -> None:
-    """Sign in the way a developer would: paste a token into the sign-in form."""
-    page.goto(f"{server.url}/signin")
-    page.fill("#token", token_for(server, person))
-    page.click("form.stack button[type=submit]")
-    page.wait_for_selector(f"header.site >> text={person}")
-
-
-def make_change(page: Any, change: str, reason: str, shown: str = "#result") -> None:
-    """Give a change form on the page its reason and submit it, then wait until the page shows `shown`."""
-    page.fill(f"#{change}-reason", reason)
-    page.click(f"form[data-change={change}] button[type=submit]")
-    page.wait_for_selector(shown)
-
-
-def screenshot(page: Any, server: CatalogServer, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{server.backend}-{name}.png"), full_page=True)
 
 
 def test_an_auditor_follows_downstream_lineage_from_a_source_dataset(page: Any, demo: CatalogServer) -> None:
