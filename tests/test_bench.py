@@ -4,15 +4,13 @@ as JSON. A benchmark that broke fails here; the figures themselves are not asser
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, ensure_tool, skip_or_fail
+from tests.conftest import ensure_tool, skip_or_fail
+from tests.support.cli import clean_environment, run_cli
 
 
 @pytest.mark.neo4j
@@ -24,17 +22,8 @@ def test_every_benchmark_runs_on_both_backends_and_writes_json(tmp_path: Path) -
         skip_or_fail(f"the Neo4j half of the benchmark needs Java 17 and Maven: {problem}")
     ensure_tool("wrk", "wrk")  # the load generator the published figures use; without it the bench falls back to httpx
     out = tmp_path / "T.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CATALOG_")}
 
-    result = subprocess.run(
-        [sys.executable, "-m", "catalog.cli", "bench", "--size", "T", "--out", str(out)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    result = run_cli("bench", "--size", "T", "--out", str(out), env=clean_environment(), timeout=900)
 
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(out.read_text())

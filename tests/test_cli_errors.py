@@ -5,15 +5,15 @@ Each case runs `python -m catalog.cli` as a real subprocess against a real (brok
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+
+from tests.support.cli import clean_environment, run_cli
 
 UNREACHABLE_DEADLINE_S = 15.0
 GARBAGE = b"this is not a database" * 200
@@ -30,16 +30,8 @@ def run_catalog(
     cwd: Path, env: Mapping[str, str], *args: str, timeout: float = 60.0
 ) -> subprocess.CompletedProcess[str]:
     """Run the CLI with only the given CATALOG_ settings (none inherited from the developer's shell)."""
-    clean = {name: value for name, value in os.environ.items() if not name.startswith("CATALOG_")}
-    return subprocess.run(
-        [sys.executable, "-m", "catalog.cli", *args],
-        env={**clean, "CATALOG_DEV_MODE": "true", **env},  # serve would refuse the default secret otherwise
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    # dev mode, or serve would refuse the default secret
+    return run_cli(*args, env={**clean_environment(), "CATALOG_DEV_MODE": "true", **env}, cwd=cwd, timeout=timeout)
 
 
 def assert_one_clear_line(result: subprocess.CompletedProcess[str], *mentions: str) -> str:

@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from catalog.api.app import create_app
-from catalog.api.auth import issue_token
 from catalog.config import Settings, load_settings
-from catalog.domain import Person, utcnow
+from catalog.domain import utcnow
 from catalog.principal import SYSTEM
 from catalog.services import Services
 from catalog.store.sqlite import SqliteStore
+from tests.support import app
+
+# The app in process, and tokens for its people: fixtures offered to this folder, on its `services`.
+client, token = app.client, app.token
 
 PEOPLE = {
     "admin": {"agency_id": "stats", "roles": ["PLATFORM_ADMIN"]},
@@ -83,21 +85,6 @@ def services(settings: Settings) -> Iterator[Services]:
     build_landscape(built)
     yield built
     store.close()
-
-
-@pytest.fixture
-def client(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services), raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def token(services: Services) -> Callable[[str], str]:
-    def make(person_id: str) -> str:
-        person: Person = services.reads.person(SYSTEM, person_id)
-        return issue_token(person, services.ctx.settings.auth)
-
-    return make
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from catalog.store.base import GraphStore
 from catalog.store.neo4j import Neo4jStore
 from catalog.store.sqlite import SqliteStore
 from tests.audit.conftest import UMA, RawEvents
+from tests.support.cli import clean_environment, run_cli
 
 DEID = {"dataset_id": "health.admissions-deid", "purpose": "RESEARCH"}
 
@@ -24,7 +23,7 @@ DEID = {"dataset_id": "health.admissions-deid", "purpose": "RESEARCH"}
 @pytest.fixture
 def env(store: GraphStore, settings: Settings) -> dict[str, str]:
     """Settings naming the test's store and signing key, and nothing inherited from the developer's shell."""
-    clean = {name: value for name, value in os.environ.items() if not name.startswith("CATALOG_")}
+    clean = clean_environment()
     if isinstance(store, SqliteStore):
         url = f"sqlite:///{store.path}"
     else:
@@ -34,15 +33,7 @@ def env(store: GraphStore, settings: Settings) -> dict[str, str]:
 
 
 def audit(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "catalog.cli", "audit", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli("audit", *args, env=env, cwd=cwd)
 
 
 def one_line(stderr: str) -> str:

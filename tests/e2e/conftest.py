@@ -11,7 +11,6 @@ Every server is stopped at the end of its test: SIGTERM, then SIGKILL if it does
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -23,6 +22,8 @@ from typing import Protocol
 
 import httpx
 import pytest
+
+from tests.support.cli import clean_environment, run_cli
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -50,7 +51,7 @@ def free_port() -> int:
 
 def catalog_env(overrides: Mapping[str, str]) -> dict[str, str]:
     """This process's environment without its CATALOG_ settings, plus `overrides`: the test alone configures."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("CATALOG_")}
+    env = clean_environment()
     env["PYTHONUNBUFFERED"] = "1"
     env["CATALOG_DEV_MODE"] = "true"  # test servers use the default secret; `overrides` may say otherwise
     env.update(overrides)
@@ -59,15 +60,7 @@ def catalog_env(overrides: Mapping[str, str]) -> dict[str, str]:
 
 def run_catalog(env: Mapping[str, str], *args: str, timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
     """Run `python -m catalog.cli ARGS` from the repository root and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "catalog.cli", *args],
-        env=dict(env),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_cli(*args, env=env, cwd=REPO, timeout=timeout)
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:

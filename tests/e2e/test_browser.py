@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import apt_install, can_apt_install, skip_or_fail
-from tests.e2e.conftest import BACKENDS, REPO, CatalogServer, ServerGroup, fresh_store
+from tests.e2e.browser import audit_verified, make_change, screenshot, sign_in, tab_at, token_for
+from tests.e2e.conftest import BACKENDS, CatalogServer, ServerGroup, fresh_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,7 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -68,50 +68,8 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture
 def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(30_000)
-    yield tab
-    context.close()
-
-
-TOKENS: dict[tuple[str, str], str] = {}
-
-
-def token_for(server: CatalogServer, person: str) -> str:
-    """A token for `person` on `server`'s store, issued by the CLI once per server and person."""
-    if (server.url, person) not in TOKENS:
-        result = server.run_cli("token", "issue", "--person", person)
-        assert result.returncode == 0, result.stderr
-        TOKENS[(server.url, person)] = result.stdout.strip()
-    return TOKENS[(server.url, person)]
-
-
-def audit_verified(server: CatalogServer) -> str:
-    """What `catalog audit verify` says of the server's store; fails unless it reports the trail intact."""
-    verified = server.run_cli("audit", "verify")
-    assert verified.returncode == 0 and "audit trail intact" in verified.stdout, verified.stdout + verified.stderr
-    return verified.stdout
-
-
-def sign_in(page: Any, server: CatalogServer, person: str) -> None:
-    """Sign in the way a developer would: paste a token into the sign-in form."""
-    page.goto(f"{server.url}/signin")
-    page.fill("#token", token_for(server, person))
-    page.click("form.stack button[type=submit]")
-    page.wait_for_selector(f"header.site >> text={person}")
-
-
-def make_change(page: Any, change: str, reason: str, shown: str = "#result") -> None:
-    """Give a change form on the page its reason and submit it, then wait until the page shows `shown`."""
-    page.fill(f"#{change}-reason", reason)
-    page.click(f"form[data-change={change}] button[type=submit]")
-    page.wait_for_selector(shown)
-
-
-def screenshot(page: Any, server: CatalogServer, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{server.backend}-{name}.png"), full_page=True)
+    with tab_at(chromium, 1280) as tab:
+        yield tab
 
 
 def test_an_auditor_follows_downstream_lineage_from_a_source_dataset(page: Any, demo: CatalogServer) -> None:
@@ -463,10 +421,7 @@ def test_a_decisions_rule_tables_fit_a_desktop_and_a_phone_without_breaking_word
     unfitting: dict[str, list[str]] = {}
     checked = tables = 0
     for width in WIDTHS:
-        context = chromium.new_context(viewport={"width": width, "height": 900})
-        tab = context.new_page()
-        tab.set_default_timeout(30_000)
-        try:
+        with tab_at(chromium, width) as tab:
             sign_in(tab, demo, "auditor")
             shown: list[str] = []
             for outcome in ("DENY", "PERMIT"):  # a refusal's tables hold the most values seen
@@ -481,8 +436,6 @@ def test_a_decisions_rule_tables_fit_a_desktop_and_a_phone_without_breaking_word
                 if found := tab.evaluate(UNFITTING, width < 700):
                     unfitting[f"{href} at {width}px"] = found
             screenshot(tab, demo, f"auditor-decision-{width}")
-        finally:
-            context.close()
 
     assert checked >= 2 * len(WIDTHS), "the demo's decisions of both outcomes were looked at"
     assert tables >= checked, "each decision's page shows its rules' conditions"
@@ -507,10 +460,7 @@ def test_ids_and_dates_in_listings_fit_and_never_wrap_inside_themselves(chromium
     unfitting: dict[str, list[str]] = {}
     stamps = 0
     for width in WIDTHS:
-        context = chromium.new_context(viewport={"width": width, "height": 900})
-        tab = context.new_page()
-        tab.set_default_timeout(30_000)
-        try:
+        with tab_at(chromium, width) as tab:
             sign_in(tab, demo, "auditor")
             for where in LISTING_PAGES:
                 tab.goto(demo.url + where)
@@ -518,8 +468,6 @@ def test_ids_and_dates_in_listings_fit_and_never_wrap_inside_themselves(chromium
                 stamps += tab.locator("main time .nowrap").count()
                 if found := [*tab.evaluate(UNFITTING, width < 700), *tab.evaluate(SPLIT_STAMPS)]:
                     unfitting[f"{where} at {width}px"] = found
-        finally:
-            context.close()
 
     assert unfitting == {}, json.dumps(unfitting, indent=1)
     assert stamps >= len(LISTING_PAGES), "the pages show their timestamps as <time> with parts that do not wrap"
@@ -613,10 +561,7 @@ def test_every_page_fits_a_desktop_and_a_phone_and_passes_axe(
     for width in WIDTHS:
         for person, pages in A11Y_PAGES.items():
             # The checker is injected as a script of the page's own: the test's context lets it past the CSP.
-            context = chromium.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
-            tab = context.new_page()
-            tab.set_default_timeout(30_000)
-            try:
+            with tab_at(chromium, width, bypass_csp=True) as tab:
                 if person:
                     sign_in(tab, demo, person)
                 if person in A11Y_FOLLOWED:
@@ -639,8 +584,6 @@ def test_every_page_fits_a_desktop_and_a_phone_and_passes_axe(
                         tab.add_script_tag(content=axe_source)
                         if found := tab.evaluate(SERIOUS):
                             violations[name] = found
-            finally:
-                context.close()
 
     assert checked == len(WIDTHS) * (sum(len(pages) for pages in A11Y_PAGES.values()) + len(A11Y_FOLLOWED))
     assert unfitting == {}, json.dumps(unfitting, indent=1)

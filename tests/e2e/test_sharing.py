@@ -7,7 +7,6 @@ compare-and-set has to hold in the database, not in any one process.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -16,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from catalog.client import CatalogClient, RemoteError
+from tests.sharing.conftest import ED, ed_ask
+from tests.support.graphql import graphql_input
+from tests.support.racing import race
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import CatalogServer, StartServer
 
-ED = "health.ed-presentations"
 # Long enough to make the agreement and use it once over HTTP, short enough to wait out.
 WINDOW_S = 10.0
 PEOPLE = ("alice.health", "hamid.health", "grace.health", "uma.uni", "auditor")
@@ -70,16 +71,7 @@ def register_ed_data(server: CatalogServer, token: str) -> None:
 
 
 def share_request(valid_until: datetime) -> dict[str, Any]:
-    return {
-        "datasetIds": [ED],
-        "recipientAgencyId": "uni",
-        "purpose": "RESEARCH",
-        "legalBasis": {"article6": "PUBLIC_TASK", "statute": "Research Act s. 5", "coversIdentified": True},
-        "accessMethod": "SECURE_ENCLAVE",
-        "fields": ["triage", "region"],
-        "justification": "Emergency demand by region",
-        "validUntil": valid_until.isoformat(),
-    }
+    return graphql_input({**ed_ask(valid_until), "justification": "Emergency demand by region"})
 
 
 def check(server: CatalogServer, token: str) -> dict[str, Any]:
@@ -165,26 +157,6 @@ def test_request_approvals_expiry_renewal_and_revocation_read_back_by_an_auditor
         assert accesses[decision["id"]]["reason"] == decision["reason"]
 
 
-def race(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls at once, each on its own thread; each result is its return value or the error it raised."""
-    start = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        start.wait()
-        try:
-            results[i] = calls[i]()
-        except RemoteError as exc:
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def call(server: CatalogServer, token: str, query: str, variables: dict[str, Any]) -> Callable[[], Any]:
     def send() -> Any:
         with as_(server, token) as client:
@@ -206,6 +178,7 @@ def test_racing_approvals_and_revocations_on_two_replicas(start_server: StartSer
     approvals = race(
         call(first, token["hamid.health"], APPROVE, {"id": request["id"]}),
         call(second, token["grace.health"], APPROVE, {"id": request["id"]}),
+        refused=RemoteError,
     )
     with as_(first, token["auditor"]) as auditor:
         made = auditor.execute(
@@ -227,7 +200,7 @@ def test_racing_approvals_and_revocations_on_two_replicas(start_server: StartSer
         call(second, token["alice.health"], REVOKE, {"id": agreement_id}),
         call(first, token["alice.health"], RENEW, {"id": agreement_id, "until": until}),
     ]
-    results = race(*calls)
+    results = race(*calls, refused=RemoteError)
     revocations, renewal = results[:-1], results[-1]
 
     won = [r for r in revocations if not isinstance(r, Exception)]

@@ -13,16 +13,19 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from catalog.api.app import create_app
-from catalog.api.auth import issue_token
 from catalog.config import load_settings
 from catalog.domain import Dataset, Identifiability, Process, utcnow
 from catalog.principal import SYSTEM, Principal
 from catalog.services import Services
 from catalog.store.base import GraphStore, Props
 from catalog.store.schema import Label, Rel
+from tests.support import app
+from tests.support.people import Roster, register_trained
 
-PEOPLE: dict[str, tuple[str, list[str]]] = {
+# The app in process, and tokens for its people: fixtures offered to this folder, on its `services`.
+client, token = app.client, app.token
+
+PEOPLE: Roster = {
     "owner.health": ("health", ["DATA_OWNER"]),
     "steward.health": ("health", ["STEWARD"]),
     "steward.stats": ("stats", ["STEWARD"]),
@@ -37,13 +40,7 @@ def services(store: GraphStore) -> Services:
     built = Services(store, load_settings(policy_reload_interval_s=0))
     for agency in ("health", "stats", "uni", "city"):
         built.registration.register_agency(SYSTEM, {"id": agency, "name": f"Agency {agency}"})
-    now = utcnow()
-    for person_id, (agency, roles) in PEOPLE.items():
-        built.registration.register_person(
-            SYSTEM, {"id": person_id, "name": person_id.title(), "agency_id": agency, "roles": roles}
-        )
-        training = {"completed_at": now - timedelta(days=10), "expires_at": now + timedelta(days=300)}
-        built.registration.record_training(SYSTEM, person_id, training)
+    register_trained(built, PEOPLE)
     return built
 
 
@@ -98,6 +95,27 @@ def attest(
     return services.lineage.attest(acting(services, steward), process_id, Identifiability(identifiability), note)
 
 
+def agreement(services: Services, provider: str, recipient: str, covered: str, *, id: str | None = None) -> None:
+    """An active research agreement, from yesterday for 100 days: `provider` shares `covered` with `recipient`.
+    Its id is `agr.<recipient>.<covered>` unless given."""
+    now = utcnow()
+    services.agreements.register(
+        SYSTEM,
+        {
+            "id": id or f"agr.{recipient}.{covered}",
+            "provider_agency_id": provider,
+            "recipient_agency_id": recipient,
+            "dataset_ids": [covered],
+            "purpose": "RESEARCH",
+            "legal_basis": {"article6": "PUBLIC_TASK"},
+            "access_method": "SECURE_ENCLAVE",
+            "max_classification": "PROTECTED",
+            "valid_from": now - timedelta(days=1),
+            "valid_until": now + timedelta(days=100),
+        },
+    )
+
+
 def stored(services: Services, dataset_id: str) -> Props:
     props = services.store.read(lambda tx: tx.get_node(Label.DATASET, dataset_id))
     assert props is not None
@@ -107,20 +125,6 @@ def stored(services: Services, dataset_id: str) -> Props:
 def effective(services: Services, dataset_id: str) -> tuple[str, str, str | None]:
     props = stored(services, dataset_id)
     return props["effective_classification"], props["effective_personal_data"], props.get("restricted_by")
-
-
-@pytest.fixture
-def client(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services), raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def token(services: Services) -> Callable[[str], str]:
-    def make(person_id: str) -> str:
-        return issue_token(services.reads.person(SYSTEM, person_id), services.ctx.settings.auth)
-
-    return make
 
 
 @pytest.fixture

@@ -6,12 +6,10 @@ Webhooks are a real HTTP server on the loopback interface (see the `receiver` fi
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from catalog.domain import utcnow
 from catalog.errors import Forbidden, InvalidInput
 from catalog.principal import SYSTEM
 from catalog.services import Services
@@ -19,28 +17,9 @@ from catalog.services.corrections import WebhookDeliverer
 from catalog.services.history import History
 from catalog.store.query import Eq
 from catalog.store.schema import Label, Rel
-from tests.lineage.conftest import Receiver, acting, dataset, derive
+from tests.lineage.conftest import Receiver, acting, agreement, dataset, derive
 
 Gql = Callable[..., dict[str, Any]]
-
-
-def agreement(services: Services, provider: str, recipient: str, covered: str) -> None:
-    now = utcnow()
-    services.agreements.register(
-        SYSTEM,
-        {
-            "id": f"agr.{recipient}.{covered}",
-            "provider_agency_id": provider,
-            "recipient_agency_id": recipient,
-            "dataset_ids": [covered],
-            "purpose": "RESEARCH",
-            "legal_basis": {"article6": "PUBLIC_TASK"},
-            "access_method": "SECURE_ENCLAVE",
-            "max_classification": "PROTECTED",
-            "valid_from": now - timedelta(days=1),
-            "valid_until": now + timedelta(days=100),
-        },
-    )
 
 
 @pytest.fixture

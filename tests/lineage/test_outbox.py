@@ -15,8 +15,7 @@ from catalog.services.audit_trail import verify_store
 from catalog.services.outbox import WebhookDeliverer
 from catalog.store.query import TRUE
 from catalog.store.schema import Label
-from tests.lineage.conftest import Receiver, dataset, derive
-from tests.lineage.test_corrections import agreement
+from tests.lineage.conftest import Receiver, agreement, dataset, derive
 
 
 class Clock:

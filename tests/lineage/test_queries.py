@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from catalog.domain import Identifiability, utcnow
+from catalog.domain import Identifiability
 from catalog.errors import NotFound
 from catalog.principal import SYSTEM
 from catalog.services import Services
 from catalog.store.query import TRUE
 from catalog.store.schema import Label, Rel
-from tests.lineage.conftest import acting, attest, dataset, derive
+from tests.lineage.conftest import acting, agreement, attest, dataset, derive
 
 Gql = Callable[..., dict[str, Any]]
 NOTE = "Identifiers removed and checked."
@@ -40,42 +39,16 @@ def landscape(services: Services) -> Services:
     dataset(services, "extract", classification="OFFICIAL_SENSITIVE", fields=columns)
     dataset(services, "tables", owner="stats", classification="PUBLIC", fields=[{"name": "age_band"}])
     dataset(services, "city.secret", owner="city", classification="PROTECTED")
-    derive(
-        services,
-        "p-deid",
-        ["raw"],
-        ["extract"],
-        kind="DEIDENTIFY",
-        column_lineage=[{"output": "extract#age", "inputs": ["raw#age"]}],
-    )
-    attest(services, "p-deid", Identifiability.DEIDENTIFIED, NOTE)
-    derive(
-        services,
-        "p-tables",
-        ["extract"],
-        ["tables"],
-        kind="AGGREGATE",
-        column_lineage=[{"output": "tables#age_band", "inputs": ["extract#age"]}],
-    )
-    attest(services, "p-tables", Identifiability.AGGREGATE, NOTE)
+    for process, source, output, kind, column, identifiability in (
+        ("p-deid", "raw", "extract", "DEIDENTIFY", ("extract#age", "raw#age"), Identifiability.DEIDENTIFIED),
+        ("p-tables", "extract", "tables", "AGGREGATE", ("tables#age_band", "extract#age"), Identifiability.AGGREGATE),
+    ):
+        column_lineage = [{"output": column[0], "inputs": [column[1]]}]
+        derive(services, process, [source], [output], kind=kind, column_lineage=column_lineage)
+        attest(services, process, identifiability, NOTE)
     derive(services, "p-city", ["tables"], ["city.secret"])
-    now = utcnow()
     for provider, recipient, covered in (("city", "health", "city.secret"), ("health", "uni", "extract")):
-        services.agreements.register(
-            SYSTEM,
-            {
-                "id": f"agr.{provider}-{recipient}",
-                "provider_agency_id": provider,
-                "recipient_agency_id": recipient,
-                "dataset_ids": [covered],
-                "purpose": "RESEARCH",
-                "legal_basis": {"article6": "PUBLIC_TASK"},
-                "access_method": "SECURE_ENCLAVE",
-                "max_classification": "PROTECTED",
-                "valid_from": now - timedelta(days=1),
-                "valid_until": now + timedelta(days=100),
-            },
-        )
+        agreement(services, provider, recipient, covered, id=f"agr.{provider}-{recipient}")
     return services
 
 

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.support.cli import clean_environment, run_cli
 
 
 def catalog(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CATALOG_")}
-    return subprocess.run(
-        [sys.executable, "-m", "catalog.cli", *args],
-        cwd=REPO,
-        env={**clean, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, env={**clean_environment(), **(env or {})})
 
 
 def test_check_and_test_pass_on_the_shipped_policy() -> None:

@@ -73,8 +73,8 @@ def person(services: Services, person_id: str) -> Principal:
     return Principal(found.id, found.agency_id, frozenset(found.roles))
 
 
-def ed_request(clock: Clock, **changes: Any) -> dict[str, Any]:
-    """uma.uni asks for two fields of the ED data, for research in the enclave, for 90 days."""
+def ed_ask(valid_until: datetime) -> dict[str, Any]:
+    """uma.uni's ask of the ED data as the services take it: two fields, for research in the enclave."""
     return {
         "dataset_ids": [ED],
         "recipient_agency_id": "uni",
@@ -82,10 +82,13 @@ def ed_request(clock: Clock, **changes: Any) -> dict[str, Any]:
         "legal_basis": {"article6": "PUBLIC_TASK", "statute": "Research Act s. 5", "covers_identified": True},
         "access_method": "SECURE_ENCLAVE",
         "fields": ["triage", "region"],
-        "justification": "Emergency demand by region, 2020-2025",
-        "valid_until": clock() + 90 * DAY,
-        **changes,
+        "valid_until": valid_until,
     }
+
+
+def ed_request(clock: Clock, **changes: Any) -> dict[str, Any]:
+    """uma.uni asks for two fields of the ED data, for research in the enclave, for 90 days."""
+    return {**ed_ask(clock() + 90 * DAY), "justification": "Emergency demand by region, 2020-2025", **changes}
 
 
 def count(store: GraphStore, label: Label) -> int:

@@ -12,7 +12,8 @@ from catalog.api.app import create_app
 from catalog.api.auth import issue_token
 from catalog.principal import SYSTEM
 from catalog.services import Services
-from tests.sharing.conftest import DAY, ED, SERVICE_REQUESTS, Clock
+from tests.sharing.conftest import DAY, ED, SERVICE_REQUESTS, Clock, ed_ask
+from tests.support.graphql import graphql_input
 
 Gql = Callable[..., dict[str, Any]]
 REQUEST = """mutation($i: RequestShareInput!) { requestShare(input: $i) { id status statusReason
@@ -37,16 +38,7 @@ def gql(services: Services) -> Iterator[Gql]:
 
 
 def ask(clock: Clock, **changes: Any) -> dict[str, Any]:
-    return {
-        "datasetIds": [ED],
-        "recipientAgencyId": "uni",
-        "purpose": "RESEARCH",
-        "legalBasis": {"article6": "PUBLIC_TASK", "statute": "Research Act s. 5", "coversIdentified": True},
-        "accessMethod": "SECURE_ENCLAVE",
-        "fields": ["triage", "region"],
-        "validUntil": (clock() + 90 * DAY).isoformat(),
-        **changes,
-    }
+    return {**graphql_input(ed_ask(clock() + 90 * DAY)), **changes}
 
 
 def codes(body: dict[str, Any]) -> list[str]:

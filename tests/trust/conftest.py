@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,14 +18,15 @@ from starlette.testclient import TestClient
 from catalog.api.app import create_app
 from catalog.api.auth import issue_token
 from catalog.config import load_settings
-from catalog.domain import Person, utcnow
+from catalog.domain import Person
 from catalog.principal import SYSTEM, Principal
 from catalog.services import Services
 from catalog.store.base import GraphStore
 from catalog.store.query import TRUE
 from catalog.store.schema import Label
+from tests.support.people import Roster, register_trained
 
-PEOPLE: dict[str, tuple[str, list[str]]] = {
+PEOPLE: Roster = {
     "admin": ("stats", ["PLATFORM_ADMIN"]),
     "auditor": ("stats", ["AUDITOR"]),
     "owner.health": ("health", ["DATA_OWNER"]),
@@ -44,11 +44,7 @@ def build(services: Services) -> None:
     reg = services.registration
     for agency in ("health", "social", "stats"):
         reg.register_agency(SYSTEM, {"id": agency, "name": agency.title()})
-    now = utcnow()
-    for person_id, (agency, roles) in PEOPLE.items():
-        reg.register_person(SYSTEM, {"id": person_id, "name": person_id.title(), "agency_id": agency, "roles": roles})
-        training = {"completed_at": now - timedelta(days=10), "expires_at": now + timedelta(days=300)}
-        reg.record_training(SYSTEM, person_id, training)
+    register_trained(services, PEOPLE)
     legal = {"article6": "PUBLIC_TASK", "statute": "Health Act s. 4"}
     for id, classification, owner in (
         (HIDDEN, "PROTECTED", "health"),
@@ -109,6 +105,21 @@ def trust(store: GraphStore) -> Iterator[Trust]:
     build(services)
     with TestClient(create_app(services), raise_server_exceptions=False) as client:
         yield Trust(services, client)
+
+
+def run_event(job: tuple[str, str], read: tuple[str, str], written: tuple[str, str]) -> dict[str, Any]:
+    """A completed OpenLineage run of `job` reading one dataset and writing one, each named (namespace, name); its
+    producer is https://example.gov/<the job's name>."""
+    return {
+        "eventType": "COMPLETE",
+        "eventTime": "2026-03-01T10:00:00Z",
+        "producer": f"https://example.gov/{job[1]}",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": "3f5e83fa-3480-44ff-99c5-ff943904e5e8"},
+        "job": {"namespace": job[0], "name": job[1]},
+        "inputs": [{"namespace": read[0], "name": read[1], "facets": {}}],
+        "outputs": [{"namespace": written[0], "name": written[1], "facets": {}}],
+    }
 
 
 def code(body: dict[str, Any]) -> str | None:

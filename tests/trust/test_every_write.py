@@ -21,7 +21,7 @@ from catalog.store.base import GraphStore
 from catalog.store.query import TRUE
 from catalog.store.schema import Label
 from tests.connectors.test_dcat_import import DATA
-from tests.trust.conftest import Trust
+from tests.trust.conftest import Trust, run_event
 
 WINDOW = 'validUntil: "2999-01-01T00:00:00Z"'
 
@@ -231,13 +231,4 @@ def ol_file(folder: Path) -> Path:
     return path
 
 
-OL_EVENT = {
-    "eventType": "COMPLETE",
-    "eventTime": "2026-03-01T10:00:00Z",
-    "producer": "https://example.gov/walk",
-    "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
-    "run": {"runId": "3f5e83fa-3480-44ff-99c5-ff943904e5e8"},
-    "job": {"namespace": "etl", "name": "walk"},
-    "inputs": [{"namespace": "s3://lake", "name": "in", "facets": {}}],
-    "outputs": [{"namespace": "s3://lake", "name": "out", "facets": {}}],
-}
+OL_EVENT = run_event(("etl", "walk"), read=("s3://lake", "in"), written=("s3://lake", "out"))

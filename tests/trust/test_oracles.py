@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from catalog.cli import cli
 from catalog.store.base import GraphStore
-from tests.trust.conftest import HIDDEN, MISSING, Trust
+from tests.trust.conftest import HIDDEN, MISSING, Trust, run_event
 
 CALLERS = [None, "analyst.social", "steward.social"]
 ACCESS = '{datasetId: "ID", purpose: "RESEARCH", accessMethod: SECURE_ENCLAVE, fields: ["region", "shoe_size"]}'
@@ -59,16 +59,7 @@ def graphql(trust: Trust, caller: str | None, query: str) -> Callable[[str], Any
 
 
 def ol_event(id: str) -> dict[str, Any]:
-    return {
-        "eventType": "COMPLETE",
-        "eventTime": "2026-03-01T10:00:00Z",
-        "producer": "https://example.gov/probe",
-        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
-        "run": {"runId": "3f5e83fa-3480-44ff-99c5-ff943904e5e8"},
-        "job": {"namespace": "probe", "name": "probe"},
-        "inputs": [{"namespace": "catalog", "name": id, "facets": {}}],
-        "outputs": [{"namespace": "catalog", "name": "cases", "facets": {}}],
-    }
+    return run_event(("probe", "probe"), read=("catalog", id), written=("catalog", "cases"))
 
 
 def openlineage(trust: Trust, caller: str | None) -> Callable[[str], Any]:

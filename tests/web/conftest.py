@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from catalog.config import load_settings
 from catalog.demo import load_demo
 from catalog.principal import SYSTEM
 from catalog.services import Services
+from catalog.services.audit_trail import verify_store, written_count
 from catalog.store.base import GraphStore
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -25,6 +27,20 @@ def csrf_of(html: str) -> str:
     found = CSRF.search(html)
     assert found, "the page has no form with a CSRF token"
     return found.group(1)
+
+
+def post_form(browser: TestClient, page_url: str, action: str, **fields: Any) -> Any:
+    """Open `page_url` as whoever is signed in and post its form's CSRF token, with `fields`, to `action`."""
+    page = browser.get(page_url)
+    return browser.post(action, data={"csrf_token": csrf_of(page.text), **fields})
+
+
+@contextmanager
+def nothing_written(services: Services, why: str = "nothing was recorded") -> Iterator[None]:
+    """Fails unless the block appends no audit event: the writers' sequence has not moved when it ends."""
+    before = written_count(services.store)
+    yield
+    assert written_count(services.store) == before, why
 
 
 @pytest.fixture
@@ -54,3 +70,11 @@ def sign_in(browser: TestClient, demo_services: Services) -> Callable[[str], Any
         return response
 
     return as_person
+
+
+@pytest.fixture
+def audit_trail_verifies(browser: TestClient, demo_services: Services) -> Iterator[None]:
+    """After the test, the audit trail must verify. (Checked while `browser` still holds the store open: closing
+    the app closes the store.) A module whose every test must leave the trail intact uses it for all of them."""
+    yield
+    assert verify_store(demo_services.store).intact

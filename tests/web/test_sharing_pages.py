@@ -6,14 +6,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from catalog.domain import ShareRequestStatus
 from catalog.principal import SYSTEM
 from catalog.services import Services
-from catalog.services.audit_trail import verify_store, written_count
-from tests.web.conftest import csrf_of
+from tests.web.conftest import csrf_of, nothing_written, post_form
 
+pytestmark = pytest.mark.usefixtures("audit_trail_verifies")
 LINKAGE_FIELDS = ["patient_id", "admission_date", "principal_diagnosis"]
 
 
@@ -43,17 +44,24 @@ def request_id_of(response: Any) -> str:
     return found.group(1)
 
 
-def ask_for_linkage(browser: TestClient, sign_in: Any) -> str:
-    """ben.stats asks health for identified admissions fields: a request that needs four eyes."""
+@pytest.fixture
+def linkage_request(browser: TestClient, sign_in: Any) -> str:
+    """ben.stats asks health for identified admissions fields: a request that needs four eyes. Returns its id."""
     sign_in("ben.stats")
     return request_id_of(
         ask(browser, "health.admissions", fields=LINKAGE_FIELDS, **{"legal_basis.covers_identified": "on"})
     )
 
 
+@pytest.fixture
+def request_for_hamid(linkage_request: str, sign_in: Any) -> str:
+    """The linkage request, with its dataset's steward hamid.health signed in to give a verdict. Returns its id."""
+    sign_in("hamid.health")
+    return linkage_request
+
+
 def post_on(browser: TestClient, request_id: str, verdict: str, **fields: str) -> Any:
-    page = browser.get(f"/share-requests/{request_id}")
-    return browser.post(f"/share-requests/{request_id}/{verdict}", data={"csrf_token": csrf_of(page.text), **fields})
+    return post_form(browser, f"/share-requests/{request_id}", f"/share-requests/{request_id}/{verdict}", **fields)
 
 
 def status_of(services: Services, request_id: str) -> ShareRequestStatus:
@@ -61,12 +69,10 @@ def status_of(services: Services, request_id: str) -> ShareRequestStatus:
 
 
 def test_a_steward_approves_from_the_queue_then_the_second_approver_makes_the_agreement(
-    browser: TestClient, sign_in: Any, demo_services: Services
+    browser: TestClient, sign_in: Any, demo_services: Services, request_for_hamid: str
 ) -> None:
-    request_id = ask_for_linkage(browser, sign_in)
-    sign_in("hamid.health")
     queue = browser.get("/share-requests")
-    link = re.search(rf'href="(/share-requests/{re.escape(request_id)})"', queue.text)
+    link = re.search(rf'href="(/share-requests/{re.escape(request_for_hamid)})"', queue.text)
     assert link, "the request waits for the dataset's steward"
     first = browser.post(
         f"{link.group(1)}/approve",
@@ -75,7 +81,7 @@ def test_a_steward_approves_from_the_queue_then_the_second_approver_makes_the_ag
     after_first = browser.get(first.headers["location"])
     sign_in("grace.health")
     grace_queue = browser.get("/share-requests")
-    second = post_on(browser, request_id, "approve", note="Second pair of eyes.")
+    second = post_on(browser, request_for_hamid, "approve", note="Second pair of eyes.")
     after_second = browser.get(second.headers["location"])
 
     assert first.status_code == second.status_code == 303
@@ -86,89 +92,75 @@ def test_a_steward_approves_from_the_queue_then_the_second_approver_makes_the_ag
     needed = r'class="needed"><td>a second approver of health</td>\s*<td><strong>still needed'
     assert re.search(given, after_first.text) and re.search(needed, after_first.text)
     assert 'action="/share-requests/' not in after_first.text, "one verdict per person: no more forms for hamid"
-    assert request_id in grace_queue.text
-    assert status_of(demo_services, request_id) == ShareRequestStatus.APPROVED
-    agreement_id = demo_services.sharing.get(SYSTEM, request_id).agreement_id
+    assert request_for_hamid in grace_queue.text
+    assert status_of(demo_services, request_for_hamid) == ShareRequestStatus.APPROVED
+    agreement_id = demo_services.sharing.get(SYSTEM, request_for_hamid).agreement_id
     assert agreement_id and f'href="/agreements/{agreement_id}"' in after_second.text
     assert demo_services.agreements.get(SYSTEM, agreement_id).conditions == ["Enclave only", "No export"]
-    assert verify_store(demo_services.store).intact
 
 
 def test_rejecting_without_a_reason_names_the_field_and_writes_nothing(
-    browser: TestClient, sign_in: Any, demo_services: Services
+    browser: TestClient, demo_services: Services, request_for_hamid: str
 ) -> None:
-    request_id = ask_for_linkage(browser, sign_in)
-    sign_in("hamid.health")
-    before = written_count(demo_services.store)
-
-    empty = post_on(browser, request_id, "reject", reason="   ")
-    written = written_count(demo_services.store)
-    rejected = post_on(browser, request_id, "reject", reason="Use the de-identified extract instead.")
+    with nothing_written(demo_services, "nothing recorded for a form with an error"):
+        empty = post_on(browser, request_for_hamid, "reject", reason="   ")
+    rejected = post_on(browser, request_for_hamid, "reject", reason="Use the de-identified extract instead.")
     shown = browser.get(rejected.headers["location"])
 
     assert empty.status_code == 400
-    assert re.search(r'name="reason"[^>]*aria-invalid="true"[^>]*>\s*</textarea></label>\s*<p class="field-error"'
-                     r'[^>]*>reason: is required', empty.text)
+    assert re.search(
+        r'name="reason"[^>]*aria-invalid="true"[^>]*>\s*</textarea></label>\s*<p class="field-error"'
+        r"[^>]*>reason: is required",
+        empty.text,
+    )
     assert "Traceback" not in empty.text
-    assert written == before, "nothing recorded for a form with an error"
     assert rejected.status_code == 303
-    assert status_of(demo_services, request_id) == ShareRequestStatus.REJECTED
+    assert status_of(demo_services, request_for_hamid) == ShareRequestStatus.REJECTED
     assert "Your verdict: reject" in shown.text and "Use the de-identified extract instead." in shown.text
-    assert verify_store(demo_services.store).intact
 
 
 def test_the_requester_is_offered_no_verdict_and_a_forged_one_is_refused_with_its_decision(
-    browser: TestClient, sign_in: Any, demo_services: Services
+    browser: TestClient, demo_services: Services, linkage_request: str
 ) -> None:
-    request_id = ask_for_linkage(browser, sign_in)
-
-    own = browser.get(f"/share-requests/{request_id}")
-    forged = browser.post(f"/share-requests/{request_id}/approve", data={"csrf_token": csrf_of(own.text)})
+    own = browser.get(f"/share-requests/{linkage_request}")
+    forged = browser.post(f"/share-requests/{linkage_request}/approve", data={"csrf_token": csrf_of(own.text)})
 
     assert own.status_code == 200 and "Still waiting for a steward of health.admissions" in own.text
-    assert f'action="/share-requests/{request_id}/approve"' not in own.text
+    assert f'action="/share-requests/{linkage_request}/approve"' not in own.text
     assert forged.status_code == 403
     refusal = re.search(r'aria-labelledby="refused".*?</section>', forged.text, re.S)
     assert refusal and "badge deny" in refusal.group(0) and "EXPLICIT" in refusal.group(0)
     assert "ben.stats asked for this share" in refusal.group(0)
     assert "What would have to change" in refusal.group(0)
-    assert status_of(demo_services, request_id) == ShareRequestStatus.PENDING_APPROVAL
-    assert demo_services.sharing.approvals_of([request_id])[request_id] == []
-    assert verify_store(demo_services.store).intact
+    assert status_of(demo_services, linkage_request) == ShareRequestStatus.PENDING_APPROVAL
+    assert demo_services.sharing.approvals_of([linkage_request])[linkage_request] == []
 
 
 def test_a_request_the_viewer_may_not_read_answers_as_a_missing_one(
-    browser: TestClient, sign_in: Any, demo_services: Services
+    browser: TestClient, sign_in: Any, demo_services: Services, linkage_request: str
 ) -> None:
-    request_id = ask_for_linkage(browser, sign_in)
     sign_in("uma.uni")
     page = browser.get("/share-requests")
 
-    hidden = browser.get(f"/share-requests/{request_id}")
+    hidden = browser.get(f"/share-requests/{linkage_request}")
     missing = browser.get("/share-requests/shr-none")
-    hidden_post = browser.post(f"/share-requests/{request_id}/approve", data={"csrf_token": csrf_of(page.text)})
+    hidden_post = browser.post(f"/share-requests/{linkage_request}/approve", data={"csrf_token": csrf_of(page.text)})
     missing_post = browser.post("/share-requests/shr-none/approve", data={"csrf_token": csrf_of(page.text)})
 
     assert hidden.status_code == missing.status_code == hidden_post.status_code == missing_post.status_code == 404
-    for shown, id in ((hidden, request_id), (hidden_post, request_id), (missing_post, "shr-none")):
+    for shown, id in ((hidden, linkage_request), (hidden_post, linkage_request), (missing_post, "shr-none")):
         assert shown.text.replace(id, "ID") == missing.text.replace("shr-none", "ID")
-    assert status_of(demo_services, request_id) == ShareRequestStatus.PENDING_APPROVAL
-    assert verify_store(demo_services.store).intact
+    assert status_of(demo_services, linkage_request) == ShareRequestStatus.PENDING_APPROVAL
 
 
 def test_a_verdict_without_the_forms_token_is_refused_and_writes_nothing(
-    browser: TestClient, sign_in: Any, demo_services: Services
+    browser: TestClient, demo_services: Services, request_for_hamid: str
 ) -> None:
-    request_id = ask_for_linkage(browser, sign_in)
-    sign_in("hamid.health")
-    before = written_count(demo_services.store)
-
-    response = browser.post(f"/share-requests/{request_id}/approve", data={"note": "forged"})
+    with nothing_written(demo_services):
+        response = browser.post(f"/share-requests/{request_for_hamid}/approve", data={"note": "forged"})
 
     assert response.status_code == 403 and "security token" in response.text
-    assert written_count(demo_services.store) == before
-    assert status_of(demo_services, request_id) == ShareRequestStatus.PENDING_APPROVAL
-    assert verify_store(demo_services.store).intact
+    assert status_of(demo_services, request_for_hamid) == ShareRequestStatus.PENDING_APPROVAL
 
 
 def test_the_queue_shows_what_waits_for_me_my_agencys_and_all_with_pages(
@@ -197,7 +189,6 @@ def test_the_queue_shows_what_waits_for_me_my_agencys_and_all_with_pages(
     assert ids(hamid.text) == [] and "Nothing is waiting for you." in hamid.text
     assert len(ids(everything.text)) == 4 and len(set(ids(everything.text) + ids(rest.text))) == 6
     assert bad.status_code == 400 and "status: must be one of" in bad.text
-    assert verify_store(demo_services.store).intact
 
 
 def test_an_analyst_without_training_sees_the_refusal_and_its_remedies(
@@ -215,32 +206,32 @@ def test_an_analyst_without_training_sees_the_refusal_and_its_remedies(
     assert decided and "badge deny" in decided.group(0)
     assert "rui.uni has no data-ethics training on record" in decided.group(0)
     assert re.search(r'class="remedies">.*Complete data-ethics training', decided.group(0), re.S)
-    assert verify_store(demo_services.store).intact
 
 
 def test_a_bad_window_or_field_is_named_beside_it_and_nothing_is_recorded(
     browser: TestClient, sign_in: Any, demo_services: Services
 ) -> None:
     sign_in("uma.uni")
-    before = written_count(demo_services.store)
 
-    past = ask(
-        browser, "health.admissions-deid", valid_from="2020-01-01", valid_until="2021-01-01", justification="kept"
-    )
-    garbled = ask(browser, "health.admissions-deid", valid_until="next spring")
-    no_field = ask(browser, "health.admissions-deid", fields=["shoe_size"])
-    no_purpose = ask(browser, "health.admissions-deid", purpose="")
+    with nothing_written(demo_services):
+        past = ask(
+            browser, "health.admissions-deid", valid_from="2020-01-01", valid_until="2021-01-01", justification="kept"
+        )
+        garbled = ask(browser, "health.admissions-deid", valid_until="next spring")
+        no_field = ask(browser, "health.admissions-deid", fields=["shoe_size"])
+        no_purpose = ask(browser, "health.admissions-deid", purpose="")
 
     assert past.status_code == garbled.status_code == no_field.status_code == no_purpose.status_code == 400
-    assert re.search(r'id="valid_until"[^>]*aria-invalid="true"[^>]*></label>\s*<p class="field-error"[^>]*>'
-                     r"valid_until: must be in the future", past.text)
+    assert re.search(
+        r'id="valid_until"[^>]*aria-invalid="true"[^>]*></label>\s*<p class="field-error"[^>]*>'
+        r"valid_until: must be in the future",
+        past.text,
+    )
     assert ">kept</textarea>" in past.text, "what was typed is shown again"
     assert "valid_until: must be a date, YYYY-MM-DD" in garbled.text
     assert re.search(r"<p class=\"field-error\" id=\"fields-error\"[^>]*>fields.0: is not a field of", no_field.text)
     assert re.search(r"<p class=\"field-error\" id=\"purpose-error\"[^>]*>purpose: is required", no_purpose.text)
     assert "Traceback" not in past.text + garbled.text + no_field.text + no_purpose.text
-    assert written_count(demo_services.store) == before
-    assert verify_store(demo_services.store).intact
 
 
 def test_the_form_offers_each_datasets_own_fields_to_choose_from(browser: TestClient, sign_in: Any) -> None:
