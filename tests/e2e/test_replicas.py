@@ -27,7 +27,7 @@ from catalog.client import BOOKMARK_HEADER, CatalogClient, RemoteError
 from tests.e2e.conftest import REPO, CatalogServer, ServerGroup, fresh_store
 from tests.e2e.test_audit import tokens
 from tests.e2e.test_lineage import Receiver, set_webhooks
-from tests.e2e.test_sharing import race
+from tests.support.racing import race as racing
 
 REPLICAS = {"sqlite": 2, "neo4j": 3}
 PEOPLE = ("alice.health", "hamid.health", "grace.health", "uma.uni", "auditor")
@@ -94,6 +94,10 @@ def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     finally:
         group.stop_and_verify()
 
+
+def race(*calls: Callable[[], Any]) -> list[Any]:
+    """The calls at once, each on its own thread; a catalog's refusal (RemoteError) is a result, not a failure."""
+    return racing(*calls, refused=RemoteError)
 
 def attempt(client: CatalogClient, query: str, variables: dict[str, Any]) -> dict[str, Any] | RemoteError:
     """The data, or the error the catalog answered."""
