@@ -232,15 +232,14 @@ def _who_can(rules: dict[str, Rule], evaluations: list[RuleEvaluation], request:
     return [Remedy(safe=_safe(failed), conditions=[], text=text)] if text and failed else []
 
 
-def _remedy(
-    rule: Rule, failed: list[str], request: RequestAttributes, worded: dict[str, RequestAttributes] | None = None
-) -> Remedy:
+def _remedy(rule: Rule, failed: list[str], request: RequestAttributes, worded: dict[str, RequestAttributes]) -> Remedy:
     texts = []
     for name in failed:
-        wording, at = rule.wording(name), (worded or {}).get(name, request)
-        text = first_applying(wording.remedy, at)
+        wording = rule.wording(name)
+        text = first_applying(wording.remedy, worded.get(name, request))
         if text is None:
-            because = first_applying(wording.because, at)
+            # What is wrong is told as it is now: where a following condition is worded, it holds.
+            because = first_applying(wording.because, request)
             text = f"put right that {because}" if because else f"meet the requirement {name!r} of rule {rule.id}"
         texts.append(text)
     return Remedy(safe=_safe(failed), conditions=[f"{rule.id}/{name}" for name in failed], text="; and ".join(texts))
