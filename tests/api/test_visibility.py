@@ -29,6 +29,18 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+def trips_of(gql: Gql, services: Services, query: str, runs: int = 3) -> int:
+    """The store round trips one run of `query` takes. The fewest of a few runs: a query's own count is the same
+    every run, and anything else using the store at the time (a background thread starting late on a loaded
+    machine: a count of 6 for 4 once came of it, on CI) only ever adds to it."""
+    counts = []
+    for _ in range(runs):
+        before = services.store.round_trips
+        gql(query, as_="auditor")
+        counts.append(services.store.round_trips - before)
+    return min(counts)
+
+
 def listed(gql: Gql, as_: str | None) -> list[str]:
     body = gql("{ datasets(first: 50) { edges { node { id } } } }", as_=as_)
     return [edge["node"]["id"] for edge in body["data"]["datasets"]["edges"]]
@@ -109,11 +121,8 @@ def test_related_objects_load_in_a_constant_number_of_round_trips(gql: Gql, serv
         )
     query = "{ datasets(first: 50) { edges { node { stewards { agency { name } } owner { name } fields { name } } } } }"
 
-    before = services.store.round_trips
-    body = gql(query)
-    trips = services.store.round_trips - before
-
-    assert len(body["data"]["datasets"]["edges"]) == 45
+    assert len(gql(query)["data"]["datasets"]["edges"]) == 45
+    trips = trips_of(gql, services, query)
     assert trips <= 8, f"{trips} store round trips for one page: related objects are not batched"
 
 
@@ -122,13 +131,9 @@ def test_lists_count_every_match_only_when_totalcount_is_asked(gql: Gql, service
     by_fragment = "{ datasets(first: 2) { ...Counted } } fragment Counted on DatasetConnection { totalCount }"
     inline = "{ datasets(first: 2) { ... on DatasetConnection { totalCount } edges { node { id } } } }"
 
-    before = services.store.round_trips
     assert len(gql(page_only, as_="auditor")["data"]["datasets"]["edges"]) == 2
-    page_trips = services.store.round_trips - before
-    before = services.store.round_trips
-    counted = gql(by_fragment, as_="auditor")["data"]["datasets"]
-    counted_trips = services.store.round_trips - before
-
-    assert counted == {"totalCount": len(ALL)}
+    assert gql(by_fragment, as_="auditor")["data"]["datasets"] == {"totalCount": len(ALL)}
     assert gql(inline, as_="auditor")["data"]["datasets"]["totalCount"] == len(ALL)
-    assert counted_trips == page_trips + 1, "totalCount is one extra count query, and only when it is selected"
+    assert trips_of(gql, services, by_fragment) == trips_of(gql, services, page_only) + 1, (
+        "totalCount is one extra count query, and only when it is selected"
+    )
