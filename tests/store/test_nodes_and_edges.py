@@ -116,6 +116,22 @@ def test_edge_to_missing_endpoint_raises_not_found_naming_it(store: GraphStore) 
     assert (err.value.kind, err.value.id) == ("Person", "ghost")
 
 
+def test_creating_a_node_and_drawing_an_edge_are_one_round_trip_each(store: GraphStore) -> None:
+    """The store finds a taken id or a missing endpoint in the write itself, not in a look beforehand."""
+    add_agency(store, "health")
+    trips = []
+    for work in (
+        lambda tx: tx.create_node(Label.PERSON, "p1", {"name": "P", "agency_id": "health"}),
+        lambda tx: tx.merge_edge(Rel.MEMBER_OF, "p1", "health"),
+    ):
+        before = store.round_trips
+        store.write(work)
+        trips.append(store.round_trips - before)
+
+    assert trips == [1, 1]
+    assert store.read(lambda tx: tx.neighbors(Rel.MEMBER_OF, ["health"], "in")) == {"health": ["p1"]}
+
+
 def test_delete_edges_counts_what_it_removed(store: GraphStore) -> None:
     def build(tx: GraphTx) -> None:
         tx.create_node(Label.AGENCY, "health", {"name": "Health"})

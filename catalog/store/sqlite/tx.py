@@ -47,9 +47,12 @@ class SqliteTx(GraphTx):
         self._q("INSERT INTO node_text (label, id, body) VALUES (?, ?, ?)", (label.value, id, "\n".join(parts)))
 
     def create_node(self, label: Label, id: str, props: Props) -> None:
-        if self._exists(label, id):
+        inserted = self._q(
+            "INSERT INTO nodes (label, id, props) VALUES (?, ?, ?) ON CONFLICT (label, id) DO NOTHING RETURNING 1",
+            (label.value, id, _dump(props)),
+        ).fetchone()
+        if inserted is None:
             raise AlreadyExists(label.value, id)
-        self._q("INSERT INTO nodes (label, id, props) VALUES (?, ?, ?)", (label.value, id, _dump(props)))
         self._reindex_text(label, id, props)
 
     def merge_node(self, label: Label, id: str, props: Props) -> bool:
@@ -102,9 +105,16 @@ class SqliteTx(GraphTx):
 
     def merge_edge(self, rel: Rel, source: str, target: str, props: Props | None = None) -> None:
         source_label, target_label = ENDPOINTS[rel]
-        for label, id in ((source_label, source), (target_label, target)):
-            if not self._exists(label, id):
-                raise NotFound(label.value, id)
+        try:
+            self._merge_edge(rel, source, target, props)
+        except sqlite3.IntegrityError:  # the foreign keys: an endpoint is missing (the statement wrote nothing)
+            for label, id in ((source_label, source), (target_label, target)):
+                if not self._exists(label, id):
+                    raise NotFound(label.value, id) from None
+            raise
+
+    def _merge_edge(self, rel: Rel, source: str, target: str, props: Props | None) -> None:
+        source_label, target_label = ENDPOINTS[rel]
         self._q(
             "INSERT INTO edges (rel, source_label, source, target_label, target, props) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (rel, source, target) DO UPDATE SET props = json_patch(edges.props, ?)",
