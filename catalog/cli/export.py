@@ -16,7 +16,7 @@ import typer
 
 from catalog.cli.help import CatalogTyper, choices, output_option
 from catalog.cli.services import open_services
-from catalog.services.register import SCHEMES
+from catalog.services.register import OUTPUTS, SCHEMES, Output
 
 export_cli = CatalogTyper(help="Publish the catalog in open standards.")
 
@@ -25,11 +25,6 @@ class RegisterScheme(StrEnum):
     uk_dea = "uk-dea"
     ie_dsga = "ie-dsga"
     au_dat = "au-dat"
-
-
-class RegisterOutput(StrEnum):
-    csv = "csv"
-    json = "json"
 
 
 assert {scheme.value for scheme in RegisterScheme} == set(SCHEMES), "the CLI's schemes must be the register's"
@@ -47,8 +42,8 @@ def export_register(
     ],
     out: Annotated[Path | None, output_option("Where the register goes.")] = None,
     output: Annotated[
-        RegisterOutput, typer.Option("--as", metavar=choices(RegisterOutput), help="CSV with a header row, or JSON.")
-    ] = RegisterOutput.csv,
+        Output, typer.Option("--as", metavar=choices(OUTPUTS), help="CSV with a header row, or JSON.")
+    ] = "csv",
 ) -> None:
     """Write the public register of sharing agreements: only what anonymous readers may see."""
 
@@ -57,7 +52,7 @@ def export_register(
         table = services.register.table(format.value)
     finally:
         services.store.close()
-    body = table.render(output.value)
+    body = table.render(output)
     if out is None:
         sys.stdout.write(body)
         sys.stdout.flush()

@@ -11,7 +11,7 @@ whose default is not a plain value says what happens without it through `show_de
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -22,9 +22,9 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def choices(enum: type[Enum]) -> str:
-    """A placeholder that lists an option's choices: `[sqlite|neo4j]`."""
-    return "[" + "|".join(str(member.value) for member in enum) + "]"
+def choices(values: Iterable[Enum | str]) -> str:
+    """A placeholder that lists an option's choices, an enum's values or plain strings: `[sqlite|neo4j]`."""
+    return "[" + "|".join(str(value.value) if isinstance(value, Enum) else value for value in values) + "]"
 
 
 def output_option(help: str) -> Any:
