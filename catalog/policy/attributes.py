@@ -72,10 +72,19 @@ KNOWN_ATTRIBUTES: dict[str, str] = {
 
 
 @dataclass(slots=True)
-class Subject:
+class PersonAttributes:
+    """What a policy knows of any person, the one asking (`r.sub`) or the one an action is about (`r.env.person`):
+    their id, their agency ('' when none) and their roles, as the catalog records them."""
+
     id: str
     agency: str = ""
     roles: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Subject(PersonAttributes):
+    """The person asking (`r.sub`)."""
+
     anonymous: bool = False
     training_current: bool = False
     training_expires: str = ""
@@ -106,12 +115,10 @@ class Resource:
 
 
 @dataclass(slots=True)
-class PersonView:
-    """The person an administrative action is about (`r.env.person`)."""
+class PersonView(PersonAttributes):
+    """The person an administrative action is about (`r.env.person`); with an empty id, there is none."""
 
     id: str = ""
-    agency: str = ""
-    roles: list[str] = field(default_factory=list)
     active: bool = False
 
 

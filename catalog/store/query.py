@@ -6,6 +6,7 @@ query instead of being fetched whole and trimmed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -93,30 +94,33 @@ FALSE = Const(False)
 
 def all_of(*parts: Predicate | None) -> Predicate:
     """AND the given predicates, dropping None and folding constants."""
-    kept: list[Predicate] = []
-    for part in parts:
-        if part is None or part == TRUE:
-            continue
-        if part == FALSE:
-            return FALSE
-        kept.append(part)
-    if not kept:
-        return TRUE
-    return kept[0] if len(kept) == 1 else And(tuple(kept))
+    return _fold(parts, unit=TRUE, absorbing=FALSE, join=And)
 
 
 def any_of(*parts: Predicate | None) -> Predicate:
     """OR the given predicates, dropping None and folding constants."""
+    return _fold(parts, unit=FALSE, absorbing=TRUE, join=Or)
+
+
+def _fold(
+    parts: tuple[Predicate | None, ...],
+    *,
+    unit: Const,
+    absorbing: Const,
+    join: Callable[[tuple[Predicate, ...]], Predicate],
+) -> Predicate:
+    """Join `parts` with one connective: its unit (TRUE for AND) is dropped, its absorbing constant (FALSE for AND)
+    decides the whole, and a lone part stands for itself."""
     kept: list[Predicate] = []
     for part in parts:
-        if part is None or part == FALSE:
+        if part is None or part == unit:
             continue
-        if part == TRUE:
-            return TRUE
+        if part == absorbing:
+            return absorbing
         kept.append(part)
     if not kept:
-        return FALSE
-    return kept[0] if len(kept) == 1 else Or(tuple(kept))
+        return unit
+    return kept[0] if len(kept) == 1 else join(tuple(kept))
 
 
 def substitute(predicate: Predicate, placeholder: Scalar, value: Scalar) -> Predicate:
