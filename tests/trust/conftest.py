@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 from catalog.api.app import create_app
 from catalog.api.auth import issue_token
 from catalog.config import load_settings
-from catalog.domain import Person
+from catalog.domain import Dataset, Person
 from catalog.principal import SYSTEM, Principal
 from catalog.services import Services
 from catalog.store.base import GraphStore
@@ -40,6 +40,13 @@ HIDDEN, MISSING = "admissions", "no-such-dataset"
 FIELDS = [{"name": "region"}, {"name": "age"}, {"name": "person_id", "pii": "DIRECT_IDENTIFIER"}]
 
 
+def register_dataset(services: Services, id: str, *, owner: str, **extra: Any) -> Dataset:
+    """Register dataset `id`, held by `owner`, as the system: titled after its id unless `extra` gives a title."""
+    return services.registration.register_dataset(
+        SYSTEM, {"id": id, "title": id.title(), "owner_agency_id": owner, **extra}
+    )
+
+
 def build(services: Services) -> None:
     reg = services.registration
     for agency in ("health", "social", "stats"):
@@ -52,17 +59,14 @@ def build(services: Services) -> None:
         ("waiting", "OFFICIAL", "health"),
         ("cases", "OFFICIAL_SENSITIVE", "social"),
     ):
-        reg.register_dataset(
-            SYSTEM,
-            {
-                "id": id,
-                "title": id.title(),
-                "classification": classification,
-                "owner_agency_id": owner,
-                "fields": FIELDS,
-                "permitted_purposes": ["RESEARCH", "STATISTICS"],
-                "legal_basis": legal,
-            },
+        register_dataset(
+            services,
+            id,
+            owner=owner,
+            classification=classification,
+            fields=FIELDS,
+            permitted_purposes=["RESEARCH", "STATISTICS"],
+            legal_basis=legal,
         )
     reg.assign_steward(SYSTEM, HIDDEN, "steward.health")
     reg.assign_steward(SYSTEM, "waiting", "steward.health")

@@ -14,7 +14,7 @@ from catalog.errors import Forbidden
 from catalog.principal import SYSTEM
 from catalog.store.query import Eq
 from catalog.store.schema import Label
-from tests.trust.conftest import HIDDEN, Trust, code
+from tests.trust.conftest import HIDDEN, Trust, code, register_dataset
 from tests.web.conftest import csrf_of
 
 
@@ -26,9 +26,7 @@ def recordings(trust: Trust, process_id: str) -> list[dict[str, Any]]:
 
 
 def summary(trust: Trust, **extra: Any) -> None:
-    trust.services.registration.register_dataset(
-        SYSTEM, {"id": "summary", "title": "Summary", "owner_agency_id": "health", **extra}
-    )
+    register_dataset(trust.services, "summary", owner="health", **extra)
     trust.services.registration.assign_steward(SYSTEM, "summary", "steward.health")
 
 
@@ -54,9 +52,7 @@ def test_an_attestation_is_withdrawn_when_the_process_takes_a_new_input_and_rest
     trust: Trust,
 ) -> None:
     summary(trust, classification="OFFICIAL")
-    trust.services.registration.register_dataset(
-        SYSTEM, {"id": "raw", "title": "Raw", "owner_agency_id": "health", "classification": "OFFICIAL_SENSITIVE"}
-    )
+    register_dataset(trust.services, "raw", owner="health", classification="OFFICIAL_SENSITIVE")
     run = {
         "id": "p-deid",
         "name": "deid",
@@ -156,16 +152,13 @@ def test_asking_for_no_fields_means_the_fields_the_agreement_approves_and_says_s
 
 
 def test_a_dataset_with_no_fields_is_decided_on_the_agreements_list(trust: Trust) -> None:
-    trust.services.registration.register_dataset(
-        SYSTEM,
-        {
-            "id": "bare",
-            "title": "Bare",
-            "owner_agency_id": "health",
-            "classification": "PROTECTED",
-            "permitted_purposes": ["RESEARCH"],
-            "legal_basis": {"article6": "PUBLIC_TASK"},
-        },
+    register_dataset(
+        trust.services,
+        "bare",
+        owner="health",
+        classification="PROTECTED",
+        permitted_purposes=["RESEARCH"],
+        legal_basis={"article6": "PUBLIC_TASK"},
     )
     trust.services.registration.assign_steward(SYSTEM, "bare", "steward.health")
     agreement(trust, "bare", ["a", "b"])

@@ -10,7 +10,7 @@ from typing import Any
 
 from catalog.domain import utcnow
 from catalog.principal import SYSTEM
-from tests.trust.conftest import FIELDS, HIDDEN, Trust, code
+from tests.trust.conftest import FIELDS, HIDDEN, Trust, code, register_dataset
 
 
 def agreement(trust: Trust, dataset: str, recipient: str = "social", **extra: Any) -> str:
@@ -69,15 +69,13 @@ def test_a_notice_never_names_a_hidden_corrected_dataset(trust: Trust) -> None:
 
 def test_ones_own_audit_events_never_name_a_dataset_hidden_from_one(trust: Trust) -> None:
     # social derives its own sensitive table from health's public clinics: health's staff may not see it.
-    trust.services.registration.register_dataset(
-        SYSTEM,
-        {
-            "id": "social.clinic-visits",
-            "title": "Visits",
-            "owner_agency_id": "social",
-            "fields": FIELDS,
-            "classification": "OFFICIAL_SENSITIVE",
-        },
+    register_dataset(
+        trust.services,
+        "social.clinic-visits",
+        title="Visits",
+        owner="social",
+        fields=FIELDS,
+        classification="OFFICIAL_SENSITIVE",
     )
     trust.services.lineage.record(
         SYSTEM, {"id": "p-visits", "name": "visits", "inputs": ["clinics"], "outputs": ["social.clinic-visits"]}
