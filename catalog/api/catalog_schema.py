@@ -100,24 +100,23 @@ class UpdateDataset(ServiceMutation):
     method, passes = "registration.update_dataset", ("id", "input", "reason")
 
 
-class _Stewardship(ServiceMutation):
-    """Naming or removing a dataset's steward: decided by policy and recorded; the change is in its history."""
+class _AnswersWithDataset(ServiceMutation):
+    """A mutation whose service call returns nothing: it answers with the dataset `dataset_id` as the change left it."""
 
     class Meta:
         abstract = True
-
-    class Arguments:
-        dataset_id = graphene.ID(required=True)
-        person_id = graphene.ID(required=True)
-
-    Output = graphene.NonNull(types.Dataset)
-    passes = ("dataset_id", "person_id")
 
     @classmethod
     async def mutate(cls, root: Any, info: graphene.ResolveInfo, **arguments: Any) -> domain.Dataset:
         await super().mutate(root, info, **arguments)
         context = request_context(info)
         return await call(context.services.reads.dataset, context.principal, arguments["dataset_id"])
+
+
+# Naming or removing a dataset's steward: decided by policy and recorded; the change is in its history.
+_Stewardship = _AnswersWithDataset.family(
+    types.Dataset, dataset_id=graphene.ID(required=True), person_id=graphene.ID(required=True)
+)
 
 
 class SetRoles(ServiceMutation):
@@ -136,18 +135,10 @@ class SetRoles(ServiceMutation):
     method, passes = "people.set_roles", ("person_id", "roles", "reason")
 
 
-class _PersonStatus(ServiceMutation):
-    """Deactivating or reactivating a person: decided by policy and recorded, with the reason, in their history."""
-
-    class Meta:
-        abstract = True
-
-    class Arguments:
-        person_id = graphene.ID(required=True)
-        reason = graphene.String(required=True)
-
-    Output = graphene.NonNull(types.Person)
-    passes = ("person_id", "reason")
+# Deactivating or reactivating a person: decided by policy and recorded, with the reason, in their history.
+_PersonStatus = ServiceMutation.family(
+    types.Person, person_id=graphene.ID(required=True), reason=graphene.String(required=True)
+)
 
 
 class CatalogMutation(graphene.ObjectType):

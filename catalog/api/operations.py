@@ -31,6 +31,19 @@ class ServiceMutation(graphene.Mutation):
         return await call(change, context.principal, *(plain(arguments.get(name)) for name in cls.passes))
 
     @classmethod
+    def family(cls, output: type[graphene.ObjectType], /, **arguments: graphene.Argument) -> type[ServiceMutation]:
+        """An abstract mutation of variants that take the same `arguments` and answer `output`, each variant a root
+        field made with `field`. The arguments go to the service in the order given, so they are named once."""
+        members = {
+            "Meta": {"abstract": True},
+            "Arguments": type("Arguments", (), arguments),
+            "Output": graphene.NonNull(output),
+            "passes": tuple(arguments),
+        }
+        family: type[ServiceMutation] = type(f"{cls.__name__}Family", (cls,), members)
+        return family
+
+    @classmethod
     def field(cls, method: str, description: str) -> graphene.Field:
         """The root field of one variant of this (abstract) mutation: its arguments and output, calling
         `services.<method>`."""

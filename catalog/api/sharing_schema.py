@@ -156,18 +156,10 @@ class RejectShare(ServiceMutation):
     method, passes = "sharing.reject", ("request_id", "reason")
 
 
-class _Transition(ServiceMutation):
-    """A lifecycle change of an agreement: decided by policy and recorded; CONFLICT names the current status."""
-
-    class Meta:
-        abstract = True
-
-    class Arguments:
-        id = graphene.ID(required=True)
-        reason = graphene.String(required=True)
-
-    Output = graphene.NonNull(SharingAgreement)
-    passes = ("id", "reason")
+# A lifecycle change of an agreement: decided by policy and recorded; CONFLICT names the current status.
+_Transition = ServiceMutation.family(
+    SharingAgreement, id=graphene.ID(required=True), reason=graphene.String(required=True)
+)
 
 
 class RenewAgreement(ServiceMutation):
