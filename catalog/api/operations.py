@@ -44,12 +44,20 @@ class ServiceMutation(graphene.Mutation):
         return family
 
     @classmethod
-    def field(cls, method: str, description: str) -> graphene.Field:
+    def field(cls, method: str, description: str | None) -> graphene.Field:
         """The root field of one variant of this (abstract) mutation: its arguments and output, calling
         `services.<method>`."""
         name = "".join(word.title() for word in method.replace(".", "_").split("_"))
         variant: type[ServiceMutation] = type(name, (cls,), {"method": method})
         return variant.Field(description=description)
+
+
+def service_mutation(
+    method: str, output: type[graphene.ObjectType], description: str | None = None, /, **arguments: graphene.Argument
+) -> graphene.Field:
+    """The root field of a mutation that is one service call, `services.<method>(principal, *arguments)`, with the
+    `arguments` in the order given, answering `output`."""
+    return ServiceMutation.family(output, **arguments).field(method, description)
 
 
 def by_id(node: type[graphene.ObjectType], method: str, description: str | None = None) -> graphene.Field:
