@@ -9,7 +9,7 @@ import graphene
 from catalog import domain
 from catalog.api import inputs, types
 from catalog.api.context import call, request_context
-from catalog.api.operations import ServiceMutation, filtered_list
+from catalog.api.operations import ServiceMutation, filtered_list, service_mutation
 from catalog.services import DatasetFilter
 
 
@@ -57,61 +57,11 @@ class CatalogQuery(graphene.ObjectType):
         return await context.lookup(context.services.reads.dataset, context.principal, id)
 
 
-class RegisterAgency(ServiceMutation):
-    class Arguments:
-        input = inputs.RegisterAgencyInput(required=True)
-
-    Output = graphene.NonNull(types.Agency)
-    method = "registration.register_agency"
-
-
-class RegisterPerson(ServiceMutation):
-    class Arguments:
-        input = inputs.RegisterPersonInput(required=True)
-
-    Output = graphene.NonNull(types.Person)
-    method = "registration.register_person"
-
-
-class RecordTraining(ServiceMutation):
-    class Arguments:
-        person_id = graphene.ID(required=True)
-        training = inputs.TrainingInput(required=True)
-
-    Output = graphene.NonNull(types.Person)
-    method, passes = "registration.record_training", ("person_id", "training")
-
-
-class RegisterDataset(ServiceMutation):
-    class Arguments:
-        input = inputs.RegisterDatasetInput(required=True)
-
-    Output = graphene.NonNull(types.Dataset)
-    method = "registration.register_dataset"
-
-
-class UpdateDataset(ServiceMutation):
-    class Arguments:
-        id = graphene.ID(required=True)
-        input = inputs.UpdateDatasetInput(required=True)
-        reason = graphene.String(description="Required when classification, legal basis or purposes change.")
-
-    Output = graphene.NonNull(types.Dataset)
-    method, passes = "registration.update_dataset", ("id", "input", "reason")
-
-
-class _Stewardship(ServiceMutation):
-    """Naming or removing a dataset's steward: decided by policy and recorded; the change is in its history."""
+class _AnswersWithDataset(ServiceMutation):
+    """A mutation whose service call returns nothing: it answers with the dataset `dataset_id` as the change left it."""
 
     class Meta:
         abstract = True
-
-    class Arguments:
-        dataset_id = graphene.ID(required=True)
-        person_id = graphene.ID(required=True)
-
-    Output = graphene.NonNull(types.Dataset)
-    passes = ("dataset_id", "person_id")
 
     @classmethod
     async def mutate(cls, root: Any, info: graphene.ResolveInfo, **arguments: Any) -> domain.Dataset:
@@ -120,48 +70,55 @@ class _Stewardship(ServiceMutation):
         return await call(context.services.reads.dataset, context.principal, arguments["dataset_id"])
 
 
-class SetRoles(ServiceMutation):
-    class Meta:
-        description = (
-            "Give a person exactly these roles. Each role granted or withdrawn is decided by the policy (grant_role) "
-            "and recorded; only a platform administrator grants PLATFORM_ADMIN or AUDITOR."
-        )
-
-    class Arguments:
-        person_id = graphene.ID(required=True)
-        roles = graphene.List(graphene.NonNull(types.Role), required=True)
-        reason = graphene.String(description="Why the roles change; kept in the person's history.")
-
-    Output = graphene.NonNull(types.Person)
-    method, passes = "people.set_roles", ("person_id", "roles", "reason")
+# Naming or removing a dataset's steward: decided by policy and recorded; the change is in its history.
+_Stewardship = _AnswersWithDataset.family(
+    types.Dataset, dataset_id=graphene.ID(required=True), person_id=graphene.ID(required=True)
+)
 
 
-class _PersonStatus(ServiceMutation):
-    """Deactivating or reactivating a person: decided by policy and recorded, with the reason, in their history."""
-
-    class Meta:
-        abstract = True
-
-    class Arguments:
-        person_id = graphene.ID(required=True)
-        reason = graphene.String(required=True)
-
-    Output = graphene.NonNull(types.Person)
-    passes = ("person_id", "reason")
+# Deactivating or reactivating a person: decided by policy and recorded, with the reason, in their history.
+_PersonStatus = ServiceMutation.family(
+    types.Person, person_id=graphene.ID(required=True), reason=graphene.String(required=True)
+)
 
 
 class CatalogMutation(graphene.ObjectType):
-    register_agency = RegisterAgency.Field()
-    register_person = RegisterPerson.Field()
-    record_training = RecordTraining.Field()
-    register_dataset = RegisterDataset.Field()
-    update_dataset = UpdateDataset.Field()
+    register_agency = service_mutation(
+        "registration.register_agency", types.Agency, input=inputs.RegisterAgencyInput(required=True)
+    )
+    register_person = service_mutation(
+        "registration.register_person", types.Person, input=inputs.RegisterPersonInput(required=True)
+    )
+    record_training = service_mutation(
+        "registration.record_training",
+        types.Person,
+        person_id=graphene.ID(required=True),
+        training=inputs.TrainingInput(required=True),
+    )
+    register_dataset = service_mutation(
+        "registration.register_dataset", types.Dataset, input=inputs.RegisterDatasetInput(required=True)
+    )
+    update_dataset = service_mutation(
+        "registration.update_dataset",
+        types.Dataset,
+        id=graphene.ID(required=True),
+        input=inputs.UpdateDatasetInput(required=True),
+        reason=graphene.String(description="Required when classification, legal basis or purposes change."),
+    )
     assign_steward = _Stewardship.field(
         "registration.assign_steward",
         "Name a steward of a dataset: an active member of the owning agency with the STEWARD or DATA_OWNER role.",
     )
     unassign_steward = _Stewardship.field("registration.unassign_steward", "Remove a steward from a dataset.")
-    set_roles = SetRoles.Field()
+    set_roles = service_mutation(
+        "people.set_roles",
+        types.Person,
+        "Give a person exactly these roles. Each role granted or withdrawn is decided by the policy (grant_role) "
+        "and recorded; only a platform administrator grants PLATFORM_ADMIN or AUDITOR.",
+        person_id=graphene.ID(required=True),
+        roles=graphene.List(graphene.NonNull(types.Role), required=True),
+        reason=graphene.String(description="Why the roles change; kept in the person's history."),
+    )
     deactivate_person = _PersonStatus.field(
         "people.deactivate",
         "Deactivate a person: their tokens are refused from then on. Their record and history stay.",

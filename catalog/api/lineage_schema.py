@@ -9,7 +9,7 @@ import graphene
 from catalog import domain
 from catalog.api import inputs, types
 from catalog.api.context import call, request_context
-from catalog.api.operations import ServiceMutation, list_by
+from catalog.api.operations import list_by, service_mutation
 from catalog.api.sharing_types import AgreementStatus
 from catalog.services.corrections import NoticeView
 from catalog.services.lineage import ImpactedAgreement, ImpactedDataset, ImpactView, LineageNode, LineageView
@@ -266,14 +266,6 @@ class LineageQuery(graphene.ObjectType):
         return result
 
 
-class RecordLineage(ServiceMutation):
-    class Arguments:
-        input = RecordLineageInput(required=True)
-
-    Output = graphene.NonNull(types.Process)
-    method = "lineage.record"
-
-
 class AttestProcess(graphene.Mutation):
     class Arguments:
         process_id = graphene.ID(required=True)
@@ -291,17 +283,13 @@ class AttestProcess(graphene.Mutation):
         return await call(context.services.lineage.attest, context.principal, process_id, level, note)
 
 
-class IssueCorrection(ServiceMutation):
-    class Arguments:
-        dataset_id = graphene.ID(required=True)
-        description = graphene.String(required=True)
-        severity = graphene.Argument(Severity, required=True)
-
-    Output = graphene.NonNull(CorrectionNotice)
-    method, passes = "corrections.issue", ("dataset_id", "description", "severity")
-
-
 class LineageMutation(graphene.ObjectType):
-    record_lineage = RecordLineage.Field()
+    record_lineage = service_mutation("lineage.record", types.Process, input=RecordLineageInput(required=True))
     attest_process = AttestProcess.Field()
-    issue_correction = IssueCorrection.Field()
+    issue_correction = service_mutation(
+        "corrections.issue",
+        CorrectionNotice,
+        dataset_id=graphene.ID(required=True),
+        description=graphene.String(required=True),
+        severity=graphene.Argument(Severity, required=True),
+    )

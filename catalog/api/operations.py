@@ -31,12 +31,33 @@ class ServiceMutation(graphene.Mutation):
         return await call(change, context.principal, *(plain(arguments.get(name)) for name in cls.passes))
 
     @classmethod
-    def field(cls, method: str, description: str) -> graphene.Field:
+    def family(cls, output: type[graphene.ObjectType], /, **arguments: graphene.Argument) -> type[ServiceMutation]:
+        """An abstract mutation of variants that take the same `arguments` and answer `output`, each variant a root
+        field made with `field`. The arguments go to the service in the order given, so they are named once."""
+        members = {
+            "Meta": {"abstract": True},
+            "Arguments": type("Arguments", (), arguments),
+            "Output": graphene.NonNull(output),
+            "passes": tuple(arguments),
+        }
+        family: type[ServiceMutation] = type(f"{cls.__name__}Family", (cls,), members)
+        return family
+
+    @classmethod
+    def field(cls, method: str, description: str | None) -> graphene.Field:
         """The root field of one variant of this (abstract) mutation: its arguments and output, calling
         `services.<method>`."""
         name = "".join(word.title() for word in method.replace(".", "_").split("_"))
         variant: type[ServiceMutation] = type(name, (cls,), {"method": method})
         return variant.Field(description=description)
+
+
+def service_mutation(
+    method: str, output: type[graphene.ObjectType], description: str | None = None, /, **arguments: graphene.Argument
+) -> graphene.Field:
+    """The root field of a mutation that is one service call, `services.<method>(principal, *arguments)`, with the
+    `arguments` in the order given, answering `output`."""
+    return ServiceMutation.family(output, **arguments).field(method, description)
 
 
 def by_id(node: type[graphene.ObjectType], method: str, description: str | None = None) -> graphene.Field:

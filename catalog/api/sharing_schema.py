@@ -9,7 +9,7 @@ import graphene
 from catalog import domain
 from catalog.api import inputs, types
 from catalog.api.context import call, request_context
-from catalog.api.operations import ServiceMutation, by_id, filtered_list, list_by
+from catalog.api.operations import ServiceMutation, by_id, filtered_list, list_by, service_mutation
 from catalog.api.sharing_types import (
     AgreementStatus,
     ShareRequest,
@@ -107,20 +107,6 @@ class SharingQuery(graphene.ObjectType):
     )
 
 
-class RequestShare(ServiceMutation):
-    class Meta:
-        description = (
-            "Ask another agency for a share. Recorded with one policy decision per dataset: DENIED (statusReason "
-            "and decisions say why) or PENDING_APPROVAL (requiredApprovals say whose)."
-        )
-
-    class Arguments:
-        input = RequestShareInput(required=True)
-
-    Output = graphene.NonNull(ShareRequest)
-    method = "sharing.request"
-
-
 class ApproveShare(graphene.Mutation):
     class Meta:
         description = (
@@ -144,52 +130,28 @@ class ApproveShare(graphene.Mutation):
         return await call(context.services.sharing.approve, context.principal, request_id, note or "", conditions or [])
 
 
-class RejectShare(ServiceMutation):
-    class Meta:
-        description = "Reject a pending request, saying why. Final."
-
-    class Arguments:
-        request_id = graphene.ID(required=True)
-        reason = graphene.String(required=True)
-
-    Output = graphene.NonNull(ShareRequest)
-    method, passes = "sharing.reject", ("request_id", "reason")
-
-
-class _Transition(ServiceMutation):
-    """A lifecycle change of an agreement: decided by policy and recorded; CONFLICT names the current status."""
-
-    class Meta:
-        abstract = True
-
-    class Arguments:
-        id = graphene.ID(required=True)
-        reason = graphene.String(required=True)
-
-    Output = graphene.NonNull(SharingAgreement)
-    passes = ("id", "reason")
-
-
-class RenewAgreement(ServiceMutation):
-    class Meta:
-        description = (
-            "Extend an ACTIVE or EXPIRED agreement to validUntil, as a new recorded decision. A renewal never lifts "
-            "a suspension."
-        )
-
-    class Arguments:
-        id = graphene.ID(required=True)
-        valid_until = graphene.DateTime(required=True)
-        reason = graphene.String()
-
-    Output = graphene.NonNull(SharingAgreement)
-    method, passes = "agreements.renew", ("id", "valid_until", "reason")
+# A lifecycle change of an agreement: decided by policy and recorded; CONFLICT names the current status.
+_Transition = ServiceMutation.family(
+    SharingAgreement, id=graphene.ID(required=True), reason=graphene.String(required=True)
+)
 
 
 class SharingMutation(graphene.ObjectType):
-    request_share = RequestShare.Field()
+    request_share = service_mutation(
+        "sharing.request",
+        ShareRequest,
+        "Ask another agency for a share. Recorded with one policy decision per dataset: DENIED (statusReason "
+        "and decisions say why) or PENDING_APPROVAL (requiredApprovals say whose).",
+        input=RequestShareInput(required=True),
+    )
     approve_share = ApproveShare.Field()
-    reject_share = RejectShare.Field()
+    reject_share = service_mutation(
+        "sharing.reject",
+        ShareRequest,
+        "Reject a pending request, saying why. Final.",
+        request_id=graphene.ID(required=True),
+        reason=graphene.String(required=True),
+    )
     suspend_agreement = _Transition.field(
         "agreements.suspend", "ACTIVE -> SUSPENDED: no access under it until it is resumed."
     )
@@ -198,4 +160,12 @@ class SharingMutation(graphene.ObjectType):
         "agreements.revoke",
         "ACTIVE, SUSPENDED or EXPIRED -> REVOKED, for good: access under it is then an explicit deny.",
     )
-    renew_agreement = RenewAgreement.Field()
+    renew_agreement = service_mutation(
+        "agreements.renew",
+        SharingAgreement,
+        "Extend an ACTIVE or EXPIRED agreement to validUntil, as a new recorded decision. A renewal never lifts "
+        "a suspension.",
+        id=graphene.ID(required=True),
+        valid_until=graphene.DateTime(required=True),
+        reason=graphene.String(),
+    )
