@@ -16,11 +16,12 @@ from catalog.errors import InvalidInput, NotFound
 from catalog.policy.attributes import Environment, PendingRequest, RequestAttributes
 from catalog.principal import Principal
 from catalog.services.context import Listing, ServiceContext
+from catalog.services.criteria import TimeWindow, contains, equals
 from catalog.services.decisions import waiting_for
 from catalog.services.facts import DatasetFacts, agreement_status, agreement_view, read_facts, subject_of
 from catalog.services.redaction import Redaction
 from catalog.store.base import GraphTx, Props
-from catalog.store.query import Cmp, Contains, Eq, Predicate, all_of
+from catalog.store.query import Contains, Eq, all_of
 from catalog.store.records import from_props, timestamp
 from catalog.store.schema import Label
 
@@ -147,29 +148,17 @@ class Access:
 
 
 @dataclass(frozen=True)
-class DecisionFilter:
-    action: str | None = None
-    requester: str | None = None
-    dataset: str | None = None
-    agency: str | None = None
-    outcome: str | None = None
-    rule_id: str | None = None
-    evaluated_rule_id: str | None = None
-    at_from: datetime | None = None
-    at_to: datetime | None = None
+class DecisionFilter(TimeWindow):
+    """Which recorded decisions to list: by the action asked, who asked, the dataset and agency concerned, the
+    outcome, a rule that decided or was evaluated, and when."""
 
-    def predicate(self) -> Predicate:
-        return all_of(
-            Eq("action", self.action) if self.action else None,
-            Eq("principal_id", self.requester) if self.requester else None,
-            Eq("dataset_id", self.dataset) if self.dataset else None,
-            Eq("agency_id", self.agency) if self.agency else None,
-            Eq("outcome", self.outcome) if self.outcome else None,
-            Contains("decided_by", self.rule_id) if self.rule_id else None,
-            Contains("rule_ids", self.evaluated_rule_id) if self.evaluated_rule_id else None,
-            Cmp("at", ">=", timestamp(self.at_from)) if self.at_from else None,
-            Cmp("at", "<", timestamp(self.at_to)) if self.at_to else None,
-        )
+    action: str | None = equals("action")
+    requester: str | None = equals("principal_id")
+    dataset: str | None = equals("dataset_id")
+    agency: str | None = equals("agency_id")
+    outcome: str | None = equals("outcome")
+    rule_id: str | None = contains("decided_by")
+    evaluated_rule_id: str | None = contains("rule_ids")
 
 
 def _choose_agreement(mine: list[Props], request: AccessRequest, now: datetime) -> Props | None:

@@ -34,10 +34,11 @@ from catalog.errors import Conflict, InvalidInput
 from catalog.policy.attributes import Environment, Resource
 from catalog.principal import Principal
 from catalog.services.context import Listing, ServiceContext, the_one
+from catalog.services.criteria import asked, before, contains, equals
 from catalog.services.facts import agreement_status, agreement_view
 from catalog.services.links import link
 from catalog.store.base import GraphTx, Props
-from catalog.store.query import TRUE, Cmp, Contains, Eq, In, Predicate, all_of, any_of
+from catalog.store.query import TRUE, Cmp, Eq, In, Predicate, all_of, any_of
 from catalog.store.records import from_props, timestamp, to_props
 from catalog.store.schema import Label, Rel
 
@@ -126,21 +127,25 @@ def share_environment(
 
 
 @dataclass(frozen=True)
-class AgreementFilter:
-    provider: str | None = None
-    recipient: str | None = None
-    dataset: str | None = None
-    status: AgreementStatus | None = None
-    expiring_before: datetime | None = None
+class BetweenAgencies:
+    """Criteria of what one agency shares with another (a share request, an agreement): by the agency that
+    provides, the agency that receives, and a dataset it covers."""
+
+    provider: str | None = equals("provider_agency_id")
+    recipient: str | None = equals("recipient_agency_id")
+    dataset: str | None = contains("dataset_ids")
+
+
+@dataclass(frozen=True)
+class AgreementFilter(BetweenAgencies):
+    """Which agreements to list: between which agencies, about which dataset, by status, and ending when."""
+
+    status: AgreementStatus | None = None  # as of the time asked: see `predicate`
+    expiring_before: datetime | None = before("valid_until")
 
     def predicate(self, now: datetime) -> Predicate:
-        return all_of(
-            Eq("provider_agency_id", self.provider) if self.provider else None,
-            Eq("recipient_agency_id", self.recipient) if self.recipient else None,
-            Contains("dataset_ids", self.dataset) if self.dataset else None,
-            status_predicate(AgreementStatus(self.status), now) if self.status else None,
-            Cmp("valid_until", "<", timestamp(self.expiring_before)) if self.expiring_before else None,
-        )
+        """The agreements meeting every criterion given, their status as of `now` (expiry is derived, not stored)."""
+        return all_of(*asked(self), status_predicate(AgreementStatus(self.status), now) if self.status else None)
 
 
 class Agreements:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 from typing import Any, TextIO
 
@@ -23,9 +22,10 @@ from catalog.domain import AuditEvent, utcnow
 from catalog.errors import Conflict, Forbidden
 from catalog.principal import Principal
 from catalog.services.context import Listing, ServiceContext
+from catalog.services.criteria import TimeWindow, contains, equals
 from catalog.services.redaction import Redaction
 from catalog.store.base import GraphStore, GraphTx, Props
-from catalog.store.query import TRUE, Cmp, Contains, Eq, Page, Predicate, all_of
+from catalog.store.query import TRUE, Page, Predicate, all_of
 from catalog.store.records import timestamp
 from catalog.store.schema import Label
 
@@ -96,21 +96,12 @@ def checkpoint_store(store: GraphStore, key: Ed25519PrivateKey) -> Checkpoint:
 
 
 @dataclass(frozen=True)
-class AuditFilter:
-    target_id: str | None = None
-    principal: str | None = None
-    action: str | None = None
-    at_from: datetime | None = None
-    at_to: datetime | None = None
+class AuditFilter(TimeWindow):
+    """Which audit events to list: by a record they concern, who caused them, the action, and when."""
 
-    def predicate(self) -> Predicate:
-        return all_of(
-            Contains("target_ids", self.target_id) if self.target_id else None,
-            Eq("principal_id", self.principal) if self.principal else None,
-            Eq("action", self.action) if self.action else None,
-            Cmp("at", ">=", timestamp(self.at_from)) if self.at_from else None,
-            Cmp("at", "<", timestamp(self.at_to)) if self.at_to else None,
-        )
+    target_id: str | None = contains("target_ids")
+    principal: str | None = equals("principal_id")
+    action: str | None = equals("action")
 
 
 def event_of(props: Props) -> AuditEvent:

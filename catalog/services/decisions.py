@@ -389,14 +389,14 @@ class Decisions:
             return
         files = [{"path": path, "text": text} for path, text in policy.files]
         props = {"model_text": policy.model_text, "files_json": canonical(files), "first_used_at": timestamp(at)}
-        tx.create_node(Label.POLICY_VERSION, version, props)
-        append_event(
+        append_event(  # the kept version and its audit event go to the store together
             tx,
             principal=SYSTEM,
             action="keep_policy_version",
             target_ids=[version],
             change={"version": version, "files": [path for path, _ in policy.files], "digest": digest(files)},
             at=at,
+            alongside=[(Label.POLICY_VERSION, version, props)],
         )
 
 

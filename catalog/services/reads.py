@@ -10,29 +10,23 @@ from catalog.domain import Agency, Dataset, DatasetField, Person
 from catalog.errors import InvalidInput, NotFound
 from catalog.principal import Principal
 from catalog.services.context import Listing, ServiceContext, the_one
+from catalog.services.criteria import Criteria, asks, contains, equals
 from catalog.services.redaction import Redaction
 from catalog.services.registration import read_fields
-from catalog.store.query import TRUE, Contains, Eq, Predicate, Text, all_of
+from catalog.store.query import TRUE, Text, all_of
 from catalog.store.records import from_props
 from catalog.store.schema import Label, Rel
 
 
 @dataclass(frozen=True)
-class DatasetFilter:
-    agency_id: str | None = None
-    classification: str | None = None
-    tag: str | None = None
-    status: str | None = None
-    text: str | None = None
+class DatasetFilter(Criteria):
+    """Which datasets to list: by the agency that owns them, classification, tag, status, and words they hold."""
 
-    def predicate(self) -> Predicate:
-        return all_of(
-            Eq("owner_agency_id", self.agency_id) if self.agency_id else None,
-            Eq("classification", self.classification) if self.classification else None,
-            Contains("tags", self.tag) if self.tag else None,
-            Eq("status", self.status) if self.status else None,
-            Text(self.text) if self.text and self.text.strip() else None,
-        )
+    agency_id: str | None = equals("owner_agency_id")
+    classification: str | None = equals("classification")
+    tag: str | None = contains("tags")
+    status: str | None = equals("status")
+    text: str | None = asks(lambda text: Text(text) if text.strip() else None)  # blank words ask nothing
 
 
 class Reads:

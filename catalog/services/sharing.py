@@ -37,13 +37,14 @@ from catalog.domain import (
 from catalog.errors import Conflict, InvalidInput, Unauthenticated
 from catalog.policy.attributes import Environment
 from catalog.principal import Principal
-from catalog.services.agreements import share_environment, write_agreement
+from catalog.services.agreements import BetweenAgencies, share_environment, write_agreement
 from catalog.services.context import Listing, ServiceContext
+from catalog.services.criteria import Criteria, asks, equals
 from catalog.services.decisions import Refused
 from catalog.services.facts import DatasetFacts
 from catalog.services.redaction import Redaction
 from catalog.store.base import GraphTx
-from catalog.store.query import Contains, Eq, In, Predicate, all_of, any_of
+from catalog.store.query import Eq, In, all_of, any_of
 from catalog.store.records import from_props, timestamp, to_props
 from catalog.store.schema import Label, Rel
 
@@ -95,23 +96,14 @@ def obligation_ids(decision: Decision) -> set[str]:
 
 
 @dataclass(frozen=True)
-class ShareRequestFilter:
-    requester: str | None = None
-    recipient: str | None = None
-    provider: str | None = None
-    dataset: str | None = None
-    status: ShareRequestStatus | None = None
-    party: str | None = None  # the agency provides or receives under it
+class ShareRequestFilter(BetweenAgencies, Criteria):
+    """Which share requests to list: between which agencies, about which dataset, who asked, status, and an
+    agency that is a party to them."""
 
-    def predicate(self) -> Predicate:
-        return all_of(
-            Eq("requester_id", self.requester) if self.requester else None,
-            Eq("recipient_agency_id", self.recipient) if self.recipient else None,
-            Eq("provider_agency_id", self.provider) if self.provider else None,
-            Contains("dataset_ids", self.dataset) if self.dataset else None,
-            Eq("status", ShareRequestStatus(self.status).value) if self.status else None,
-            any_of(Eq("provider_agency_id", self.party), Eq("recipient_agency_id", self.party)) if self.party else None,
-        )
+    requester: str | None = equals("requester_id")
+    status: ShareRequestStatus | None = asks(lambda status: Eq("status", ShareRequestStatus(status).value))
+    # the agency provides or receives under it
+    party: str | None = asks(lambda agency: any_of(Eq("provider_agency_id", agency), Eq("recipient_agency_id", agency)))
 
 
 READ = "read_share_request"
