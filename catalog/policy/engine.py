@@ -281,8 +281,11 @@ class PolicyEngine:
         )
         return matched
 
-    def decide(self, request: RequestAttributes) -> Evaluation:
-        """Decide one request. Never raises for a policy outcome; an internal inconsistency is a DENY."""
+    def _evaluate(
+        self, request: RequestAttributes
+    ) -> tuple[LoadedPolicy, dict[tuple[str, str, str], bool], list[RuleEvaluation]]:
+        """Run the enforcers of the rule buckets that bear on `request`: each one's verdict, and every rule's
+        evaluation as holds() logged it."""
         self.refresh()
         with self._lock:
             policy, enforcers = self._policy, self._enforcers
@@ -291,15 +294,26 @@ class PolicyEngine:
         self._run.request, self._run.policy, self._run.results = request, policy, {}
         try:
             verdicts = {key: enforcers[key].enforce(request.sub, request.obj, action, request.env) for key in keys}
-            evaluations = list(self._run.results.values())
+            return policy, verdicts, list(self._run.results.values())
         finally:
             self._run.request = self._run.policy = None
+
+    def permits(self, request: RequestAttributes) -> bool:
+        """Whether the policy permits `request`: `decide`'s outcome, without the reasons, obligations and Five Safes
+        that only a recorded Decision shows (for a per-item check, such as whether a dataset may be seen)."""
+        policy, verdicts, evaluations = self._evaluate(request)
+        allows, denies = _matched(evaluations)
+        return _disagreeing(policy, verdicts, allows, denies) is None and any(verdicts.values()) and not denies
+
+    def decide(self, request: RequestAttributes) -> Evaluation:
+        """Decide one request. Never raises for a policy outcome; an internal inconsistency is a DENY."""
+        policy, verdicts, evaluations = self._evaluate(request)
         evaluation = _conclude(policy, request, verdicts, evaluations)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "decision %s %s on %s for %s (agency %s) under %s: rules %s",
                 evaluation.outcome.value,
-                action,
+                request.env.action,
                 request.obj.id,
                 _pseudonym(request.sub.id),
                 request.sub.agency or "-",
@@ -325,20 +339,35 @@ def _scope_result(rule: Rule, request: RequestAttributes) -> ConditionResult:
     )
 
 
+def _matched(evaluations: list[RuleEvaluation]) -> tuple[list[str], list[str]]:
+    """The ids of the allow rules and of the deny rules whose every condition held."""
+    allows = [e.rule_id for e in evaluations if e.matched and e.effect == "allow"]
+    denies = [e.rule_id for e in evaluations if e.matched and e.effect == "deny"]
+    return allows, denies
+
+
+def _disagreeing(
+    policy: LoadedPolicy, verdicts: dict[tuple[str, str, str], bool], allows: list[str], denies: list[str]
+) -> tuple[str, str, str] | None:
+    """The first rule bucket whose verdict from pycasbin is not what the rules it logged imply (an allow and no
+    deny), or None when every one agrees."""
+    for key, verdict in verdicts.items():
+        bucket = {rule.id for rule in policy.index.buckets[key]}
+        if verdict != (any(r in bucket for r in allows) and not any(r in bucket for r in denies)):
+            return key
+    return None
+
+
 def _conclude(
     policy: LoadedPolicy,
     request: RequestAttributes,
     verdicts: dict[tuple[str, str, str], bool],
     evaluations: list[RuleEvaluation],
 ) -> Evaluation:
-    allows = [e.rule_id for e in evaluations if e.matched and e.effect == "allow"]
-    denies = [e.rule_id for e in evaluations if e.matched and e.effect == "deny"]
-    for key, verdict in verdicts.items():
-        bucket = {rule.id for rule in policy.index.buckets[key]}
-        expected = any(r in bucket for r in allows) and not any(r in bucket for r in denies)
-        if verdict != expected:
-            reason = f"the policy engine disagreed with its own log on rule bucket {key}; denied to be safe"
-            return Evaluation(Outcome.DENY, DenyKind.IMPLICIT, [], evaluations, [], [], reason, policy.version)
+    allows, denies = _matched(evaluations)
+    if (key := _disagreeing(policy, verdicts, allows, denies)) is not None:
+        reason = f"the policy engine disagreed with its own log on rule bucket {key}; denied to be safe"
+        return Evaluation(Outcome.DENY, DenyKind.IMPLICIT, [], evaluations, [], [], reason, policy.version)
     permitted = any(verdicts.values()) and not denies
     reference = closest(evaluations, allows if permitted else None)
     obligations = _obligations(policy, request, allows) if permitted else []

@@ -159,7 +159,7 @@ class Decisions:
 
     def permits(self, attributes: RequestAttributes) -> bool:
         """Whether the policy permits `attributes`, without a Decision (a per-item read check)."""
-        return self.engine.decide(attributes).outcome == Outcome.PERMIT
+        return self.engine.permits(attributes)
 
     def offer(self, facts: DatasetFacts, now: datetime) -> Offer:
         """What the access policy would grant on a dataset, asked without a Decision (nothing is recorded).

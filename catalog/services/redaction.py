@@ -83,8 +83,10 @@ class Redaction:
     def hidden(self, principal: Principal, candidates: Iterable[str]) -> set[str]:
         """Which of these strings are ids of datasets that exist and `principal` may not see (one query)."""
         ids = sorted({c for c in candidates if c})
+        if not ids:
+            return set()
         visibility = self.policy.visible_datasets(principal)
-        if not ids or visibility == TRUE:
+        if visibility == TRUE:
             return set()
         where = all_of(IdIn(tuple(ids)), Not(visibility))
         page = self.ctx.store.read(lambda tx: tx.find_nodes(Label.DATASET, where, first=len(ids)))
@@ -126,14 +128,15 @@ class Redaction:
         self, principal: Principal, decisions: list[Decision], *, visible: set[str] | None = None
     ) -> list[Decision]:
         """Decisions as `principal` may read them. `visible` names datasets already known to be visible."""
-        if not decisions or self.sees_all(principal):
-            return decisions
-        known = visible or set()
         paths = {str(d.attributes.get("obj", {}).get("restricted_by") or "") for d in decisions}
         candidates = {d.request.dataset_id or "" for d in decisions} | {
             id for path in paths for id in path_ids(path)[0::2]
         }
-        hidden = self.hidden(principal, candidates - known)
+        unknown = {id for id in candidates - (visible or set()) if id}
+        # Nothing they might not see (their own check on a dataset they see, with no upstream path): as it is.
+        if not unknown or self.sees_all(principal):
+            return decisions
+        hidden = self.hidden(principal, unknown)
         return [self._decision(d, hidden) for d in decisions]
 
     def _decision(self, decision: Decision, hidden: set[str]) -> Decision:

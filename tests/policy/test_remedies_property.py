@@ -215,6 +215,16 @@ def test_any_one_remedy_of_a_refusal_made_true_permits(raw: dict[str, Any]) -> N
         assert not remedy.conditions or remedy_holds(request, remedy), (evaluation.reason, remedy)
 
 
+@settings(max_examples=80, deadline=None)
+@given(raw=requests, action=st.sampled_from(["access", "request_share", "read_metadata"]), anonymous=st.booleans())
+def test_permits_is_the_outcome_that_decide_gives(raw: dict[str, Any], action: str, anonymous: bool) -> None:
+    """The per-item check (`permits`, whether a dataset may be seen) skips the explanation, never the decision."""
+    raw = {**raw, "sub": {**raw["sub"], "anonymous": anonymous}, "env": {**raw["env"], "action": action}}
+    request = attributes_from(raw, "generated")
+
+    assert ENGINE.permits(request) == (ENGINE.decide(request).outcome == Outcome.PERMIT)
+
+
 @pytest.fixture
 def demo_landscape(store: GraphStore) -> Services:
     services = Services(store, load_settings(policy_reload_interval_s=0))
