@@ -106,29 +106,25 @@ class SqliteTx(GraphTx):
     def merge_edge(self, rel: Rel, source: str, target: str, props: Props | None = None) -> None:
         source_label, target_label = ENDPOINTS[rel]
         try:
-            self._merge_edge(rel, source, target, props)
+            self._q(
+                "INSERT INTO edges (rel, source_label, source, target_label, target, props) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (rel, source, target) DO UPDATE SET props = json_patch(edges.props, ?)",
+                # The patch keeps None values: json_patch removes those keys, as the contract says.
+                (
+                    rel.value,
+                    source_label.value,
+                    source,
+                    target_label.value,
+                    target,
+                    _dump(props or {}),
+                    json.dumps(props or {}, separators=(",", ":")),
+                ),
+            )
         except sqlite3.IntegrityError:  # the foreign keys: an endpoint is missing (the statement wrote nothing)
             for label, id in ((source_label, source), (target_label, target)):
                 if not self._exists(label, id):
                     raise NotFound(label.value, id) from None
             raise
-
-    def _merge_edge(self, rel: Rel, source: str, target: str, props: Props | None) -> None:
-        source_label, target_label = ENDPOINTS[rel]
-        self._q(
-            "INSERT INTO edges (rel, source_label, source, target_label, target, props) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (rel, source, target) DO UPDATE SET props = json_patch(edges.props, ?)",
-            # The patch keeps None values: json_patch removes those keys, as the contract says.
-            (
-                rel.value,
-                source_label.value,
-                source,
-                target_label.value,
-                target,
-                _dump(props or {}),
-                json.dumps(props or {}, separators=(",", ":")),
-            ),
-        )
 
     def delete_edges(self, rel: Rel, *, source: str | None = None, target: str | None = None) -> int:
         assert source is not None or target is not None, "delete_edges needs a source or a target"
