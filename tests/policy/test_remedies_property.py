@@ -14,6 +14,7 @@ import itertools
 import math
 import random
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 import pytest
@@ -223,6 +224,20 @@ def test_permits_is_the_outcome_that_decide_gives(raw: dict[str, Any], action: s
     request = attributes_from(raw, "generated")
 
     assert ENGINE.permits(request) == (ENGINE.decide(request).outcome == Outcome.PERMIT)
+
+
+@settings(max_examples=40, deadline=None)
+@given(raw=requests)
+def test_the_snapshot_kept_with_a_decision_is_every_attribute_as_plain_data(raw: dict[str, Any]) -> None:
+    """The snapshot is what `dataclasses.asdict` gives (nested views included), and shares no list with the request:
+    a later change to the request does not rewrite what was recorded."""
+    request = attributes_from(raw, "generated")
+    snapshot = request.snapshot()
+
+    assert snapshot == {"sub": asdict(request.sub), "obj": asdict(request.obj), "env": asdict(request.env)}
+    request.env.fields.append("changed")
+    request.env.agreement.approved_fields.append("changed")
+    assert "changed" not in snapshot["env"]["fields"] + snapshot["env"]["agreement"]["approved_fields"]
 
 
 @pytest.fixture
