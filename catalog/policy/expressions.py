@@ -45,6 +45,10 @@ _ALLOWED_NODES = (
 )
 
 
+# The globals a condition runs with: no builtins at all. eval() leaves a globals dict that has `__builtins__` as is.
+_NO_BUILTINS: dict[str, Any] = {"__builtins__": {}}
+
+
 class ExpressionError(ValueError):
     """A condition that is not valid. The message says what is wrong; the loader adds file, line and rule."""
 
@@ -61,7 +65,11 @@ class Condition:
     def evaluate(self, request: Any) -> tuple[bool, dict[str, Any]]:
         """The condition's truth on `request`, and the attribute values it saw."""
         seen = {path: get(request) for path, get in self.getters}
-        return bool(eval(self.code, {"__builtins__": {}}, {"r": request})), seen
+        return self.holds(request), seen
+
+    def holds(self, request: Any) -> bool:
+        """The condition's truth on `request`."""
+        return bool(eval(self.code, _NO_BUILTINS, {"r": request}))
 
 
 def python_operators(source: str) -> str:
