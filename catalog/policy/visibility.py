@@ -32,7 +32,7 @@ from catalog.store.query import (
     Related,
     all_of,
     any_of,
-    substitute,
+    bound,
 )
 from catalog.store.schema import Label, Rel
 
@@ -248,8 +248,9 @@ def visibility_predicate(rules: list[Rule], sub: Subject) -> Predicate:
 
 
 def bind_now(predicate: Predicate, now: str) -> Predicate:
-    """The predicate with the decision time in place of NOW."""
-    return substitute(predicate, NOW, now)
+    """The predicate with the decision time in place of NOW: a `Bound`, so a store compiles the predicate once
+    per reader and passes the time as a parameter."""
+    return bound(predicate, NOW, now)
 
 
 def _scope(rule: Rule, action: str) -> Predicate | None:

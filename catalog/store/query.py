@@ -80,13 +80,25 @@ class Not:
 
 
 @dataclass(frozen=True)
+class Bound:
+    """`part` with `value` wherever a comparison (Cmp) in it compares with `placeholder`, as `substitute` would
+    give it: a predicate made once and given a value known only when it is used, such as a reader's visibility
+    (compiled once per policy version) and the time of the read. A store may compile `part` once and pass the
+    value as a parameter. A Bound inside `part` that binds the same placeholder keeps its own value."""
+
+    part: Predicate
+    placeholder: Scalar
+    value: Scalar
+
+
+@dataclass(frozen=True)
 class Const:
     """Always true or always false: what a policy yields when a principal sees all or nothing."""
 
     value: bool
 
 
-Predicate = Eq | In | Contains | Cmp | IdIn | Text | Related | And | Or | Not | Const
+Predicate = Eq | In | Contains | Cmp | IdIn | Text | Related | And | Or | Not | Bound | Const
 
 TRUE = Const(True)
 FALSE = Const(False)
@@ -123,6 +135,12 @@ def _fold(
     return kept[0] if len(kept) == 1 else join(tuple(kept))
 
 
+def bound(predicate: Predicate, placeholder: Scalar, value: Scalar) -> Predicate:
+    """`predicate` with `value` for `placeholder` (a `Bound`); a constant stays itself, so `== TRUE` still tells
+    a predicate that holds everywhere."""
+    return predicate if isinstance(predicate, Const) else Bound(predicate, placeholder, value)
+
+
 def substitute(predicate: Predicate, placeholder: Scalar, value: Scalar) -> Predicate:
     """The predicate with `value` wherever a comparison (Cmp) compares with `placeholder`: a value known only when
     the predicate is used, such as the time of a decision."""
@@ -137,6 +155,8 @@ def substitute(predicate: Predicate, placeholder: Scalar, value: Scalar) -> Pred
             return Not(substitute(part, placeholder, value))
         case Related(rel=rel, direction=direction, where=where) if where is not None:
             return Related(rel, direction, substitute(where, placeholder, value))
+        case Bound(part=part, placeholder=inner, value=given) if inner != placeholder:
+            return Bound(substitute(part, placeholder, value), inner, given)
     return predicate
 
 

@@ -19,6 +19,8 @@ from catalog.store.query import (
     Predicate,
     Related,
     Text,
+    bound,
+    substitute,
 )
 from catalog.store.schema import Label, Rel
 
@@ -183,3 +185,22 @@ def test_items_carry_their_properties(landscape: GraphStore) -> None:
     assert page.items[0][1]["title"] == "Population estimates"
     assert page.items[0][1]["tags"] == ["census"]
     assert page.items[0][1]["id"] == "d-pop"
+
+
+def test_a_bound_predicate_answers_as_its_substitution_for_each_value_it_is_given(landscape: GraphStore) -> None:
+    """One `Bound` part used with several values (as a reader's visibility is, with each read's time): every use
+    answers for its own value, however the store compiles the part, and inside a Related or a Not as at the top."""
+    later = "\x00later"
+    part = Or((Cmp("title", ">=", later), Eq("classification", "PUBLIC")))
+    shared_later = Related(Rel.COVERS, "in", Cmp("status", ">=", later))
+
+    for value, expected in [("Housing", ["d-clinics", "d-housing", "d-pop"]), ("P", ["d-clinics", "d-pop"])]:
+        assert ids(landscape, bound(part, later, value)) == expected
+        assert ids(landscape, bound(part, later, value)) == ids(landscape, substitute(part, later, value))
+        assert ids(landscape, Not(bound(part, later, value))) == sorted(set(DATASETS) - set(expected))
+    assert ids(landscape, bound(shared_later, later, "A")) == ["d-births", "d-housing"]
+    assert ids(landscape, bound(shared_later, later, "Q")) == ["d-housing"]  # REVOKED >= Q; ACTIVE is not
+    # A Bound inside the part that binds the same placeholder keeps its own value.
+    nested = And((bound(Cmp("title", ">=", later), later, "P"), Cmp("title", "<", later)))
+    assert ids(landscape, bound(nested, later, "Q")) == ["d-pop"]
+    assert bound(TRUE, later, "now") == TRUE

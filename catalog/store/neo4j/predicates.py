@@ -8,6 +8,7 @@ from catalog.store.neo4j.cypher import _label, _prop, _rel
 from catalog.store.neo4j.text import _lucene_query, _text_index
 from catalog.store.query import (
     And,
+    Bound,
     Cmp,
     Const,
     Contains,
@@ -20,6 +21,7 @@ from catalog.store.query import (
     Predicate,
     Related,
     Text,
+    substitute,
 )
 from catalog.store.schema import ENDPOINTS, TEXT_INDEXED, Label, Rel
 
@@ -72,6 +74,8 @@ class _Compiler:
                 return "(" + " OR ".join(self.compile(p, label, var) for p in parts) + ")" if parts else "false"
             case Not(part=part):
                 return f"NOT ({self.compile(part, label, var)})"
+            case Bound(part=part, placeholder=placeholder, value=value):
+                return self.compile(substitute(part, placeholder, value), label, var)
         raise AssertionError(f"unknown predicate {predicate!r}")
 
     @staticmethod

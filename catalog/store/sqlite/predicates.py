@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from catalog.store.query import (
     And,
+    Bound,
     Cmp,
     Const,
     Contains,
@@ -18,6 +20,7 @@ from catalog.store.query import (
     Or,
     Predicate,
     Related,
+    Scalar,
     Text,
 )
 from catalog.store.schema import ENDPOINTS, QUERYABLE, TEXT_INDEXED, Label, Rel
@@ -38,12 +41,26 @@ def _fts_query(text: str) -> str | None:
     return " ".join(f'"{w}"*' for w in words) if words else None
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """Where a compiled `Bound` part takes the value bound to `placeholder`."""
+
+    placeholder: Scalar
+
+
+# Bound parts compiled before, by identity (the entry keeps the part alive, so its id is not reused): a reader's
+# visibility is one object per policy version and reader, compiled once and given each read's time.
+_COMPILED: dict[tuple[Any, ...], tuple[Predicate, str, tuple[Any, ...], int]] = {}
+_COMPILED_MAX = 1024
+
+
 class _Compiler:
     """Compiles a Predicate into a SQL condition over a nodes alias, collecting parameters."""
 
-    def __init__(self) -> None:
+    def __init__(self, aliases: int = 0, placeholders: frozenset[Scalar] = frozenset()) -> None:
         self.params: list[Any] = []
-        self._aliases = 0
+        self._aliases = aliases
+        self._placeholders = placeholders  # bound by an enclosing Bound: their comparisons take a _Slot
 
     def compile(self, predicate: Predicate, label: Label, alias: str) -> str:
         match predicate:
@@ -65,7 +82,7 @@ class _Compiler:
                 return f"EXISTS (SELECT 1 FROM json_each({alias}.props, '$.{prop}') WHERE value = ?)"
             case Cmp(prop=prop, op=op, value=value):
                 assert op in ("<", "<=", ">", ">="), op
-                self.params.append(value)
+                self.params.append(_Slot(value) if value in self._placeholders else value)
                 return f"{self._prop(label, alias, prop)} {op} ?"
             case IdIn(ids=ids):
                 if not ids:
@@ -87,7 +104,23 @@ class _Compiler:
                 return "(" + " OR ".join(self.compile(p, label, alias) for p in parts) + ")"
             case Not(part=part):
                 return f"NOT ({self.compile(part, label, alias)})"
+            case Bound(part=part, placeholder=placeholder, value=value):
+                return self._bound(part, placeholder, value, label, alias)
         raise AssertionError(f"unknown predicate {predicate!r}")
+
+    def _bound(self, part: Predicate, placeholder: Scalar, value: Scalar, label: Label, alias: str) -> str:
+        placeholders = self._placeholders | {placeholder}
+        key = (id(part), placeholders, label, alias, self._aliases)
+        compiled = _COMPILED.get(key)
+        if compiled is None or compiled[0] is not part:
+            inner = _Compiler(self._aliases, placeholders)
+            compiled = (part, inner.compile(part, label, alias), tuple(inner.params), inner._aliases)
+            if len(_COMPILED) >= _COMPILED_MAX:
+                _COMPILED.clear()
+            _COMPILED[key] = compiled
+        _, sql, params, self._aliases = compiled
+        self.params.extend(value if isinstance(p, _Slot) and p.placeholder == placeholder else p for p in params)
+        return sql
 
     def _prop(self, label: Label, alias: str, prop: str) -> str:
         assert prop in QUERYABLE[label] and _SAFE_PROP.match(prop), f"{label}.{prop} is not queryable"
