@@ -11,8 +11,8 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from catalog.api.auth import Authenticator, TokenVerifier
-from catalog.api.bookmarks import BookmarkMiddleware
 from catalog.api.dcat import catalog_jsonld, catalog_ttl
+from catalog.api.envelope import RequestEnvelope
 from catalog.api.errors import handle_catalog_error
 from catalog.api.graphql_http import GraphQLEndpoint
 from catalog.api.health import healthz, readyz
@@ -20,9 +20,7 @@ from catalog.api.metrics import ApiMetrics, metrics_endpoint
 from catalog.api.odrl import agreement_odrl
 from catalog.api.openlineage import lineage_endpoint
 from catalog.api.register import register_csv, register_json
-from catalog.api.request_id import RequestIdMiddleware
 from catalog.api.schema import schema
-from catalog.api.security import AuthorizationLimit, SecurityHeaders
 from catalog.errors import CatalogError
 from catalog.policy.watch import watching
 from catalog.services import Services
@@ -60,10 +58,9 @@ def create_app(services: Services) -> Starlette:
             *web_routes(settings),
         ],
         middleware=[
-            Middleware(SecurityHeaders),
-            Middleware(AuthorizationLimit, max_bytes=settings.api.max_authorization_bytes),
-            Middleware(RequestIdMiddleware),
-            Middleware(BookmarkMiddleware, store=services.store),
+            Middleware(
+                RequestEnvelope, store=services.store, max_authorization_bytes=settings.api.max_authorization_bytes
+            ),
             *web_middleware(settings),
         ],
         exception_handlers={CatalogError: handle_catalog_error},  # the plain-HTTP routes' one error body

@@ -5,19 +5,20 @@ CATALOG_API__MAX_TOKENS; the limits pass is linear in what was parsed; only a do
 validated (validation compares pairs of fields, so it is the step an unchecked document makes expensive).
 Clients send the same few documents again and again, so parsed and validated documents are kept by their text,
 within a memory budget (CATALOG_API__PARSE_CACHE_BYTES) rather than a count: one 750 KB document held 54 MB.
+Each keeps the outcomes of its limits pass too, by the few variable values the pass reads (limits.KnownOutcomes).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 from graphql.validation import ASTValidationRule
 
-from catalog.api.limits import check_limits
+from catalog.api.limits import KnownOutcomes
 from catalog.config import ApiSettings
 
 # Measured with tracemalloc: a parsed document holds 400 to 600 bytes for each token (its token and AST node).
@@ -27,11 +28,13 @@ _TOO_MANY_TOKENS = "Document contains more than"
 
 @dataclass
 class Prepared:
-    """A parsed document, its estimated size in memory, and its validation errors once it has been validated."""
+    """A parsed document, its estimated size in memory, its validation errors once it has been validated, and
+    the outcomes of its limits pass so far."""
 
     document: DocumentNode
     size: int
     errors: tuple[GraphQLError, ...] | None = None
+    limits: KnownOutcomes = field(default_factory=KnownOutcomes)
 
 
 def _tokens(document: DocumentNode) -> int:
@@ -105,7 +108,7 @@ class DocumentPreparer:
                 return None, (_naming_the_setting(exc),)
             prepared = Prepared(document, TOKEN_BYTES * _tokens(document))
             self.cache.put(query, prepared)
-        check_limits(prepared.document, variables, self.settings)
+        prepared.limits.check(prepared.document, variables, self.settings)
         if prepared.errors is None:
             prepared.errors = tuple(validate(self.schema, prepared.document, self.rules))
         return prepared.document, prepared.errors

@@ -1,10 +1,10 @@
 """What every request and response gets, whatever route serves it: a bounded Authorization header, and security
-headers (Content-Security-Policy, nosniff, Referrer-Policy).
+headers (Content-Security-Policy, nosniff, Referrer-Policy). `envelope` applies both to every HTTP request.
 
 The pages load only this server's own scripts and styles (`/static`), so the policy allows 'self' alone: no
 inline script, no inline style, no framing. A response that needs another policy (GraphiQL, which loads from
 CATALOG_API__GRAPHIQL_ASSETS_URL; the standalone lineage drawing, which carries its own styles) sets its own
-Content-Security-Policy header, and this middleware leaves it be.
+Content-Security-Policy header, and keeps it.
 """
 
 from __future__ import annotations
@@ -80,38 +80,23 @@ class ResponseHeaderMiddleware(ABC):
         await self.app(scope, receive, send_edited)
 
 
-class SecurityHeaders(ResponseHeaderMiddleware):
-    """Adds the security headers to every HTTP response that does not set them itself."""
-
-    def editor(self, scope: Scope) -> Callable[[MutableHeaders], None]:
-        return _add_missing
-
-
-def _add_missing(headers: MutableHeaders) -> None:
+def add_missing(headers: MutableHeaders) -> None:
+    """Adds the security headers a response does not set itself."""
     for name, value in HEADERS.items():
         headers.setdefault(name, value)
 
 
-class AuthorizationLimit:
-    """Refuses a request whose Authorization header is over `max_bytes` with 431, before anything reads it.
+def oversized_authorization(scope: Scope, max_bytes: int) -> bool:
+    """Whether the request's Authorization header is over `max_bytes`: it is refused before anything reads it.
 
     A verified token is remembered for a minute, keyed by its text: an unbounded header would be unbounded memory.
     """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            value = Headers(scope=scope).get("authorization")
-            if value is not None and len(value.encode("latin-1", "replace")) > self.max_bytes:
-                await _refuse(send, self.max_bytes)
-                return
-        await self.app(scope, receive, send)
+    value = Headers(scope=scope).get("authorization")
+    return value is not None and len(value.encode("latin-1", "replace")) > max_bytes
 
 
-async def _refuse(send: Send, max_bytes: int) -> None:
+async def refuse_authorization(send: Send, max_bytes: int) -> None:
+    """Answers 431, naming the setting."""
     message = f"Authorization header over {max_bytes} bytes (CATALOG_API__MAX_AUTHORIZATION_BYTES)"
     body = json.dumps({"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -13,8 +13,10 @@ from starlette.testclient import TestClient
 from bench.limits import alias_flood, doubling_bomb, repeated_field
 from catalog.api.app import create_app
 from catalog.api.documents import DocumentPreparer
+from catalog.api.limits import _Measure
 from catalog.api.schema import schema
 from catalog.config import ApiSettings
+from catalog.errors import LimitExceeded
 from catalog.services import Services
 
 STORE_HOLD_S = 60.0
@@ -128,3 +130,88 @@ def test_parsed_documents_are_kept_within_a_byte_budget() -> None:
 
     assert 0 < preparer.cache.bytes <= 300_000
     assert len(preparer.cache) < 40
+
+
+PAGED = "query($n: Int) { datasets(first: $n) { edges { node { id title } } } }"  # costs 1 + 4n
+COSTLY = "CATALOG_API__MAX_COST"
+
+
+def counted_walks(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """How many selection sets the limits pass has walked so far."""
+    walked = 0
+    walk = _Measure.selection_set
+
+    def counting(self: _Measure, selection_set: Any, depth: int) -> Any:
+        nonlocal walked
+        walked += 1
+        return walk(self, selection_set, depth)
+
+    monkeypatch.setattr(_Measure, "selection_set", counting)
+    return lambda: walked
+
+
+def preparer_with(**limits: Any) -> DocumentPreparer:
+    return DocumentPreparer(schema.graphql_schema, ApiSettings(**limits), list(specified_rules))
+
+
+def test_a_document_that_reads_no_variable_is_measured_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    walks, preparer = counted_walks(monkeypatch), preparer_with()
+    query = "query($id: ID!) { dataset(id: $id) { id title } }"
+
+    preparer.prepare(query, {"id": "clinics"})
+    once = walks()
+    for id in ("admissions", "waiting", "clinics"):
+        assert preparer.prepare(query, {"id": id})[1] == ()
+
+    assert once > 0 and walks() == once
+
+
+def test_a_page_size_variable_is_measured_for_each_value_it_takes(monkeypatch: pytest.MonkeyPatch) -> None:
+    walks, preparer = counted_walks(monkeypatch), preparer_with(max_cost=200)
+
+    assert preparer.prepare(PAGED, {"n": 5})[1] == ()
+    with pytest.raises(LimitExceeded, match=COSTLY) as over:
+        preparer.prepare(PAGED, {"n": 100})
+    measured = walks()
+    assert preparer.prepare(PAGED, {"n": 5})[1] == ()
+    with pytest.raises(LimitExceeded) as again:
+        preparer.prepare(PAGED, {"n": 100})
+
+    assert again.value.message == over.value.message and walks() == measured  # both remembered
+    assert preparer.prepare(PAGED, {"n": 49})[1] == ()  # 197: a value not seen yet is measured
+    assert walks() > measured
+
+
+def test_a_refused_page_size_does_not_refuse_a_smaller_one_after_it() -> None:
+    preparer = preparer_with(max_cost=200)
+
+    with pytest.raises(LimitExceeded, match=COSTLY):
+        preparer.prepare(PAGED, {"n": 50})  # 201
+    assert preparer.prepare(PAGED, {"n": 49})[1] == ()
+    assert preparer.prepare(PAGED, {})[1] == ()  # the default page, 20
+    with pytest.raises(LimitExceeded, match=COSTLY):
+        preparer.prepare(PAGED, {"n": 50})
+
+
+def test_outcomes_kept_for_one_document_are_bounded_and_stay_right() -> None:
+    preparer = preparer_with(max_cost=200)
+
+    for n in range(1, 100):
+        if 1 + 4 * n > 200:
+            with pytest.raises(LimitExceeded, match=COSTLY):
+                preparer.prepare(PAGED, {"n": n})
+        else:
+            assert preparer.prepare(PAGED, {"n": n})[1] == ()
+
+    prepared = preparer.cache.get(PAGED)
+    assert prepared is not None and 0 < len(prepared.limits) <= 32
+
+
+def test_a_limit_changed_after_a_document_was_measured_applies_to_it() -> None:
+    preparer = preparer_with(max_cost=200)
+    assert preparer.prepare(PAGED, {"n": 40})[1] == ()  # 161
+
+    preparer.settings.max_cost = 100
+
+    with pytest.raises(LimitExceeded, match=COSTLY):
+        preparer.prepare(PAGED, {"n": 40})
