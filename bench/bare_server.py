@@ -18,15 +18,12 @@ from starlette.routing import Route
 
 from catalog.config import load_settings
 from catalog.store import open_store
+from catalog.store.base import GraphStore
 from catalog.store.schema import Label
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--store", required=True)
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    store = open_store(load_settings(store=args.store))
+def bare_app(store: GraphStore) -> Starlette:
+    """The bare endpoint: GET /datasets/{id} answers the dataset's id, title, classification and owner."""
 
     async def dataset(request: Request) -> JSONResponse:
         dataset_id = request.path_params["id"]
@@ -43,8 +40,16 @@ def main() -> None:
     async def ready(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ready"})
 
-    app = Starlette(routes=[Route("/datasets/{id}", dataset), Route("/readyz", ready)])
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
+    return Starlette(routes=[Route("/datasets/{id}", dataset), Route("/readyz", ready)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--store", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    store = open_store(load_settings(store=args.store))
+    uvicorn.run(bare_app(store), host="127.0.0.1", port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

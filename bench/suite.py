@@ -5,6 +5,7 @@ Per backend, on one store holding the landscape:
 - over HTTP, against `catalog serve` (one uvicorn worker): `dataset(id)` beside a bare Starlette endpoint on the
   same store, an analyst's filtered `datasets(first: 50)`, and `lineage` and `impact` at depths 3 and 10 beside
   the bare store query; the server's resident memory is sampled all the while;
+- `dataset(id)` and the list again, the app called in this process (no network), beside the bare endpoint so called;
 - checkAccess end to end in the service layer, beside the same graph reads alone.
 Once: policy evaluation at 10, 100 and 1,000 rules, beside bare pycasbin. Prints one table and writes JSON.
 """
@@ -12,7 +13,6 @@ Once: policy evaluation at 10, 100 and 1,000 rules, beside bare pycasbin. Prints
 from __future__ import annotations
 
 import platform
-import random
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -20,18 +20,16 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import check_access, http_api, lineage_impact, policy_eval
+from bench import check_access, http_api, in_process, lineage_impact, policy_eval
 from bench.backends import BACKENDS, loaded, neo4j_java_opts, store_url, token_for
 from bench.http_api import HttpLoad
 from bench.landscape import Landscape, generate
 from bench.load import wrk_available
 from bench.measure import Figure, RssSampler, print_table, reading, write_json
+from bench.readers import ANALYST_AGENCY, analyst, other_agency, visible_sample
 from catalog.config import load_settings
-from catalog.domain import Person, Role
-from catalog.principal import Principal
 from catalog.services import Services
 from catalog.store.base import GraphStore
-from catalog.store.schema import Label
 
 
 @dataclass(frozen=True)
@@ -42,32 +40,19 @@ class Profile:
     bare_iterations: int  # each bare traversal query
     access_iterations: int
     policy_iterations: int
+    in_process_iterations: int  # dataset(id) and the bare endpoint in the process (the list: a tenth)
 
 
 PROFILES = {
     "T": Profile("T", HttpLoad(duration_s=1, requests=50, warm_up=False), traversal_s=1, bare_iterations=5,
-                 access_iterations=20, policy_iterations=50),
+                 access_iterations=20, policy_iterations=50, in_process_iterations=50),
     "S": Profile("S", HttpLoad(duration_s=2, requests=1000), traversal_s=2, bare_iterations=50,
-                 access_iterations=200, policy_iterations=1000),
+                 access_iterations=200, policy_iterations=1000, in_process_iterations=1000),
     "M": Profile("M", HttpLoad(duration_s=5, requests=3000), traversal_s=5, bare_iterations=100,
-                 access_iterations=500, policy_iterations=2000),
+                 access_iterations=500, policy_iterations=2000, in_process_iterations=2000),
     "L": Profile("L", HttpLoad(duration_s=10, requests=5000), traversal_s=10, bare_iterations=100,
-                 access_iterations=500, policy_iterations=2000),
+                 access_iterations=500, policy_iterations=2000, in_process_iterations=3000),
 }
-ANALYST_AGENCY = "agency-001"
-
-
-def analyst() -> Person:
-    return Person(id="bench.analyst", name="Bench Analyst", agency_id=ANALYST_AGENCY, roles=[Role.ANALYST])
-
-
-def visible_sample(services: Services, land: Landscape, count: int = 500) -> list[str]:
-    """Datasets from all over the landscape that the analyst may see (the ones `dataset(id)` asks for)."""
-    principal = Principal.acting_as(analyst())
-    ids = random.Random(11).sample(sorted(land.nodes[Label.DATASET]), min(count, len(land.nodes[Label.DATASET])))
-    return sorted(services.reads.datasets_by_ids(principal, ids))
-
-
 def bulk_load(backend: str, land: Landscape, seconds: float) -> Figure:
     written = land.node_count + land.edge_count
     return reading("bulk load", backend, f"{seconds:.1f} s, {written / seconds:,.0f} rows/s", 1,
@@ -81,7 +66,7 @@ def over_http(store: GraphStore, land: Landscape, profile: Profile, workdir: Pat
     settings = load_settings(store=url, policy_reload_interval_s=0)
     token = token_for(store, analyst(), settings)
     visible = visible_sample(Services(store, settings), land)
-    filters = http_api.list_filters(ANALYST_AGENCY, f"agency-{len(land.nodes[Label.AGENCY]) // 2:03d}")
+    filters = http_api.list_filters(ANALYST_AGENCY, other_agency(land))
     console.print(f"[bold]{backend}[/]: HTTP, {len(visible)} datasets the analyst may see")
     with http_api.serve_bare(url, workdir) as bare:
         base = http_api.bare_dataset(bare.url, backend, visible, profile.http)
@@ -100,6 +85,8 @@ def run_backend(backend: str, profile: Profile, land: Landscape, console: Consol
         console.print(f"[bold]{backend}[/]: loading {land.summary()}")
         with loaded(backend, land, profile.size, Path(tmp)) as (store, seconds):
             figures = [bulk_load(backend, land, seconds), *over_http(store, land, profile, Path(tmp), console)]
+            console.print(f"[bold]{backend}[/]: the API called in the process")
+            figures += in_process.measure(store, land, profile.in_process_iterations)
             console.print(f"[bold]{backend}[/]: checkAccess")
             figures.append(check_access.measure(store, land, profile.access_iterations))
     return figures

@@ -39,6 +39,9 @@ def test_every_benchmark_runs_on_both_backends_and_writes_json(tmp_path: Path) -
             "GraphQL impact, depth 3",
             "GraphQL impact, depth 10",
             "catalog serve RSS",
+            "bare endpoint, in the process",
+            "dataset(id), in the process",
+            "analyst datasets(first: 50), in the process",
             "checkAccess (decide + record)",
         ):
             assert (name, backend) in figures, (name, backend)
