@@ -154,14 +154,6 @@ class _Measure:
             )
 
 
-def check_limits(document: DocumentNode, variables: dict[str, Any], settings: ApiSettings) -> int:
-    """Raise LimitExceeded when any operation of the document is over a limit; return the highest estimated cost.
-
-    Fragments no operation uses are measured too: validation looks at them as well.
-    """
-    return _measure(document, variables, settings).cost_or_raise()
-
-
 @dataclass(frozen=True)
 class _Outcome:
     """What measuring a document found: its highest estimated cost, or why it is refused."""
@@ -181,6 +173,9 @@ class _Measured(_Outcome):
 
 
 def _measure(document: DocumentNode, variables: dict[str, Any], settings: ApiSettings) -> _Measured:
+    """Whether any operation of the document is over a limit (and which), its highest estimated cost, and the
+    variables the measurement read. Fragments no operation uses are measured too: validation looks at them as well.
+    """
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     measure = _Measure(fragments, variables, settings)
     highest = 0
@@ -213,7 +208,7 @@ class _Keyed:
 
 
 class KnownOutcomes:
-    """One document's outcomes of check_limits, at most `MAX_KEPT`, by what its measurement read.
+    """One document's outcomes of the limits pass, at most `MAX_KEPT`, by what its measurement read.
 
     A measurement reads the variables it reads in an order fixed by the values it read before, so the same values
     for those variables give the same outcome whatever the others hold. Outcomes are keyed on every variable any
@@ -231,7 +226,8 @@ class KnownOutcomes:
         return len(self._keyed.outcomes)
 
     def check(self, document: DocumentNode, variables: dict[str, Any], settings: ApiSettings) -> int:
-        """check_limits(document, variables, settings), from memory when these values were measured before."""
+        """Raise LimitExceeded when any operation of the document is over a limit; else its highest estimated cost.
+        From memory when these values were measured before."""
         keyed = self._keyed  # one read: a concurrent _remember replaces it whole
         limits = (
             settings.max_depth,

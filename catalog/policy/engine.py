@@ -350,10 +350,9 @@ def _in_scope(rule: Rule, request: RequestAttributes) -> bool:
 
 def _scope_result(rule: Rule, request: RequestAttributes) -> ConditionResult:
     actual = _scope_seen(request)
-    passed = all(actual[kind] == value for kind, value in rule.scope)
     return ConditionResult(
         name="scope",
-        passed=passed,
+        passed=_in_scope(rule, request),
         seen={kind: actual[kind] for kind, _ in rule.scope},
         expected=", ".join(f"{k} == {v!r}" for k, v in rule.scope),
     )
