@@ -11,6 +11,7 @@ import pytest
 from catalog.config import Settings, load_settings
 from catalog.principal import SYSTEM
 from catalog.services import Services
+from tests.support.graphql import trips_of
 
 Gql = Callable[..., dict[str, Any]]
 ALL = ["admissions", "cases", "clinics", "population", "waiting"]
@@ -27,18 +28,6 @@ def settings(tmp_path: Path) -> Settings:
         auth={"person_cache_s": 0},
         webhooks={"poll_interval_s": 3600},
     )
-
-
-def trips_of(gql: Gql, services: Services, query: str, runs: int = 3) -> int:
-    """The store round trips one run of `query` takes. The fewest of a few runs: a query's own count is the same
-    every run, and anything else using the store at the time (a background thread starting late on a loaded
-    machine: a count of 6 for 4 once came of it, on CI) only ever adds to it."""
-    counts = []
-    for _ in range(runs):
-        before = services.store.round_trips
-        gql(query, as_="auditor")
-        counts.append(services.store.round_trips - before)
-    return min(counts)
 
 
 def listed(gql: Gql, as_: str | None) -> list[str]:
