@@ -129,5 +129,25 @@ QUERYABLE: dict[Label, frozenset[str]] = {
     Label.OUTBOX: frozenset({"notice_id", "state", "next_attempt_at"}),
 }
 
+# Of those, the properties that hold a list. They are asked only whether they contain a value (`Contains`), which
+# no property index answers (SQLite's would index the list's JSON text, and a Neo4j range index does not serve
+# list membership), so the backends leave them unindexed: an index that no query reads only slows every write of
+# its label. Comparing one whole (`Eq`, `In`, `Cmp`) is a programming error.
+LISTS: dict[Label, frozenset[str]] = {
+    Label.PERSON: frozenset({"roles"}),
+    Label.DATASET: frozenset({"tags"}),
+    Label.AGREEMENT: frozenset({"dataset_ids"}),
+    Label.SHARE_REQUEST: frozenset({"dataset_ids"}),
+    Label.DECISION: frozenset({"rule_ids", "decided_by"}),
+    Label.AUDIT_EVENT: frozenset({"target_ids"}),
+    Label.NOTICE: frozenset({"agency_ids"}),
+}
+
+
+def indexed(label: Label) -> list[str]:
+    """The properties of `label` that the backends index: the queryable ones that are not lists."""
+    return sorted(QUERYABLE[label] - LISTS.get(label, frozenset()))
+
+
 # Properties covered by the full-text index (Neo4j full-text index, SQLite FTS5).
 TEXT_INDEXED: dict[Label, tuple[str, ...]] = {Label.DATASET: ("title", "description", "tags")}

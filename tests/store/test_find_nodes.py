@@ -204,3 +204,11 @@ def test_a_bound_predicate_answers_as_its_substitution_for_each_value_it_is_give
     nested = And((bound(Cmp("title", ">=", later), later, "P"), Cmp("title", "<", later)))
     assert ids(landscape, bound(nested, later, "Q")) == ["d-pop"]
     assert bound(TRUE, later, "now") == TRUE
+
+
+def test_a_list_property_is_asked_what_it_contains_and_never_compared_whole(landscape: GraphStore) -> None:
+    """`LISTS`: no index serves a whole list, so comparing one (rather than asking Contains) is a programming error."""
+    assert ids(landscape, Contains("tags", "health")) == ["d-births", "d-clinics"]
+    for whole in (Eq("tags", "health"), Eq("tags", None), In("tags", ("health",)), Cmp("tags", ">", "a")):
+        with pytest.raises(AssertionError, match="is a list: ask Contains"):
+            ids(landscape, whole)

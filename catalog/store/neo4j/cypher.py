@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from catalog.store.query import EdgeDirection
-from catalog.store.schema import ENDPOINTS, QUERYABLE, Label, Rel
+from catalog.store.schema import ENDPOINTS, LISTS, QUERYABLE, Label, Rel
 
 _SAFE_PROP = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -20,9 +20,11 @@ def _rel(rel: Rel) -> str:
     return Rel(rel).value
 
 
-def _prop(label: Label, prop: str) -> str:
-    """A property name for Cypher text, only when the schema declares it queryable."""
+def _prop(label: Label, prop: str, *, whole: bool = True) -> str:
+    """A property name for Cypher text, only when the schema declares it queryable (and, compared `whole`, not a
+    list: those are asked what they contain)."""
     assert prop in QUERYABLE[label] and _SAFE_PROP.match(prop), f"{label}.{prop} is not queryable"
+    assert not whole or prop not in LISTS.get(label, ()), f"{label}.{prop} is a list: ask Contains"
     return prop
 
 

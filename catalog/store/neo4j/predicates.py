@@ -56,7 +56,7 @@ class _Compiler:
                     return "false"
                 return f"{var}.{_prop(label, prop)} IN {self._param(list(values))}"
             case Contains(prop=prop, value=value):
-                return self._contains(f"{var}.{_prop(label, prop)}", self._param(value))
+                return self._contains(f"{var}.{_prop(label, prop, whole=False)}", self._param(value))
             case Cmp(prop=prop, op=op, value=value):
                 assert op in ("<", "<=", ">", ">="), op
                 return f"{var}.{_prop(label, prop)} {op} {self._param(value)}"

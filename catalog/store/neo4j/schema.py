@@ -5,7 +5,7 @@ from __future__ import annotations
 from catalog.store.neo4j.cypher import _label, _prop
 from catalog.store.neo4j.sequences import _COUNTER
 from catalog.store.neo4j.text import _text_index, _text_prop
-from catalog.store.schema import QUERYABLE, TEXT_INDEXED, Label
+from catalog.store.schema import LISTS, QUERYABLE, TEXT_INDEXED, Label, indexed
 
 
 def _schema_statements() -> list[str]:
@@ -17,8 +17,10 @@ def _schema_statements() -> list[str]:
     statements.append(
         f"CREATE CONSTRAINT catalog_counter_name IF NOT EXISTS FOR (c:{_COUNTER}) REQUIRE c.name IS UNIQUE"
     )
-    for label, props in QUERYABLE.items():
-        for prop in sorted(props):
+    for label in QUERYABLE:
+        for prop in sorted(LISTS.get(label, ())):  # earlier stores have them; list membership uses no index
+            statements.append(f"DROP INDEX catalog_{label.value.lower()}_{_prop(label, prop, whole=False)} IF EXISTS")
+        for prop in indexed(label):
             statements.append(
                 f"CREATE INDEX catalog_{label.value.lower()}_{_prop(label, prop)} IF NOT EXISTS "
                 f"FOR (n:{_label(label)}) ON (n.{prop})"

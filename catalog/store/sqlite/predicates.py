@@ -23,7 +23,7 @@ from catalog.store.query import (
     Scalar,
     Text,
 )
-from catalog.store.schema import ENDPOINTS, QUERYABLE, TEXT_INDEXED, Label, Rel
+from catalog.store.schema import ENDPOINTS, LISTS, QUERYABLE, TEXT_INDEXED, Label, Rel
 
 _SAFE_PROP = re.compile(r"^[a-z][a-z0-9_]*$")
 _SAFE_LABEL = re.compile(r"^[A-Za-z]+$")
@@ -77,7 +77,7 @@ class _Compiler:
                 self.params.extend(values)
                 return f"{self._prop(label, alias, prop)} IN ({', '.join('?' * len(values))})"
             case Contains(prop=prop, value=value):
-                self._prop(label, alias, prop)
+                self._prop(label, alias, prop, whole=False)
                 self.params.append(value)
                 return f"EXISTS (SELECT 1 FROM json_each({alias}.props, '$.{prop}') WHERE value = ?)"
             case Cmp(prop=prop, op=op, value=value):
@@ -122,8 +122,9 @@ class _Compiler:
         self.params.extend(value if isinstance(p, _Slot) and p.placeholder == placeholder else p for p in params)
         return sql
 
-    def _prop(self, label: Label, alias: str, prop: str) -> str:
+    def _prop(self, label: Label, alias: str, prop: str, *, whole: bool = True) -> str:
         assert prop in QUERYABLE[label] and _SAFE_PROP.match(prop), f"{label}.{prop} is not queryable"
+        assert not whole or prop not in LISTS.get(label, ()), f"{label}.{prop} is a list: ask Contains"
         return f"json_extract({alias}.props, '$.{prop}')"
 
     def _related(self, rel: Rel, direction: EdgeDirection, where: Predicate | None, label: Label, alias: str) -> str:

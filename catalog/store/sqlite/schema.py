@@ -1,8 +1,8 @@
-"""The tables (nodes, edges, counters, the FTS5 text index) and one partial index per queryable property."""
+"""The tables (nodes, edges, counters, the FTS5 text index) and one partial index per indexed property."""
 
 from __future__ import annotations
 
-from catalog.store.schema import QUERYABLE
+from catalog.store.schema import LISTS, QUERYABLE, indexed
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS nodes (
@@ -25,15 +25,19 @@ _SCHEMA = [
 
 
 def _index_statements() -> list[str]:
-    """One partial index per queryable property of each label, so a write only updates its own label's indexes.
+    """One partial index per indexed property of each label, so a write only updates its own label's indexes.
 
     Queries name the label as a literal (`n.label = 'Dataset'`): SQLite only uses a partial index when the query
-    implies the index's WHERE clause, which a bound parameter cannot show. Labels come from the whitelist.
+    implies the index's WHERE clause, which a bound parameter cannot show. Labels come from the whitelist. A list
+    property's index, which earlier stores have, is dropped (`LISTS`: membership is asked through json_each).
     """
     statements = []
     for label, props in QUERYABLE.items():
         for prop in sorted(props):
             statements.append(f"DROP INDEX IF EXISTS nodes_{label}_{prop}")  # the old whole-table indexes
+        for prop in sorted(LISTS.get(label, ())):
+            statements.append(f"DROP INDEX IF EXISTS nodes_by_{label}_{prop}")
+        for prop in indexed(label):
             statements.append(
                 f"CREATE INDEX IF NOT EXISTS nodes_by_{label}_{prop} "
                 f"ON nodes(json_extract(props, '$.{prop}'), id) WHERE label = '{label.value}'"
