@@ -49,6 +49,10 @@ class SqliteStore(GraphStore):
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA foreign_keys = ON")
                 conn.execute("PRAGMA synchronous = NORMAL")
+                # A write that changes many pages in one statement (a decision: its row and eight indexes) keeps a
+                # statement journal; past 64 KiB SQLite spills it to a new file in /var/tmp, created and unlinked
+                # for that one statement, unless temporary storage stays in memory.
+                conn.execute("PRAGMA temp_store = MEMORY")
                 conn.execute(f"PRAGMA busy_timeout = {_BUSY_WAIT_MS:d}")
             self._local.conn = conn
             with self._lock:
