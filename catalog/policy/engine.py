@@ -5,6 +5,9 @@ rules, so a request is matched against the rules that can apply to it, not again
 calls `holds(rule id, ...)`, which evaluates the rule's compiled conditions and logs each result with the
 attribute values it read. The outcome is Casbin's (allow unless a deny matched); the explanation is the log.
 If Casbin and the log ever disagree, the decision is DENY (fail closed).
+
+A per-item check that needs the outcome alone (`permits`: may this dataset be seen) applies the model every policy
+is held to (`EXPECTED_MODEL`) to the same buckets itself, stopping at the first condition that fails, with no log.
 """
 
 from __future__ import annotations
@@ -175,8 +178,6 @@ class _Run(threading.local):
     request: RequestAttributes | None = None
     policy: LoadedPolicy | None = None
     results: dict[str, RuleEvaluation]
-    matched: dict[str, bool]
-    explain: bool = True  # False: whether each rule matched is all that is wanted (`permits`)
 
 
 class PolicyEngine:
@@ -272,11 +273,6 @@ class PolicyEngine:
         request, policy = run.request, run.policy
         assert request is not None and policy is not None, "holds() called outside decide()"
         rule = policy.by_id[rule_id]
-        if not run.explain:
-            # The same conditions, stopping at the first that fails, with nothing recorded of what they saw.
-            matched = _in_scope(rule, request) and all(condition.holds(request) for condition in rule.conditions)
-            run.matched[rule_id] = matched
-            return matched
         results = [_scope_result(rule, request)] if rule.scope else []
         for condition in rule.conditions:
             passed, seen = condition.evaluate(request)
@@ -285,33 +281,45 @@ class PolicyEngine:
             results.append(ConditionResult(name=condition.name, passed=passed, seen=seen, expected=condition.source))
         matched = all(result.passed for result in results)
         run.results[rule_id] = RuleEvaluation(rule_id=rule_id, effect=rule.effect, matched=matched, conditions=results)
-        run.matched[rule_id] = matched
         return matched
 
-    def _evaluate(self, request: RequestAttributes, *, explain: bool = True) -> _Evaluated:
+    def _evaluate(self, request: RequestAttributes) -> _Evaluated:
         """Run the enforcers of the rule buckets that bear on `request`: each one's verdict, whether each rule it
-        asked about matched, and (with `explain`) every rule's evaluation as holds() logged it."""
+        asked about matched, and every rule's evaluation as holds() logged it."""
         self.refresh()
         with self._lock:
             policy, enforcers = self._policy, self._enforcers
         action = request.env.action
         keys = policy.index.keys_for(action, request.obj.id, request.obj.owner, request.sub.agency)
         run = self._run
-        run.request, run.policy, run.results, run.matched, run.explain = request, policy, {}, {}, explain
+        run.request, run.policy, run.results = request, policy, {}
         try:
             verdicts = {key: enforcers[key].enforce(request.sub, request.obj, action, request.env) for key in keys}
-            return _Evaluated(policy, verdicts, run.matched, list(run.results.values()))
+            return _Evaluated(policy, verdicts, list(run.results.values()))
         finally:
             run.request = run.policy = None
-            run.explain = True
 
     def permits(self, request: RequestAttributes) -> bool:
         """Whether the policy permits `request`: `decide`'s outcome, without the reasons, obligations and Five Safes
-        that only a recorded Decision shows (for a per-item check, such as whether a dataset may be seen). Each
-        rule's conditions stop at the first that fails, and what they saw is not kept."""
-        evaluated = self._evaluate(request, explain=False)
-        allows, denies = evaluated.allows_and_denies()
-        return evaluated.disagreeing(allows, denies) is None and any(evaluated.verdicts.values()) and not denies
+        that only a recorded Decision shows (for a per-item check, such as whether a dataset may be seen).
+
+        It applies the model every policy is held to (`EXPECTED_MODEL`: a rule applies when its action is the one
+        asked and its conditions hold; permitted when some allow rule applies and no deny rule does) to the same
+        rule buckets, without pycasbin's interpreter of that matcher: deny rules first, then allow rules until one
+        applies, each rule's conditions stopping at the first that fails. Nothing of what they saw is kept, which
+        is all a per-item check needs; `decide` runs pycasbin and explains. The property test
+        `test_permits_is_the_outcome_that_decide_gives` holds the two to the same outcome."""
+        self.refresh()
+        with self._lock:
+            policy = self._policy
+        keys = policy.index.keys_for(request.env.action, request.obj.id, request.obj.owner, request.sub.agency)
+        rules = [rule for key in keys for rule in policy.index.buckets[key]]
+
+        def applies(rule: Rule) -> bool:
+            return _in_scope(rule, request) and all(condition.holds(request) for condition in rule.conditions)
+
+        denied = any(applies(rule) for rule in rules if rule.effect == "deny")
+        return not denied and any(applies(rule) for rule in rules if rule.effect == "allow")
 
     def decide(self, request: RequestAttributes) -> Evaluation:
         """Decide one request. Never raises for a policy outcome; an internal inconsistency is a DENY."""
@@ -360,18 +368,17 @@ def _scope_result(rule: Rule, request: RequestAttributes) -> ConditionResult:
 
 @dataclass(frozen=True, slots=True)
 class _Evaluated:
-    """One run of the enforcers: the policy it ran under, each bucket's verdict, whether each rule holds() was
-    asked about matched, and their evaluations when they were explained."""
+    """One run of the enforcers: the policy it ran under, each bucket's verdict, and the evaluation of every rule
+    holds() was asked about."""
 
     policy: LoadedPolicy
     verdicts: dict[tuple[str, str, str], bool]
-    matched: dict[str, bool]
     evaluations: list[RuleEvaluation]
 
     def allows_and_denies(self) -> tuple[list[str], list[str]]:
         """The ids of the allow rules and of the deny rules whose every condition held."""
-        held = [self.policy.by_id[rule_id] for rule_id, matched in self.matched.items() if matched]
-        return [r.id for r in held if r.effect == "allow"], [r.id for r in held if r.effect == "deny"]
+        held = [e for e in self.evaluations if e.matched]
+        return [e.rule_id for e in held if e.effect == "allow"], [e.rule_id for e in held if e.effect == "deny"]
 
     def disagreeing(self, allows: list[str], denies: list[str]) -> tuple[str, str, str] | None:
         """The first rule bucket whose verdict from pycasbin is not what the rules it logged imply (an allow and
