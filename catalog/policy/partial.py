@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from catalog.policy.expressions import Condition, attribute_path, resolve
@@ -58,44 +59,88 @@ def changeable(path: str, unknown: tuple[str, ...] = CHANGEABLE) -> bool:
 
 def partially(condition: Condition, request: Any, unknown: tuple[str, ...] = CHANGEABLE) -> bool | None:
     """The condition's truth with the `unknown` attributes unknown: True, False, or None (it depends on them)."""
-    value = _eval(condition.tree.body, request, unknown)
+    value = _compiled(condition.tree, unknown)(request)
     return None if value is UNKNOWN else bool(value)
 
 
-def _eval(node: ast.AST, request: Any, unknown: tuple[str, ...]) -> Any:
+_Partial = Callable[[Any], Any]
+
+
+@lru_cache(maxsize=2048)
+def _compiled(tree: ast.Expression, unknown: tuple[str, ...]) -> _Partial:
+    """A condition as a function of the request, in three-valued logic. Built once per condition and set of
+    unknowns (a refusal's remedies ask several conditions, under several sets), so which attributes are unknown
+    and what each node does are settled once rather than on every evaluation."""
+    return _compiled_node(tree.body, unknown)
+
+
+def _compiled_node(node: ast.AST, unknown: tuple[str, ...]) -> _Partial:
     if isinstance(node, ast.Constant):
-        return node.value
+        constant = node.value
+        return lambda request: constant
     if isinstance(node, ast.List | ast.Tuple | ast.Set):
-        items = [_eval(e, request, unknown) for e in node.elts]
-        return UNKNOWN if any(i is UNKNOWN for i in items) else items
+        elements = [_compiled_node(e, unknown) for e in node.elts]
+
+        def sequence(request: Any) -> Any:
+            items = [element(request) for element in elements]
+            return UNKNOWN if any(i is UNKNOWN for i in items) else items
+
+        return sequence
     if isinstance(node, ast.Attribute):
         path = attribute_path(node)
         assert path is not None, ast.unparse(node)
-        return UNKNOWN if changeable(path, unknown) else resolve(request, path)
+        if changeable(path, unknown):
+            return lambda request: UNKNOWN
+        return lambda request: resolve(request, path)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        inner = _eval(node.operand, request, unknown)
-        return UNKNOWN if inner is UNKNOWN else not inner
+        operand = _compiled_node(node.operand, unknown)
+
+        def negation(request: Any) -> Any:
+            inner = operand(request)
+            return UNKNOWN if inner is UNKNOWN else not inner
+
+        return negation
     if isinstance(node, ast.BoolOp):
-        values = [_eval(v, request, unknown) for v in node.values]
-        known = [bool(v) for v in values if v is not UNKNOWN]
-        if isinstance(node.op, ast.And):
-            return False if False in known else UNKNOWN if len(known) < len(values) else True
-        return True if True in known else UNKNOWN if len(known) < len(values) else False
+        return _boolean([_compiled_node(v, unknown) for v in node.values], isinstance(node.op, ast.And))
     if isinstance(node, ast.Compare):
-        left = _eval(node.left, request, unknown)
-        result: Any = True
-        for op, right_node in zip(node.ops, node.comparators, strict=True):
-            right = _eval(right_node, request, unknown)
-            if isinstance(op, ast.In | ast.NotIn) and right is not UNKNOWN and not right:
-                if isinstance(op, ast.In):  # nothing is in an empty list, whatever it is
-                    return False
-            elif left is UNKNOWN or right is UNKNOWN:
-                result = UNKNOWN if result is not False else False
-            elif not _COMPARE[type(op)](left, right):
-                return False
-            left = right
-        return result
+        return _comparison(
+            _compiled_node(node.left, unknown),
+            [(type(op), _compiled_node(right, unknown)) for op, right in zip(node.ops, node.comparators, strict=True)],
+        )
     raise AssertionError(f"conditions do not use {type(node).__name__}")
+
+
+def _boolean(operands: list[_Partial], conjunction: bool) -> _Partial:
+    """`and` (conjunction) or `or` in Kleene logic: decided by a known False (True), else unknown if any is."""
+    deciding = not conjunction
+
+    def combined(request: Any) -> Any:
+        values = [operand(request) for operand in operands]
+        known = [bool(v) for v in values if v is not UNKNOWN]
+        if deciding in known:
+            return deciding
+        return UNKNOWN if len(known) < len(values) else conjunction
+
+    return combined
+
+
+def _comparison(left: _Partial, steps: list[tuple[type[ast.cmpop], _Partial]]) -> _Partial:
+    def compared(request: Any) -> Any:
+        before = left(request)
+        result: Any = True
+        for op, right_of in steps:
+            right = right_of(request)
+            if op in (ast.In, ast.NotIn) and right is not UNKNOWN and not right:
+                if op is ast.In:  # nothing is in an empty list, whatever it is
+                    return False
+            elif before is UNKNOWN or right is UNKNOWN:
+                result = UNKNOWN if result is not False else False
+            elif not _COMPARE[op](before, right):
+                return False
+            before = right
+        return result
+
+    return compared
 
 
 __all__ = ["CHANGEABLE", "UNKNOWN", "changeable", "partially"]

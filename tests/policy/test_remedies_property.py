@@ -28,7 +28,7 @@ from catalog.errors import NotFound
 from catalog.policy.attributes import RequestAttributes
 from catalog.policy.engine import PolicyEngine
 from catalog.policy.expressions import Condition, resolve
-from catalog.policy.partial import changeable
+from catalog.policy.partial import changeable, partially
 from catalog.policy.testing import attributes_from
 from catalog.services import Services
 from catalog.store.base import GraphStore
@@ -224,6 +224,22 @@ def test_permits_is_the_outcome_that_decide_gives(raw: dict[str, Any], action: s
     request = attributes_from(raw, "generated")
 
     assert ENGINE.permits(request) == (ENGINE.decide(request).outcome == Outcome.PERMIT)
+
+
+@settings(max_examples=60, deadline=None)
+@given(raw=requests, action=st.sampled_from(["access", "request_share", "read_metadata"]))
+def test_partial_evaluation_is_the_conditions_own_truth_wherever_it_decides(raw: dict[str, Any], action: str) -> None:
+    """With nothing unknown, `partially` is every condition's own truth; with what a person can change unknown, a
+    True or False it gives is the truth for the request as it stands (one of the values the unknowns may take)."""
+    request = attributes_from({**raw, "env": {**raw["env"], "action": action}}, "generated")
+    decided = 0
+    for rule in ENGINE.policy.rules:
+        for condition in rule.conditions:
+            truth = condition.holds(request)
+            assert partially(condition, request, ()) is truth, (rule.id, condition.name)
+            assert partially(condition, request) in (None, truth), (rule.id, condition.name)
+            decided += partially(condition, request) is not None
+    assert decided  # some conditions read nothing a person can change
 
 
 @settings(max_examples=40, deadline=None)
