@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ensure_tool, skip_or_fail
+from tests.conftest import REPO, ensure_tool, skip_or_fail
 from tests.support.cli import clean_environment, run_cli
 
 
@@ -54,3 +56,19 @@ def test_every_benchmark_runs_on_both_backends_and_writes_json(tmp_path: Path) -
     expected_tool = "wrk" if shutil.which("wrk") else "httpx"
     assert figures[("dataset(id) over HTTP", "sqlite")]["notes"]["load_generator"] == expected_tool
     assert "Benchmarks, profile T" in result.stdout and "bare pycasbin" in result.stdout  # the table a person reads
+
+
+def test_instructions_are_counted_alike_for_this_tree_and_a_revision(tmp_path: Path) -> None:
+    """`python -m bench.instructions` against HEAD (the same code, checked out apart): two counts of the same work
+    agree within 1%, which is what makes it the figure that settles a before-and-after comparison here."""
+    if not ensure_tool("valgrind", "valgrind"):
+        skip_or_fail("bench.instructions needs valgrind (Debian: apt install valgrind)")
+    out = tmp_path / "instructions.json"
+    command = [sys.executable, "-m", "bench.instructions", "--size", "T", "--checks", "5", "--against", "HEAD"]
+
+    result = subprocess.run([*command, "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    notes = json.loads(out.read_text())["figures"][0]["notes"]
+    ours, base = notes["instructions_per_check"], notes["baseline_instructions_per_check"]
+    assert ours > 1_000_000 and abs(ours / base - 1) < 0.01, notes
