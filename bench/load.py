@@ -136,7 +136,7 @@ def run_load(
     if chosen == "wrk":
         if warm_up:
             _wrk(base_url, rotation, all_headers, 1.0 if duration_s <= 4 else 2.0, connections)  # not kept
-        return _wrk(base_url, rotation, all_headers, duration_s, connections)
+        return _wrk_measuring(base_url, rotation, all_headers, duration_s, connections)
     if warm_up:
         _httpx(base_url, rotation, all_headers, min(200, requests), connections)
     return _httpx(base_url, rotation, all_headers, requests, connections)
@@ -157,6 +157,18 @@ def _lua_script(rotation: list[HttpRequest], headers: dict[str, str]) -> str:
         )
     header_table = "{" + ", ".join(f"[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in headers.items()) + "}"
     return WRK_LUA % {"requests": ",\n".join(entries), "headers": header_table}
+
+
+def _wrk_measuring(base_url: str, rotation: list[HttpRequest], headers: dict[str, str], duration_s: float,
+                   connections: int, attempts: int = 4) -> LoadResult:
+    """wrk until it has measured something: a run in which no answer came back within its duration reports
+    latencies of 0 ms, which is no measurement, so the run is repeated for twice as long, `attempts` times at most."""
+    for attempt in range(attempts):
+        result = _wrk(base_url, rotation, headers, duration_s * 2**attempt, connections)
+        if result.requests:
+            return result
+    raise RuntimeError(f"no answer came back from {base_url} within {duration_s * 2 ** (attempts - 1):g} s "
+                       f"under load, in {attempts} runs of wrk")
 
 
 def _wrk(base_url: str, rotation: list[HttpRequest], headers: dict[str, str], duration_s: float,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -28,7 +29,8 @@ def tool(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, list[dict[str, object]]]]:
-    """A small app on loopback: /ok answers data, /graphql-error answers GraphQL errors; bodies are kept."""
+    """A small app on loopback: /ok answers data, /graphql-error answers GraphQL errors, /slow answers data after
+    1.3 s; bodies are kept."""
     seen: list[dict[str, object]] = []
 
     async def ok(request: Request) -> JSONResponse:
@@ -38,7 +40,12 @@ def server() -> Iterator[tuple[str, list[dict[str, object]]]]:
     async def graphql_error(request: Request) -> JSONResponse:
         return JSONResponse({"errors": [{"message": "no"}]})
 
-    app = Starlette(routes=[Route("/ok", ok, methods=["GET", "POST"]), Route("/graphql-error", graphql_error)])
+    async def slow(request: Request) -> JSONResponse:
+        await asyncio.sleep(1.3)
+        return JSONResponse({"data": {"ok": True}})
+
+    app = Starlette(routes=[Route("/ok", ok, methods=["GET", "POST"]), Route("/graphql-error", graphql_error),
+                            Route("/slow", slow)])
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -81,3 +88,17 @@ def test_a_missing_route_fails_the_run(server: tuple[str, list[dict[str, object]
 
     with pytest.raises(RuntimeError, match="failed"):
         run_load(url, [HttpRequest("GET", "/nowhere")], duration_s=1, requests=20, connections=1, tool=tool)
+
+
+def test_a_run_that_completes_no_request_in_its_time_runs_longer_rather_than_report_zero(
+    server: tuple[str, list[dict[str, object]]], tool: str
+) -> None:
+    """A stalled server (every answer slower than the run's duration) is not a latency of 0 ms: the run goes on
+    until it has measured something, as happened to the bench on a slow machine."""
+    url, _ = server
+
+    result = run_load(url, [HttpRequest("GET", "/slow")], duration_s=1, requests=2, connections=1, tool=tool,
+                      warm_up=False)
+
+    assert result.requests > 0 and result.per_s > 0
+    assert result.p50_ms >= 1300
