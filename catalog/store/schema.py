@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 
@@ -142,6 +143,17 @@ LISTS: dict[Label, frozenset[str]] = {
     Label.AUDIT_EVENT: frozenset({"target_ids"}),
     Label.NOTICE: frozenset({"agency_ids"}),
 }
+
+
+SAFE_PROPERTY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def queryable(label: Label, prop: str, *, whole: bool = True) -> str:
+    """`prop`, checked before it is written into a query's text: the schema declares it queryable on `label`, it is
+    a plain name, and (compared `whole`) it is not a list, which is asked what it contains instead."""
+    assert prop in QUERYABLE[label] and SAFE_PROPERTY.match(prop), f"{label}.{prop} is not queryable"
+    assert not whole or prop not in LISTS.get(label, ()), f"{label}.{prop} is a list: ask Contains"
+    return prop
 
 
 def indexed(label: Label) -> list[str]:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from catalog.store.query import EdgeDirection
-from catalog.store.schema import ENDPOINTS, LISTS, QUERYABLE, Label, Rel
-
-_SAFE_PROP = re.compile(r"^[a-z][a-z0-9_]*$")
+from catalog.store.schema import ENDPOINTS, Label, Rel, queryable
 
 
 def _label(label: Label) -> str:
@@ -20,12 +16,7 @@ def _rel(rel: Rel) -> str:
     return Rel(rel).value
 
 
-def _prop(label: Label, prop: str, *, whole: bool = True) -> str:
-    """A property name for Cypher text, only when the schema declares it queryable (and, compared `whole`, not a
-    list: those are asked what they contain)."""
-    assert prop in QUERYABLE[label] and _SAFE_PROP.match(prop), f"{label}.{prop} is not queryable"
-    assert not whole or prop not in LISTS.get(label, ()), f"{label}.{prop} is a list: ask Contains"
-    return prop
+_prop = queryable  # a property name for Cypher text, only when the schema declares it queryable
 
 
 def _create_query(label: Label) -> str:

@@ -7,8 +7,8 @@ import unicodedata
 from typing import Any
 
 from catalog.store.base import Props
-from catalog.store.neo4j.cypher import _SAFE_PROP, _label
-from catalog.store.schema import TEXT_INDEXED, Label
+from catalog.store.neo4j.cypher import _label
+from catalog.store.schema import SAFE_PROPERTY, TEXT_INDEXED, Label
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Lucene query syntax characters; tokens may contain symbols, so every one of them is escaped.
@@ -20,7 +20,7 @@ def _text_index(label: Label) -> str:
 
 
 def _text_prop(prop: str) -> str:
-    assert _SAFE_PROP.match(prop), prop
+    assert SAFE_PROPERTY.match(prop), prop
     return f"_text_{prop}"
 
 

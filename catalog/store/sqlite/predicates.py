@@ -23,9 +23,8 @@ from catalog.store.query import (
     Scalar,
     Text,
 )
-from catalog.store.schema import ENDPOINTS, LISTS, QUERYABLE, TEXT_INDEXED, Label, Rel
+from catalog.store.schema import ENDPOINTS, TEXT_INDEXED, Label, Rel, queryable
 
-_SAFE_PROP = re.compile(r"^[a-z][a-z0-9_]*$")
 _SAFE_LABEL = re.compile(r"^[A-Za-z]+$")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -123,9 +122,7 @@ class _Compiler:
         return sql
 
     def _prop(self, label: Label, alias: str, prop: str, *, whole: bool = True) -> str:
-        assert prop in QUERYABLE[label] and _SAFE_PROP.match(prop), f"{label}.{prop} is not queryable"
-        assert not whole or prop not in LISTS.get(label, ()), f"{label}.{prop} is a list: ask Contains"
-        return f"json_extract({alias}.props, '$.{prop}')"
+        return f"json_extract({alias}.props, '$.{queryable(label, prop, whole=whole)}')"
 
     def _related(self, rel: Rel, direction: EdgeDirection, where: Predicate | None, label: Label, alias: str) -> str:
         source_label, target_label = ENDPOINTS[rel]
