@@ -143,13 +143,19 @@ def checked_out(revision: str) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of checks, 1 or more; got {text!r}")
+    return int(text)
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--child"]:
         _child(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="S", choices=["T", "S", "M", "L"])
-    parser.add_argument("--checks", type=int, default=100, help="checks counted, after 50 not counted")
+    parser.add_argument("--checks", type=_positive, default=100, help="checks counted, after 50 not counted")
     parser.add_argument("--against", metavar="REV", help="a git revision counted the same way, as the baseline")
     parser.add_argument("--out", type=Path, help="also write the figure as JSON here")
     args = parser.parse_args()
