@@ -10,13 +10,14 @@ Two runs, both against real `catalog serve` processes on 127.0.0.1:
   data directory. Counted: writes acknowledged, acknowledged but missing afterwards (lost), answered as failed
   but present afterwards (phantom; OUTCOME_UNKNOWN answers may go either way), keyed retries answered CONFLICT
   (a key not honoured), the slowest answer while Neo4j was down, and seconds from Neo4j being ready again to the
-  first write answered.
+  first write answered (recovery). Its baseline, measured in the same restart: seconds until Neo4j itself runs a
+  write for a bare driver (a `CREATE` rolled back), so a slow machine or a slow JVM start shows in both figures.
 - **Fuzz.** schemathesis, in GraphQL mode, generates `cases` queries and mutations for every root field of the
   schema and sends them as a signed-in administrator, on SQLite and on Neo4j. Counted: cases, 5xx answers and
   INTERNAL errors.
 
-`tests/e2e/test_faults.py` runs the same functions, bounded, and asserts the counts (and the 15 s recovery bound
-the issue states); timings are printed here only.
+`tests/e2e/test_faults.py` runs the same functions, bounded, and asserts the counts and that the catalog recovered
+at all; timings, and the 15 s recovery target the resilience issue states, are printed here only.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ REGISTER = "mutation($i: RegisterAgencyInput!) { registerAgency(input: $i) { id 
 FAILED = "UNAVAILABLE"
 UNKNOWN = "OUTCOME_UNKNOWN"
 ANSWER_TIMEOUT_S = 60.0
+RECOVERY_TARGET_S = 15.0  # the resilience issue's: from Neo4j ready again to writes answered
 
 
 # --- the kill run -----------------------------------------------------------------------------------------------
@@ -60,6 +62,7 @@ class KillReport:
     phantom: set[str] = field(default_factory=set)
     slowest_failure_s: float = 0.0  # the slowest failure answer to a request sent while the store was down
     recover_s: float | None = None  # from Neo4j ready again to the first write answered
+    bare_recover_s: float | None = None  # the baseline: from Neo4j ready again to a bare driver's write run
     # (monotonic time answered, code or "OK", seconds it took): a timeline
     answers: list[tuple[float, str, float]] = field(default_factory=list)
 
@@ -73,8 +76,13 @@ class KillReport:
             "keyed retries not honoured": len(self.unkept_keys),
             "other answers": len(self.other),
             "slowest failure answer while down (s)": round(self.slowest_failure_s, 2),
-            "seconds to recover": None if self.recover_s is None else round(self.recover_s, 2),
+            "seconds to recover": _rounded(self.recover_s),
+            "seconds to recover, bare driver (baseline)": _rounded(self.bare_recover_s),
         }
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 2)
 
 
 def _code(body: dict[str, Any]) -> str | None:
@@ -159,6 +167,24 @@ def _first_write_after(url: str, token: str, limit_s: float) -> float | None:
     return None
 
 
+def _bare_write_after(uri: str, limit_s: float, into: list[float]) -> None:
+    """Seconds until Neo4j runs a write for a bare driver (a CREATE, rolled back), appended to `into`."""
+    from neo4j import GraphDatabase
+    from neo4j.exceptions import DriverError, Neo4jError
+
+    started = time.monotonic()
+    with GraphDatabase.driver(uri, auth=None, connection_timeout=5.0) as driver:
+        while time.monotonic() - started < limit_s:
+            try:
+                with driver.session() as session, session.begin_transaction() as tx:
+                    tx.run("CREATE (n)").consume()  # no label: not even a token is left
+                    tx.rollback()
+                into.append(time.monotonic() - started)
+                return
+            except (DriverError, Neo4jError, OSError):
+                time.sleep(0.1)
+
+
 def kill_under_load(
     neo4j: Any,
     url: str,
@@ -188,7 +214,12 @@ def kill_under_load(
     time.sleep(down_s)
     neo4j.start()
     ready = time.monotonic()
+    bare: list[float] = []
+    baseline = threading.Thread(target=_bare_write_after, args=(neo4j.uri, recover_limit_s, bare), daemon=True)
+    baseline.start()
     probed = _first_write_after(url, token, recover_limit_s)
+    baseline.join(recover_limit_s)
+    report.bare_recover_s = bare[0] if bare else None
     time.sleep(after_s)
     stop.set()
     for thread in threads:
@@ -343,6 +374,8 @@ def main() -> None:
     print(f"Neo4j killed under load from {args.clients} clients:")
     for name, value in killed.figures().items():
         print(f"  {name:<42} {value}")
+    target = "met" if killed.recover_s is not None and killed.recover_s <= RECOVERY_TARGET_S else "MISSED"
+    print(f"  recovery target: within {RECOVERY_TARGET_S:.0f} s of Neo4j being ready: {target}")
     for backend, fuzzed in (("sqlite", sqlite_fuzz), ("neo4j", neo4j_fuzz)):
         print(f"schemathesis (GraphQL) on {backend}: " + ", ".join(f"{k} {v}" for k, v in fuzzed.figures().items()))
 
