@@ -4,24 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from catalog.store import query as q
 from catalog.store.base import GraphStore, GraphTx
-from catalog.store.query import (
-    FALSE,
-    TRUE,
-    And,
-    Cmp,
-    Contains,
-    Eq,
-    IdIn,
-    In,
-    Not,
-    Or,
-    Predicate,
-    Related,
-    Text,
-    bound,
-    substitute,
-)
 from catalog.store.schema import Label, Rel
 
 DATASETS = {
@@ -84,7 +68,7 @@ def landscape(store: GraphStore) -> GraphStore:
     return store
 
 
-def ids(store: GraphStore, where: Predicate, label: Label = Label.DATASET) -> list[str]:
+def ids(store: GraphStore, where: q.Predicate, label: Label = Label.DATASET) -> list[str]:
     page = store.read(lambda tx: tx.find_nodes(label, where, first=100))
     return [id for id, _ in page.items]
 
@@ -92,36 +76,36 @@ def ids(store: GraphStore, where: Predicate, label: Label = Label.DATASET) -> li
 @pytest.mark.parametrize(
     ("where", "expected"),
     [
-        (TRUE, ["d-births", "d-clinics", "d-housing", "d-pop"]),
-        (FALSE, []),
-        (Eq("classification", "PUBLIC"), ["d-clinics", "d-pop"]),
-        (Eq("placeholder", True), ["d-pop"]),
-        (In("classification", ("PROTECTED", "OFFICIAL_SENSITIVE")), ["d-births", "d-housing"]),
-        (In("classification", ()), []),
-        (Contains("tags", "health"), ["d-births", "d-clinics"]),
-        (IdIn(("d-pop", "d-births", "nope")), ["d-births", "d-pop"]),
-        (IdIn(()), []),
-        (Not(Eq("status", "ACTIVE")), ["d-housing"]),
-        (And((Eq("owner_agency_id", "health"), Eq("classification", "PUBLIC"))), ["d-clinics"]),
-        (Or((Eq("owner_agency_id", "stats"), Contains("tags", "housing"))), ["d-housing", "d-pop"]),
-        (Cmp("title", ">=", "Housing"), ["d-housing", "d-pop"]),
-        (Eq("placeholder", None), ["d-clinics"]),  # an absent property is null
+        (q.TRUE, ["d-births", "d-clinics", "d-housing", "d-pop"]),
+        (q.FALSE, []),
+        (q.Eq("classification", "PUBLIC"), ["d-clinics", "d-pop"]),
+        (q.Eq("placeholder", True), ["d-pop"]),
+        (q.In("classification", ("PROTECTED", "OFFICIAL_SENSITIVE")), ["d-births", "d-housing"]),
+        (q.In("classification", ()), []),
+        (q.Contains("tags", "health"), ["d-births", "d-clinics"]),
+        (q.IdIn(("d-pop", "d-births", "nope")), ["d-births", "d-pop"]),
+        (q.IdIn(()), []),
+        (q.Not(q.Eq("status", "ACTIVE")), ["d-housing"]),
+        (q.And((q.Eq("owner_agency_id", "health"), q.Eq("classification", "PUBLIC"))), ["d-clinics"]),
+        (q.Or((q.Eq("owner_agency_id", "stats"), q.Contains("tags", "housing"))), ["d-housing", "d-pop"]),
+        (q.Cmp("title", ">=", "Housing"), ["d-housing", "d-pop"]),
+        (q.Eq("placeholder", None), ["d-clinics"]),  # an absent property is null
     ],
 )
-def test_property_predicates(landscape: GraphStore, where: Predicate, expected: list[str]) -> None:
+def test_property_predicates(landscape: GraphStore, where: q.Predicate, expected: list[str]) -> None:
     assert ids(landscape, where) == expected
 
 
 def test_related_predicates_filter_inside_the_query(landscape: GraphStore) -> None:
-    stewarded_by_sam = Related(Rel.STEWARD_OF, "in", IdIn(("steward-1",)))
-    shared_with_stats = Related(
-        Rel.COVERS, "in", And((Eq("status", "ACTIVE"), Related(Rel.RECIPIENT, "out", IdIn(("stats",)))))
+    stewarded_by_sam = q.Related(Rel.STEWARD_OF, "in", q.IdIn(("steward-1",)))
+    shared_with_stats = q.Related(
+        Rel.COVERS, "in", q.And((q.Eq("status", "ACTIVE"), q.Related(Rel.RECIPIENT, "out", q.IdIn(("stats",)))))
     )
 
     assert ids(landscape, stewarded_by_sam) == ["d-housing"]
     assert ids(landscape, shared_with_stats) == ["d-births"]
-    assert ids(landscape, Related(Rel.COVERS, "in")) == ["d-births", "d-housing"]
-    assert ids(landscape, Or((stewarded_by_sam, shared_with_stats, Eq("classification", "PUBLIC")))) == [
+    assert ids(landscape, q.Related(Rel.COVERS, "in")) == ["d-births", "d-housing"]
+    assert ids(landscape, q.Or((stewarded_by_sam, shared_with_stats, q.Eq("classification", "PUBLIC")))) == [
         "d-births",
         "d-clinics",
         "d-housing",
@@ -143,16 +127,16 @@ def test_related_predicates_filter_inside_the_query(landscape: GraphStore) -> No
     ],
 )
 def test_full_text_search(landscape: GraphStore, query: str, expected: list[str]) -> None:
-    assert ids(landscape, Text(query)) == expected
+    assert ids(landscape, q.Text(query)) == expected
 
 
 def test_full_text_follows_updates(landscape: GraphStore) -> None:
     landscape.write(lambda tx: tx.update_node(Label.DATASET, "d-pop", {"title": "Resident population"}))
 
-    assert ids(landscape, Text("resident")) == ["d-pop"]
-    assert ids(landscape, Text("estimates")) == ["d-pop"]  # description unchanged
+    assert ids(landscape, q.Text("resident")) == ["d-pop"]
+    assert ids(landscape, q.Text("estimates")) == ["d-pop"]  # description unchanged
     landscape.write(lambda tx: tx.delete_node(Label.DATASET, "d-pop"))
-    assert ids(landscape, Text("resident")) == []
+    assert ids(landscape, q.Text("resident")) == []
 
 
 def test_pagination_walks_every_item_once(landscape: GraphStore) -> None:
@@ -160,7 +144,7 @@ def test_pagination_walks_every_item_once(landscape: GraphStore) -> None:
     after = None
     pages = 0
     while True:
-        page = landscape.read(lambda tx, a=after: tx.find_nodes(Label.DATASET, TRUE, first=3, after=a))
+        page = landscape.read(lambda tx, a=after: tx.find_nodes(Label.DATASET, q.TRUE, first=3, after=a))
         seen += [id for id, _ in page.items]
         pages += 1
         if not page.has_next:
@@ -172,7 +156,7 @@ def test_pagination_walks_every_item_once(landscape: GraphStore) -> None:
 
 
 def test_total_counts_all_matches_not_the_page(landscape: GraphStore) -> None:
-    page = landscape.read(lambda tx: tx.find_nodes(Label.DATASET, TRUE, first=1, with_total=True))
+    page = landscape.read(lambda tx: tx.find_nodes(Label.DATASET, q.TRUE, first=1, with_total=True))
 
     assert page.total == 4
     assert len(page.items) == 1
@@ -180,7 +164,7 @@ def test_total_counts_all_matches_not_the_page(landscape: GraphStore) -> None:
 
 
 def test_items_carry_their_properties(landscape: GraphStore) -> None:
-    page = landscape.read(lambda tx: tx.find_nodes(Label.DATASET, IdIn(("d-pop",)), first=5))
+    page = landscape.read(lambda tx: tx.find_nodes(Label.DATASET, q.IdIn(("d-pop",)), first=5))
 
     assert page.items[0][1]["title"] == "Population estimates"
     assert page.items[0][1]["tags"] == ["census"]
@@ -191,24 +175,24 @@ def test_a_bound_predicate_answers_as_its_substitution_for_each_value_it_is_give
     """One `Bound` part used with several values (as a reader's visibility is, with each read's time): every use
     answers for its own value, however the store compiles the part, and inside a Related or a Not as at the top."""
     later = "\x00later"
-    part = Or((Cmp("title", ">=", later), Eq("classification", "PUBLIC")))
-    shared_later = Related(Rel.COVERS, "in", Cmp("status", ">=", later))
+    part = q.Or((q.Cmp("title", ">=", later), q.Eq("classification", "PUBLIC")))
+    shared_later = q.Related(Rel.COVERS, "in", q.Cmp("status", ">=", later))
 
     for value, expected in [("Housing", ["d-clinics", "d-housing", "d-pop"]), ("P", ["d-clinics", "d-pop"])]:
-        assert ids(landscape, bound(part, later, value)) == expected
-        assert ids(landscape, bound(part, later, value)) == ids(landscape, substitute(part, later, value))
-        assert ids(landscape, Not(bound(part, later, value))) == sorted(set(DATASETS) - set(expected))
-    assert ids(landscape, bound(shared_later, later, "A")) == ["d-births", "d-housing"]
-    assert ids(landscape, bound(shared_later, later, "Q")) == ["d-housing"]  # REVOKED >= Q; ACTIVE is not
+        assert ids(landscape, q.bound(part, later, value)) == expected
+        assert ids(landscape, q.bound(part, later, value)) == ids(landscape, q.substitute(part, later, value))
+        assert ids(landscape, q.Not(q.bound(part, later, value))) == sorted(set(DATASETS) - set(expected))
+    assert ids(landscape, q.bound(shared_later, later, "A")) == ["d-births", "d-housing"]
+    assert ids(landscape, q.bound(shared_later, later, "Q")) == ["d-housing"]  # REVOKED >= Q; ACTIVE is not
     # A Bound inside the part that binds the same placeholder keeps its own value.
-    nested = And((bound(Cmp("title", ">=", later), later, "P"), Cmp("title", "<", later)))
-    assert ids(landscape, bound(nested, later, "Q")) == ["d-pop"]
-    assert bound(TRUE, later, "now") == TRUE
+    nested = q.And((q.bound(q.Cmp("title", ">=", later), later, "P"), q.Cmp("title", "<", later)))
+    assert ids(landscape, q.bound(nested, later, "Q")) == ["d-pop"]
+    assert q.bound(q.TRUE, later, "now") == q.TRUE
 
 
 def test_a_list_property_is_asked_what_it_contains_and_never_compared_whole(landscape: GraphStore) -> None:
     """`LISTS`: no index serves a whole list, so comparing one (rather than asking Contains) is a programming error."""
-    assert ids(landscape, Contains("tags", "health")) == ["d-births", "d-clinics"]
-    for whole in (Eq("tags", "health"), Eq("tags", None), In("tags", ("health",)), Cmp("tags", ">", "a")):
+    assert ids(landscape, q.Contains("tags", "health")) == ["d-births", "d-clinics"]
+    for whole in (q.Eq("tags", "health"), q.Eq("tags", None), q.In("tags", ("health",)), q.Cmp("tags", ">", "a")):
         with pytest.raises(AssertionError, match="is a list: ask Contains"):
             ids(landscape, whole)
