@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from catalog.store.query import EdgeDirection
-from catalog.store.schema import ENDPOINTS, Label, Rel, queryable
+from catalog.store.schema import ENDPOINTS, Label, Rel
 
 
 def _label(label: Label) -> str:
@@ -14,9 +14,6 @@ def _label(label: Label) -> str:
 def _rel(rel: Rel) -> str:
     """A relationship type for Cypher text, only ever from the whitelist."""
     return Rel(rel).value
-
-
-_prop = queryable  # a property name for Cypher text, only when the schema declares it queryable
 
 
 def _create_query(label: Label) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.store.neo4j.cypher import _label, _prop, _rel
+from catalog.store.neo4j.cypher import _label, _rel
 from catalog.store.neo4j.text import _lucene_query, _text_index
 from catalog.store.query import (
     And,
@@ -23,7 +23,7 @@ from catalog.store.query import (
     Text,
     substitute,
 )
-from catalog.store.schema import ENDPOINTS, TEXT_INDEXED, Label, Rel
+from catalog.store.schema import ENDPOINTS, TEXT_INDEXED, Label, Rel, queryable
 
 
 class _Compiler:
@@ -48,18 +48,18 @@ class _Compiler:
             case Const(value=value):
                 return "true" if value else "false"
             case Eq(prop=prop, value=None):
-                return f"{var}.{_prop(label, prop)} IS NULL"
+                return f"{var}.{queryable(label, prop)} IS NULL"
             case Eq(prop=prop, value=value):
-                return f"{var}.{_prop(label, prop)} = {self._param(value)}"
+                return f"{var}.{queryable(label, prop)} = {self._param(value)}"
             case In(prop=prop, values=values):
                 if not values:
                     return "false"
-                return f"{var}.{_prop(label, prop)} IN {self._param(list(values))}"
+                return f"{var}.{queryable(label, prop)} IN {self._param(list(values))}"
             case Contains(prop=prop, value=value):
-                return self._contains(f"{var}.{_prop(label, prop, whole=False)}", self._param(value))
+                return self._contains(f"{var}.{queryable(label, prop, whole=False)}", self._param(value))
             case Cmp(prop=prop, op=op, value=value):
                 assert op in ("<", "<=", ">", ">="), op
-                return f"{var}.{_prop(label, prop)} {op} {self._param(value)}"
+                return f"{var}.{queryable(label, prop)} {op} {self._param(value)}"
             case IdIn(ids=ids):
                 if not ids:
                     return "false"

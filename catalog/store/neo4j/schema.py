@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from catalog.store.neo4j.cypher import _label, _prop
+from catalog.store.neo4j.cypher import _label
 from catalog.store.neo4j.sequences import _COUNTER
 from catalog.store.neo4j.text import _text_index, _text_prop
-from catalog.store.schema import LISTS, QUERYABLE, TEXT_INDEXED, Label, indexed
+from catalog.store.schema import LISTS, QUERYABLE, TEXT_INDEXED, Label, indexed, queryable
 
 
 def _schema_statements() -> list[str]:
@@ -19,10 +19,11 @@ def _schema_statements() -> list[str]:
     )
     for label in QUERYABLE:
         for prop in sorted(LISTS.get(label, ())):  # earlier stores have them; list membership uses no index
-            statements.append(f"DROP INDEX catalog_{label.value.lower()}_{_prop(label, prop, whole=False)} IF EXISTS")
+            name = f"catalog_{label.value.lower()}_{queryable(label, prop, whole=False)}"
+            statements.append(f"DROP INDEX {name} IF EXISTS")
         for prop in indexed(label):
             statements.append(
-                f"CREATE INDEX catalog_{label.value.lower()}_{_prop(label, prop)} IF NOT EXISTS "
+                f"CREATE INDEX catalog_{label.value.lower()}_{queryable(label, prop)} IF NOT EXISTS "
                 f"FOR (n:{_label(label)}) ON (n.{prop})"
             )
     for label, fields in TEXT_INDEXED.items():
