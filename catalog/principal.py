@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from catalog.domain import Person, Role
+from catalog.domain import ANONYMOUS_ID, SYSTEM_ID, Person, Role
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,6 @@ class Principal:
         return cls(id=person.id, agency_id=person.agency_id, roles=frozenset(person.roles))
 
 
-ANONYMOUS = Principal(id="anonymous", anonymous=True)
+ANONYMOUS = Principal(id=ANONYMOUS_ID, anonymous=True)
 # The catalog itself, for loading demo data and connectors run in-process by an operator.
-SYSTEM = Principal(id="system", roles=frozenset({Role.PLATFORM_ADMIN}))
+SYSTEM = Principal(id=SYSTEM_ID, roles=frozenset({Role.PLATFORM_ADMIN}))

@@ -39,7 +39,7 @@ from catalog.domain.decisions import (
     SafeStatus,
 )
 from catalog.domain.lineage import ColumnLineage, Process, ProcessKind
-from catalog.domain.people import Agency, Person, Role, Training
+from catalog.domain.people import ANONYMOUS_ID, RESERVED_PERSON_IDS, SYSTEM_ID, Agency, Person, Role, Training
 from catalog.domain.sharing import (
     TIME_BOUND_STATUSES,
     AccessMethod,
@@ -69,12 +69,15 @@ from catalog.domain.validation import (
 )
 
 __all__ = [
+    "ANONYMOUS_ID",
     "CLOCK_SKEW",
     "COMPUTED_DATASET_FIELDS",
     "DEFAULT_CLASSIFICATIONS",
     "DEFAULT_PURPOSES",
     "LINE",
     "PERSONAL_DATA_ORDER",
+    "RESERVED_PERSON_IDS",
+    "SYSTEM_ID",
     "TEXT",
     "TIME_BOUND_STATUSES",
     "AccessMethod",

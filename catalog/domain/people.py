@@ -30,14 +30,30 @@ from catalog.domain.validation import (
 )
 
 __all__ = [
+    "ANONYMOUS_ID",
+    "RESERVED_PERSON_IDS",
+    "SYSTEM_ID",
     "Agency",
     "Person",
     "Role",
     "Training",
 ]
 
+# The ids the catalog's own principals act under (catalog.principal): the catalog itself, loading demo data and
+# running connectors, and the anonymous visitor. No person may hold one, in any letter case: a person registered
+# as `system` read the catalog's own audit events as events they had caused, hidden datasets' attributes included.
+SYSTEM_ID = "system"
+ANONYMOUS_ID = "anonymous"
+RESERVED_PERSON_IDS = frozenset({SYSTEM_ID, ANONYMOUS_ID})
+
 
 _EMAIL: TypeAdapter[EmailStr] = TypeAdapter(EmailStr)
+
+
+def _not_reserved(value: str) -> None:
+    if value.casefold() in RESERVED_PERSON_IDS:
+        reserved = ", ".join(sorted(RESERVED_PERSON_IDS))
+        raise ValueError(f"is reserved for the catalog itself ({reserved}); choose another id")
 
 
 def _email(value: str) -> None:
@@ -91,7 +107,7 @@ class Training(Model):
 
 
 class Person(Model):
-    id: Identifier
+    id: Annotated[Identifier, _on_input(_not_reserved)]
     name: Name
     email: Annotated[str, StringConstraints(max_length=320), _on_input(_email)] | None = None
     agency_id: Identifier

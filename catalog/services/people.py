@@ -20,7 +20,7 @@ from typing import Any
 from cachetools import TTLCache
 
 from catalog.audit.append import append_event
-from catalog.domain import AccessRequest, Outcome, Person, Role
+from catalog.domain import RESERVED_PERSON_IDS, AccessRequest, Outcome, Person, Role
 from catalog.errors import InvalidInput, Unauthenticated
 from catalog.policy.attributes import Environment
 from catalog.principal import Principal
@@ -87,8 +87,13 @@ class People:
     def principal(self, person_id: str) -> Principal:
         """The principal of the person a verified token names, as the catalog records them now.
 
-        Raises Unauthenticated when the catalog has no such person or has deactivated them.
+        Raises Unauthenticated when the catalog has no such person or has deactivated them, or when the token names
+        an id the catalog itself acts under (a record stored under one before it was reserved signs in no more).
         """
+        if person_id.casefold() in RESERVED_PERSON_IDS:
+            raise Unauthenticated(
+                f"the token names {person_id!r}, an id reserved for the catalog itself; no person signs in under it"
+            )
         if self._cache is not None:
             with self._lock:
                 known = self._cache.get(person_id)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import jwt
+import pytest
 
-from catalog.domain import utcnow
+from catalog.domain import Person, Role, utcnow
+from catalog.store.records import to_props
 from catalog.store.schema import Label
 from tests.trust.conftest import Trust, code
 from tests.web.conftest import csrf_of
@@ -94,3 +96,33 @@ def test_a_deactivated_person_is_signed_out_of_the_pages(trust: Trust) -> None:
 
     assert "Signed in as" not in home.text
     assert "deactivated" in home.text
+
+
+REGISTER_PERSON = "mutation($i: RegisterPersonInput!) { registerPerson(input: $i) { id } }"
+
+
+@pytest.mark.parametrize("reserved", ["system", "Anonymous"])
+def test_no_person_may_take_an_id_the_catalog_itself_acts_under(trust: Trust, reserved: str) -> None:
+    """A data owner registered a person `system` and, signed in as them, read the catalog's own audit events (the
+    demo load, connector runs) as events they had caused: hidden datasets' titles and fields included."""
+    people = trust.count(Label.PERSON)
+
+    body = trust.gql(
+        REGISTER_PERSON, {"i": {"id": reserved, "name": "Sys", "agencyId": "health"}}, as_="owner.health"
+    )
+
+    error = body["errors"][0]
+    assert (error["extensions"]["code"], error["extensions"].get("field")) == ("BAD_USER_INPUT", "id"), error
+    assert "reserved" in error["message"]
+    assert trust.count(Label.PERSON) == people
+
+
+def test_a_person_stored_under_a_reserved_id_cannot_sign_in(trust: Trust) -> None:
+    """A record written before the id was reserved: its token reads nothing of what the catalog itself caused."""
+    stored = to_props(Person(id="system", name="Sys", agency_id="health", roles=[Role.ANALYST]))
+    trust.services.store.write(lambda tx: tx.create_node(Label.PERSON, "system", stored))
+
+    body = post(trust, "{ auditTrail(first: 5) { totalCount } }", trust.token("system"))
+
+    assert body["_status"] == 401 and code(body) == "UNAUTHENTICATED", body
+    assert "reserved" in str(body["errors"])
