@@ -134,8 +134,9 @@ class ConfigError(CatalogError):
 
 
 class BadRequest(CatalogError):
-    """An HTTP request that cannot be read at all: no query, a body that is not JSON, the wrong `Content-Type`, a
-    body over the size limit. `status` is its HTTP status (400, 405, 413 or 415); `headers` go with the answer."""
+    """An HTTP request that cannot be read at all: no query, a body that is not JSON or not text, the wrong
+    `Content-Type`, a body over the size limit. `status` is its HTTP status (400, 405, 413 or 415); `headers` go
+    with the answer."""
 
     code = "BAD_REQUEST"
 

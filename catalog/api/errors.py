@@ -22,8 +22,9 @@ log = logging.getLogger("catalog.api")
 # What each `extensions.code` tells a client. The README's list is generated from `error_codes()` and this table,
 # and a test fails when either drifts from the error tree.
 CODE_MEANINGS: dict[str, str] = {
-    "BAD_REQUEST": "the HTTP request is not GraphQL over HTTP: no query, a body that is not JSON, the wrong "
-    "`Content-Type`, a mutation sent with GET, or a body over `CATALOG_API__MAX_BODY_BYTES`",
+    "BAD_REQUEST": "the HTTP request is not GraphQL over HTTP: no query, a body that is not JSON (or holds a lone "
+    "UTF-16 surrogate, which is not text; the message names where), the wrong `Content-Type`, a mutation sent with "
+    "GET, or a body over `CATALOG_API__MAX_BODY_BYTES`",
     "BAD_USER_INPUT": "the query or its input is invalid or over a limit; `extensions.field` names the input field, "
     "when there is one",
     "UNAUTHENTICATED": "the bearer token is malformed, invalid or expired (no token at all means anonymous), or the "

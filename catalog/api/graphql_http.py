@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from catalog.api import json_body
 from catalog.api.context import RequestContext
 from catalog.api.documents import DocumentPreparer
 from catalog.api.errors import camel, client_message, error, format_error, status_for
@@ -73,10 +73,7 @@ def _params(raw: dict[str, Any], *, from_query_string: bool) -> GraphQLParams:
         raise BadRequest("query: a GraphQL document string is required")
     variables = raw.get("variables")
     if from_query_string and isinstance(variables, str):
-        try:
-            variables = json.loads(variables)
-        except json.JSONDecodeError:
-            raise BadRequest("variables: must be a JSON object") from None
+        variables = json_body.loads(variables, where="variables", root="variables")
     if variables is not None and not isinstance(variables, dict):
         raise BadRequest("variables: must be a JSON object")
     operation_name = raw.get("operationName")
@@ -92,10 +89,7 @@ async def request_params(request: Request, settings: ApiSettings) -> GraphQLPara
     if content_type != JSON:
         raise BadRequest("Content-Type: expected application/json", 415)
     body = await read_body(request, settings.max_body_bytes)
-    try:
-        raw = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("body: not valid JSON") from None
+    raw = json_body.loads(body)
     if not isinstance(raw, dict):
         raise BadRequest("body: expected a JSON object with a 'query'")
     return _params(raw, from_query_string=False)

@@ -12,7 +12,6 @@ event is written in one transaction (services.lineage.ingest), so nothing is eve
 from __future__ import annotations
 
 import gzip
-import json
 import zlib
 from typing import Any
 
@@ -20,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from catalog.api import json_body
 from catalog.api.graphql_http import read_body
 from catalog.errors import BadRequest, Unauthenticated
 from catalog.services.openlineage import parse_event
@@ -40,10 +40,7 @@ async def _decoded_body(request: Request, limit: int) -> Any:
             raise BadRequest("body: not valid gzip") from None
         if len(body) > limit:
             raise BadRequest(f"request body over {limit} bytes (CATALOG_API__MAX_BODY_BYTES)", 413)
-    try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("body: not valid JSON") from None
+    return json_body.loads(body, root="$")
 
 
 async def lineage_endpoint(request: Request) -> Response:
