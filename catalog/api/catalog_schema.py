@@ -7,7 +7,7 @@ from typing import Any
 import graphene
 
 from catalog import domain
-from catalog.api import inputs, types
+from catalog.api import cursors, inputs, types
 from catalog.api.context import call, request_context
 from catalog.api.operations import ServiceMutation, filtered_list, service_mutation
 from catalog.services import DatasetFilter
@@ -43,7 +43,7 @@ class CatalogQuery(graphene.ObjectType):
         root: Any, info: graphene.ResolveInfo, first: int | None = None, after: str | None = None
     ) -> dict[str, Any]:
         agencies = request_context(info).services.reads.agencies
-        listing = await call(agencies, first, types.decode_cursor(after), with_total=types.asks_total(info))
+        listing = await call(agencies, first, cursors.decode(after), with_total=types.asks_total(info))
         return types.as_connection(listing)
 
     @staticmethod

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
@@ -12,8 +10,8 @@ import graphene
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
 from catalog import domain
+from catalog.api import cursors
 from catalog.api.context import call, request_context
-from catalog.errors import InvalidInput
 from catalog.services.context import Listing
 
 Role = graphene.Enum.from_enum(domain.Role)
@@ -27,22 +25,6 @@ AccessMethod = graphene.Enum.from_enum(domain.AccessMethod)
 LineageDirection = graphene.Enum(
     "LineageDirection", [("UPSTREAM", "UPSTREAM"), ("DOWNSTREAM", "DOWNSTREAM"), ("BOTH", "BOTH")]
 )
-
-
-def encode_cursor(id: str) -> str:
-    return base64.urlsafe_b64encode(f"v1:{id}".encode()).decode()
-
-
-def decode_cursor(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raw = ""
-    if not raw.startswith("v1:"):
-        raise InvalidInput("after", "is not a cursor returned by this API")
-    return raw[3:]
 
 
 class PageInfo(graphene.ObjectType):
@@ -96,18 +78,19 @@ async def page_of(
     """One page of a service's list as a connection: `method(principal, subject, first, cursor)`, where `subject`
     is the filter or the id the list is of; `totalCount` is counted only when the query selects it."""
     principal = request_context(info).principal
-    listing = await call(method, principal, subject, first, decode_cursor(after), with_total=asks_total(info))
+    listing = await call(method, principal, subject, first, cursors.decode(after), with_total=asks_total(info))
     return as_connection(listing)
 
 
 def as_connection(listing: Listing[Any]) -> dict[str, Any]:
     return {
         "edges": [
-            {"cursor": encode_cursor(id), "node": item} for id, item in zip(listing.cursors, listing.items, strict=True)
+            {"cursor": cursors.encode(id), "node": item}
+            for id, item in zip(listing.cursors, listing.items, strict=True)
         ],
         "page_info": {
             "has_next_page": listing.has_next,
-            "end_cursor": encode_cursor(listing.end_cursor) if listing.end_cursor else None,
+            "end_cursor": cursors.encode(listing.end_cursor) if listing.end_cursor else None,
         },
         "total_count": listing.total,
     }

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from catalog.api import cursors
 from catalog.api.errors import client_message, status_for
 from catalog.errors import CatalogError
 from catalog.principal import ANONYMOUS, Principal
@@ -81,6 +82,7 @@ templates.env.globals.update(
     agreement_url=lambda id: path("agreements", id),
     person_url=lambda id: path("people", id),
     colour_index=colour_index,
+    cursor=cursors.encode,  # pages hand out the API's opaque cursors (`?after=`), and read back only those
 )
 templates.env.filters.update(when=when_html, day=day_html, dotted=dotted)
 

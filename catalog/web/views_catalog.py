@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from catalog.api import cursors
 from catalog.api.context import call
 from catalog.domain import AccessMethod, Agency, Dataset, Severity
 from catalog.errors import InvalidInput
@@ -53,7 +54,8 @@ async def home(request: Request) -> Response:
     services, principal = services_of(request), request.state.principal
     listing = await call(services.reads.agencies, MAX_LISTED)
     datasets = await call(services.reads.datasets, principal, DatasetFilter(), 8)
-    work = await call(work_sheet, services, principal, request.query_params.get("notices_after") or None)
+    notices_after = cursors.decode(request.query_params.get("notices_after") or None, "notices_after")
+    work = await call(work_sheet, services, principal, notices_after)
     return page(request, "home.html", agencies=listing.items, datasets=datasets, soon_days=EXPIRING_SOON_DAYS, **work)
 
 
@@ -79,7 +81,7 @@ async def datasets(request: Request) -> Response:
     scheme = services.ctx.settings.classifications
     criteria = _filter_of(request, scheme)
     after = request.query_params.get("after") or None
-    listing = await call(services.reads.datasets, principal, criteria, None, after)
+    listing = await call(services.reads.datasets, principal, criteria, None, cursors.decode(after))
     agencies = await call(services.reads.agencies, MAX_LISTED)
     query = {k: v for k, v in request.query_params.items() if k != "after" and v}
     return page(

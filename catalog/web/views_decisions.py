@@ -11,6 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from catalog.api import cursors
 from catalog.api.context import call
 from catalog.domain import ConditionResult, Decision, Outcome
 from catalog.errors import InvalidInput
@@ -54,7 +55,7 @@ async def decisions(request: Request) -> Response:
     criteria = decision_filter(query)
     after = request.query_params.get("after") or None
     size = services.ctx.settings.api.default_page_size
-    listing = await call(services.access.list, principal, criteria, size, after)
+    listing = await call(services.access.list, principal, criteria, size, cursors.decode(after))
     rules = [rule.id for rule in services.engine.policy.rules]
     return page(
         request,

@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from catalog.api import cursors
 from catalog.api.context import call
 from catalog.domain import (
     AccessMethod,
@@ -77,7 +78,7 @@ async def queue(request: Request) -> Response:
         raise InvalidInput("view", f"must be one of {', '.join(VIEWS)}")
     status = choice("status", request.query_params.get("status"), ShareRequestStatus) if view != "waiting" else None
     after = request.query_params.get("after") or None
-    sheet = await call(queue_sheet, services, principal, view, status, after)
+    sheet = await call(queue_sheet, services, principal, view, status, cursors.decode(after))
     kept = {"view": view, "status": status.value if status else ""}
     return page(
         request,

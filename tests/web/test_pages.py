@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from catalog.services import Services
@@ -64,6 +65,19 @@ def test_a_bad_filter_names_the_field_and_reveals_nothing_else(browser: TestClie
     assert response.status_code == 400
     assert "classification: must be one of PUBLIC" in response.text
     assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("route", ["/datasets", "/decisions", "/share-requests", "/"])
+def test_a_made_up_page_cursor_is_refused_naming_it(browser: TestClient, sign_in: Any, route: str) -> None:
+    """`/datasets?after=zzz` answered 200, "3 datasets match (a later page)", and listed none; the API refuses the
+    same cursor. Pages hand out the API's opaque cursors and refuse any other, as the API does."""
+    sign_in("auditor")
+    name = "notices_after" if route == "/" else "after"
+
+    response = browser.get(route, params={name: "zzz"})
+
+    assert response.status_code == 400, response.text
+    assert f"{name}: is not a cursor returned by this API" in response.text
 
 
 def test_dataset_page_shows_fields_with_pii_stewards_and_why_it_is_restricted(
