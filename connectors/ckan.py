@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from catalog.domain import Agency, Dataset, Distribution, Extra, Licence, is_http_url, parse_model
 from catalog.errors import CatalogError, InvalidInput
@@ -40,6 +40,13 @@ class CkanConfig(HttpSettings, ConnectorConfig):
     id_prefix: str = Field("", description="Prepended to agency and dataset ids, to keep portals apart.")
     open_classification: str = Field("PUBLIC", description="Classification of open, non-private packages.")
     closed_classification: str = Field("OFFICIAL", description="Classification of every other package.")
+
+    @field_validator("url")
+    @classmethod
+    def _a_web_address(cls, value: str) -> str:
+        if not is_http_url(value.strip()):
+            raise ValueError("must be an absolute http(s) URL")
+        return value
 
 
 def portal_root(url: str) -> str:

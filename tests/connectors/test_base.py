@@ -106,6 +106,10 @@ def test_a_bad_config_names_the_setting(services: Services) -> None:
     with pytest.raises(InvalidInput) as unknown:
         CkanConnector.create({"url": "http://127.0.0.1:9", "colour": "red"}, context)
     assert (unknown.value.field, unknown.value.rule) == ("colour", "is not a known field")
+    # A portal address that is no URL was tried five times over some 15 s before the run failed.
+    with pytest.raises(InvalidInput) as not_a_url:
+        CkanConnector.create({"url": "notaurl"}, context)
+    assert (not_a_url.value.field, not_a_url.value.rule) == ("url", "must be an absolute http(s) URL")
 
 
 def test_one_failing_record_is_reported_and_the_run_goes_on(services: Services) -> None:
