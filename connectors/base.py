@@ -118,9 +118,10 @@ class Report:
         for title, problems in (("warnings", self.warnings), ("failures", self.failures)):
             if problems:
                 out.append(f"  {title} ({len(problems)}):")
-                out += [f"    {p.item}: {p.message}" for p in problems]
+                # One line each, whatever the source's parser wrote: line breaks and runs of spaces become one.
+                out += [f"    {p.item}: {' '.join(p.message.split())}" for p in problems]
         if self.aborted:
-            out.append(f"  aborted: {self.aborted}")
+            out.append(f"  aborted: {' '.join(self.aborted.split())}")
         return out
 
 

@@ -21,6 +21,7 @@ from connectors import (
     ConnectorConfig,
     ConnectorContext,
     Record,
+    Report,
     ServiceSink,
     Sink,
     WriteResult,
@@ -133,3 +134,16 @@ def test_a_catalog_that_cannot_be_written_stops_the_run(services: Services) -> N
     assert report.count("steps") == 1
     assert report.aborted == "the catalog cannot be written to: the store is down"
     assert connector.closed
+
+
+def test_each_problem_is_one_line_of_the_report() -> None:
+    """A parser's message ran over three lines of `catalog ingest dcat`'s report (rdflib quotes the source)."""
+    report = Report("dcat")
+    report.fail("source", "at line 1 of <>:\nBad syntax (expected directive) at ^ in:\n\"b''^b'vm\\n'\"")
+    report.warn("dataset x", "two\r\nlines")
+
+    lines = report.lines()
+
+    assert "    source: at line 1 of <>: Bad syntax (expected directive) at ^ in: \"b''^b'vm\\n'\"" in lines
+    assert "    dataset x: two lines" in lines
+    assert all("\n" not in line and "\r" not in line for line in lines)
