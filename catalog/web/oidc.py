@@ -18,7 +18,7 @@ import httpx
 import jwt
 
 from catalog.config import AuthSettings, WebSettings
-from catalog.errors import Unauthenticated, Unavailable
+from catalog.errors import ConfigError, Unauthenticated, Unavailable
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
@@ -69,6 +69,12 @@ class OidcClient:
     def __init__(self, auth: AuthSettings, web: WebSettings) -> None:
         self.issuer = (auth.issuer or "").rstrip("/")
         self.client_id = web.oidc_client_id
+        if self.client_id and not self.issuer:
+            # Said when the app is built, not when someone first tries to sign in.
+            raise ConfigError(
+                "CATALOG_WEB__OIDC_CLIENT_ID is set, but OIDC sign-in also needs CATALOG_AUTH__ISSUER: "
+                "set the issuer's URL, or unset the client id"
+            )
         self.client_secret = web.oidc_client_secret
         self.scopes = web.oidc_scopes
         self.timeout_s = web.oidc_timeout_s

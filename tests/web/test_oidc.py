@@ -12,10 +12,11 @@ from starlette.testclient import TestClient
 
 from catalog.api.app import create_app
 from catalog.config import load_settings
+from catalog.errors import ConfigError
 from catalog.principal import SYSTEM
 from catalog.services import Services
 from catalog.store.base import GraphStore
-from catalog.web.oidc import code_challenge
+from catalog.web.oidc import OidcClient, code_challenge
 from tests.web.conftest import csrf_of
 from tests.web.issuer import LoopbackIssuer
 
@@ -151,3 +152,14 @@ def test_the_sign_in_page_offers_only_what_is_configured(client: TestClient) -> 
     assert 'name="token"' not in page.text
     assert pasted.status_code == 403
     assert "CATALOG_WEB__TOKEN_SIGN_IN" in pasted.text
+
+
+def test_a_client_id_without_an_issuer_is_refused_when_the_app_is_built() -> None:
+    """It started without a word, and sign-in answered 503 only when someone tried it."""
+    settings = load_settings(store="sqlite:///unused.db", web={"oidc_client_id": CLIENT_ID})
+
+    with pytest.raises(ConfigError) as refused:
+        OidcClient(settings.auth, settings.web)
+
+    assert "CATALOG_WEB__OIDC_CLIENT_ID" in refused.value.message
+    assert "CATALOG_AUTH__ISSUER" in refused.value.message
