@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from catalog.store.schema import Label
@@ -20,6 +21,12 @@ def sent(query: str, variables: str) -> str:
     return f'{{"query": {json.dumps(query)}, "variables": {variables}}}'
 
 
+def post_raw(trust: Trust, route: str, body: str, *, as_: str) -> httpx.Response:
+    """POST `body` as it is: a JSON client would send a lone surrogate only as the escape written in it."""
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {trust.token(as_)}"}
+    return trust.client.post(route, content=body.encode(), headers=headers)
+
+
 # A raw string keeps each escape's backslash, as it travels.
 GRAPHQL = [
     ("an-id", sent(DATASET, r'{"id": "\ud800"}'), "variables.id"),
@@ -32,11 +39,7 @@ GRAPHQL = [
 def test_graphql_refuses_a_lone_surrogate_naming_where_it_is(trust: Trust, body: str, where: str) -> None:
     agencies = trust.count(Label.AGENCY)
 
-    response = trust.client.post(
-        "/graphql",
-        content=body.encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {trust.token('admin')}"},
-    )
+    response = post_raw(trust, "/graphql", body, as_="admin")
 
     assert response.status_code == 400, response.text
     error = response.json()["errors"][0]
@@ -57,11 +60,7 @@ def test_the_openlineage_endpoint_refuses_a_lone_surrogate_in_a_facet_key(trust:
     body = json.dumps(event).replace('"facets": {}', r'"facets": {"\udc00": {}}', 1)
     processes = trust.count(Label.PROCESS)
 
-    response = trust.client.post(
-        "/api/v1/lineage",
-        content=body.encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {trust.token('owner.health')}"},
-    )
+    response = post_raw(trust, "/api/v1/lineage", body, as_="owner.health")
 
     assert response.status_code == 400, response.text
     assert response.json()["error"]["message"].startswith(r'$.inputs[0].facets["\udc00"]: must be Unicode text')
