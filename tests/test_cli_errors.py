@@ -1,10 +1,13 @@
 """The CLI as a user meets it when something is wrong: one clear line naming the setting, a non-zero exit, no traceback.
 
-Each case runs `python -m catalog.cli` as a real subprocess against a real (broken) store.
+The cases that judge what reaches the terminal run `python -m catalog.cli` as a real subprocess against a real
+(broken) store. The others call the CLI in-process and judge the error it raises, which `catalog.cli.main` turns
+into that one line (or click's usage error, for an option out of range).
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -14,6 +17,8 @@ from typing import TypeVar
 
 import pytest
 
+from catalog.config import load_settings
+from catalog.errors import ConfigError
 from tests.support.cli import clean_environment, run_cli
 
 # A bound on waiting out retries, not a latency target: the time an unreachable Neo4j may add to the same command
@@ -107,6 +112,7 @@ def test_a_corrupt_sqlite_file_is_named_and_left_alone(tmp_path: Path, name: str
         ("CATALOG_PORT", "70000"),
         ("CATALOG_NEO4J__CONNECT_TIMEOUT_S", "0"),
         ("CATALOG_AUTH__JWT_ALGORITHM", "none"),
+        ("CATALOG_LOG_LEVEL", "LOUD"),
     ],
 )
 def test_a_bad_setting_is_named(tmp_path: Path, setting: str, value: str) -> None:
@@ -155,3 +161,55 @@ def test_serve_refuses_the_default_secret_outside_dev_mode(tmp_path: Path) -> No
 
     assert_one_clear_line(result, "CATALOG_AUTH__JWT_SECRET", "CATALOG_DEV_MODE")
     assert result.returncode == 2
+
+
+def test_a_setting_that_is_not_json_is_one_line_naming_it(tmp_path: Path) -> None:
+    env = {"CATALOG_STORE": f"sqlite:///{tmp_path / 'catalog.db'}", "CATALOG_CLASSIFICATIONS": "notjson"}
+
+    result = run_catalog(tmp_path, env, "db", "init")
+
+    assert_one_clear_line(result, "CATALOG_CLASSIFICATIONS", "JSON list")
+    assert result.returncode == 2
+
+
+@pytest.fixture
+def catalog_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An in-process CLI run's settings: a fresh SQLite store in tmp_path, dev mode, nothing from the shell."""
+    for name in os.environ:
+        if name.startswith("CATALOG_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no .env file is read
+    monkeypatch.setenv("CATALOG_STORE", f"sqlite:///{tmp_path / 'catalog.db'}")
+    monkeypatch.setenv("CATALOG_DEV_MODE", "true")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "expected"),
+    [
+        ("CATALOG_CLASSIFICATIONS", "notjson", "a JSON list"),
+        ("CATALOG_PURPOSES", "[RESEARCH", "a JSON list"),
+        ("CATALOG_NEO4J", "x", "a JSON object"),
+    ],
+)
+def test_a_setting_that_is_not_json_says_what_is_expected(
+    catalog_env: Path, monkeypatch: pytest.MonkeyPatch, setting: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(setting, value)
+
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+
+    assert raised.value.message.startswith(f"{setting}: "), raised.value.message
+    assert expected in raised.value.message
+
+
+def test_the_log_level_is_one_of_pythons_levels(catalog_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATALOG_LOG_LEVEL", "LOUD")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    monkeypatch.setenv("CATALOG_LOG_LEVEL", "debug")
+
+    assert raised.value.message.startswith("CATALOG_LOG_LEVEL: "), raised.value.message
+    assert all(level in raised.value.message for level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+    assert load_settings().log_level == "DEBUG"
