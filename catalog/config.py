@@ -167,6 +167,9 @@ class WebSettings(BaseModel):
     oidc_timeout_s: float = Field(10.0, gt=0, description="Seconds to wait for the issuer's discovery and token calls.")
 
 
+MAX_PORT = 65535  # CATALOG_PORT's bound and --port's
+
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -185,7 +188,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)  # type: ignore[arg-type]
     host: str = Field("127.0.0.1", description="Address `catalog serve` listens on.")
-    port: int = Field(8000, ge=0, le=65535, description="Port `catalog serve` listens on.")
+    port: int = Field(8000, ge=0, le=MAX_PORT, description="Port `catalog serve` listens on.")
     classifications: list[str] = Field(
         default_factory=lambda: list(DEFAULT_CLASSIFICATIONS),
         description="The classification scheme, least to most restrictive (JSON list in the environment).",

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from catalog.cli import cli
 from catalog.config import load_settings
 from catalog.errors import ConfigError
 from tests.support.cli import clean_environment, run_cli
@@ -184,6 +186,10 @@ def catalog_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), prog_name="catalog")
+
+
 @pytest.mark.parametrize(
     ("setting", "value", "expected"),
     [
@@ -213,3 +219,13 @@ def test_the_log_level_is_one_of_pythons_levels(catalog_env: Path, monkeypatch: 
     assert raised.value.message.startswith("CATALOG_LOG_LEVEL: "), raised.value.message
     assert all(level in raised.value.message for level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
     assert load_settings().log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(("port", "bound"), [("70000", "65535"), ("-5", "0")])
+def test_serve_refuses_a_port_out_of_range_naming_the_option(catalog_env: Path, port: str, bound: str) -> None:
+    result = invoke("serve", "--port", port)
+
+    assert result.exit_code == 2, result.output  # click's usage error
+    error = result.output.strip().splitlines()[-1]
+    assert "'--port'" in error and error.endswith(f" {bound}"), error
+    assert "serving" not in result.output

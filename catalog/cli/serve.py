@@ -15,6 +15,8 @@ from typing import Annotated
 
 import typer
 
+from catalog.config import MAX_PORT, load_settings, refuse_default_secret
+
 # uvicorn's own exit code when the app fails to start (its lifespan raised): kept, so scripts see the same code.
 STARTUP_FAILURE = 3
 BIND_FAILURE = 2
@@ -48,6 +50,8 @@ def serve(
         int | None,
         typer.Option(
             metavar="PORT",
+            min=0,
+            max=MAX_PORT,
             show_default="CATALOG_PORT or 8000",
             help="Port to listen on. A port already in use stops serve with exit code 2.",
         ),
@@ -74,7 +78,6 @@ def serve(
 
     from catalog.api.app import create_app
     from catalog.cli.services import open_services
-    from catalog.config import load_settings, refuse_default_secret
 
     settings = load_settings()
     refuse_default_secret(settings)  # before anything is opened or bound
