@@ -174,6 +174,20 @@ def test_a_setting_that_is_not_json_is_one_line_naming_it(tmp_path: Path) -> Non
     assert result.returncode == 2
 
 
+def test_serve_announces_only_a_server_it_could_build(tmp_path: Path) -> None:
+    env = {
+        "CATALOG_STORE": f"sqlite:///{tmp_path / 'catalog.db'}",
+        "CATALOG_AUTH__JWT_ALGORITHM": "RS256",  # without the JWKS URL and issuer it needs: the app cannot be built
+        "CATALOG_AUTH__JWT_SECRET": "xyzxyz",
+    }
+
+    result = run_catalog(tmp_path, env, *command("serve"))
+
+    assert_one_clear_line(result, "CATALOG_AUTH__JWKS_URL", "RS256")
+    assert result.returncode == 2
+    assert "serving" not in result.stdout + result.stderr
+
+
 @pytest.fixture
 def catalog_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An in-process CLI run's settings: a fresh SQLite store in tmp_path, dev mode, nothing from the shell."""
