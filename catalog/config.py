@@ -170,6 +170,13 @@ class WebSettings(BaseModel):
 MAX_PORT = 65535  # CATALOG_PORT's bound and --port's
 
 
+def server_url(host: str, port: int) -> str:
+    """The http URL of a server listening on host:port, an IPv6 host in brackets (`http://[::1]:8000`)."""
+    if ":" in host and not host.startswith("["):
+        host = "[" + host.replace("%", "%25") + "]"  # a zone (fe80::1%eth0) is escaped in a URL (RFC 6874)
+    return f"http://{host}:{port}"
+
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -235,6 +242,10 @@ class Settings(BaseSettings):
     @classmethod
     def _level_in_capitals(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value  # `debug` as Python's logging names it, DEBUG
+
+    def own_url(self) -> str:
+        """This catalog's address as `catalog serve` listens on it: the base of IRIs when no public one is given."""
+        return server_url(self.host, self.port)
 
     def redaction_secret(self) -> str:
         """The key behind redacted ids: the configured one, or one derived from the JWT secret (never the secret)."""

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from catalog.cli import cli
-from catalog.config import load_settings
+from catalog.config import load_settings, server_url
 from catalog.errors import ConfigError
 from tests.support.cli import clean_environment, run_cli
 
@@ -243,3 +243,25 @@ def test_serve_refuses_a_port_out_of_range_naming_the_option(catalog_env: Path, 
     error = result.output.strip().splitlines()[-1]
     assert "'--port'" in error and error.endswith(f" {bound}"), error
     assert "serving" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8795"),
+        ("catalog.example", "http://catalog.example:8795"),
+        ("::1", "http://[::1]:8795"),
+        ("fe80::1%eth0", "http://[fe80::1%25eth0]:8795"),
+    ],
+)
+def test_a_server_url_brackets_an_ipv6_host(host: str, url: str) -> None:
+    assert server_url(host, 8795) == url
+
+
+def test_dcat_export_on_an_ipv6_host_names_it_in_brackets(catalog_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATALOG_HOST", "::1")
+
+    result = invoke("export", "dcat")
+
+    assert result.exit_code == 0, result.output
+    assert "http://[::1]:8000" in result.stdout

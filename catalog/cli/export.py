@@ -87,7 +87,7 @@ def export_dcat(
     services = open_services()
     settings = services.ctx.settings
     try:
-        graph = catalog_graph(services, CatalogDescription(base_url or f"http://{settings.host}:{settings.port}"))
+        graph = catalog_graph(services, CatalogDescription(base_url or settings.own_url()))
     finally:
         services.store.close()
     body = serialize(graph, format.value)

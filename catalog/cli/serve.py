@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from catalog.config import MAX_PORT, load_settings, refuse_default_secret
+from catalog.config import MAX_PORT, load_settings, refuse_default_secret, server_url
 
 # uvicorn's own exit code when the app fails to start (its lifespan raised): kept, so scripts see the same code.
 STARTUP_FAILURE = 3
@@ -93,8 +93,8 @@ def serve(
             raise
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
         server = uvicorn.Server(uvicorn.Config(app, log_level=settings.log_level.lower()))
-        shown_port = sock.getsockname()[1]
-        typer.echo(f"catalog: serving {services.store.backend} store on http://{bind_host}:{shown_port}", err=True)
+        url = server_url(bind_host, sock.getsockname()[1])
+        typer.echo(f"catalog: serving {services.store.backend} store on {url}", err=True)
         # What start-up built (schema, policy, drivers) lives as long as the process: move it out of the cyclic
         # collector's reach, or every full collection walks it again (measured: p95 of a list page 33 ms -> 8 ms).
         gc.collect()
