@@ -20,7 +20,7 @@ from typer.testing import CliRunner, Result
 
 from catalog.cli import cli
 from catalog.config import load_settings, server_url
-from catalog.errors import ConfigError
+from catalog.errors import ConfigError, InvalidInput
 from tests.support.cli import clean_environment, run_cli
 
 # A bound on waiting out retries, not a latency target: the time an unreachable Neo4j may add to the same command
@@ -243,6 +243,25 @@ def test_serve_refuses_a_port_out_of_range_naming_the_option(catalog_env: Path, 
     error = result.output.strip().splitlines()[-1]
     assert "'--port'" in error and error.endswith(f" {bound}"), error
     assert "serving" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("export", "dcat", "--out", "missing/catalog.ttl"), "--out"),
+        (("export", "register", "--format", "uk-dea", "--out", "missing/register.csv"), "--out"),
+        (("schema", "export", "--path", "missing/schema.graphql"), "--path"),
+        (("schema", "export", "--path", "."), "--path"),  # a folder
+    ],
+)
+def test_an_output_that_cannot_be_written_is_named_by_its_option(
+    catalog_env: Path, args: tuple[str, ...], option: str
+) -> None:
+    result = invoke(*args)
+
+    assert isinstance(result.exception, InvalidInput), result.output
+    assert result.exception.field == option
+    assert result.exception.rule.startswith(f"cannot write {args[-1]}: ")
 
 
 @pytest.mark.parametrize(
