@@ -284,3 +284,20 @@ def test_dcat_export_on_an_ipv6_host_names_it_in_brackets(catalog_env: Path, mon
 
     assert result.exit_code == 0, result.output
     assert "http://[::1]:8000" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("token", "issue", "--person", "nobody"), "--person"),
+        (("policy", "explain", "--as", "nobody", "--dataset", "health.admissions"), "--as"),
+        (("ingest", "openlineage", "events.jsonl", "--as", "nobody"), "--as"),
+    ],
+)
+def test_a_person_the_catalog_does_not_know_is_named_by_its_option(
+    catalog_env: Path, args: tuple[str, ...], option: str
+) -> None:
+    result = invoke(*args)
+
+    assert isinstance(result.exception, InvalidInput), result.output
+    assert result.exception.message == f"{option}: the catalog has no person 'nobody'"

@@ -98,7 +98,7 @@ def token_issue(
         raise InvalidInput("--ttl", "must be > 0 seconds")
     services = open_services()
     try:
-        services.people.principal(person)  # a token for someone the catalog does not know would be refused
+        services.people.principal(person, option="--person")  # a token for them would be refused
         found = services.reads.person(SYSTEM, person)
     finally:
         services.store.close()
