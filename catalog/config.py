@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from catalog.domain import DEFAULT_CLASSIFICATIONS, DEFAULT_PURPOSES
 from catalog.errors import ConfigError
@@ -166,6 +167,19 @@ class WebSettings(BaseModel):
     oidc_timeout_s: float = Field(10.0, gt=0, description="Seconds to wait for the issuer's discovery and token calls.")
 
 
+MAX_PORT = 65535  # CATALOG_PORT's bound and --port's
+
+
+def server_url(host: str, port: int) -> str:
+    """The http URL of a server listening on host:port, an IPv6 host in brackets (`http://[::1]:8000`)."""
+    if ":" in host and not host.startswith("["):
+        host = "[" + host.replace("%", "%25") + "]"  # a zone (fe80::1%eth0) is escaped in a URL (RFC 6874)
+    return f"http://{host}:{port}"
+
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CATALOG_", env_nested_delimiter="__", env_file=".env", extra="ignore")
 
@@ -181,7 +195,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)  # type: ignore[arg-type]
     host: str = Field("127.0.0.1", description="Address `catalog serve` listens on.")
-    port: int = Field(8000, ge=0, le=65535, description="Port `catalog serve` listens on.")
+    port: int = Field(8000, ge=0, le=MAX_PORT, description="Port `catalog serve` listens on.")
     classifications: list[str] = Field(
         default_factory=lambda: list(DEFAULT_CLASSIFICATIONS),
         description="The classification scheme, least to most restrictive (JSON list in the environment).",
@@ -201,7 +215,9 @@ class Settings(BaseSettings):
     fixtures_dir: Path = Field(
         Path("../shared/fixtures"), description="Test fixtures (CKAN, OpenLineage, DCAT-AP); tests only."
     )
-    log_level: str = Field("INFO", description="Python logging level for the server.")
+    log_level: LogLevel = Field(
+        "INFO", description="Python logging level for the server: DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
     dev_mode: bool = Field(
         False,
         description="A laptop or a test run: only then may `catalog serve` use the published default "
@@ -222,6 +238,14 @@ class Settings(BaseSettings):
             raise ValueError("values must be unique")
         return value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value  # `debug` as Python's logging names it, DEBUG
+
+    def own_url(self) -> str:
+        """This catalog's address as `catalog serve` listens on it: the base of IRIs when no public one is given."""
+        return server_url(self.host, self.port)
 
     def redaction_secret(self) -> str:
         """The key behind redacted ids: the configured one, or one derived from the JWT secret (never the secret)."""
@@ -253,3 +277,23 @@ def load_settings(**overrides: Any) -> Settings:
         first = exc.errors()[0]
         path = "__".join(str(p) for p in first["loc"]).upper()
         raise ConfigError(f"CATALOG_{path}: {first['msg']}") from None
+    except SettingsError as exc:
+        raise unparsed_setting(exc) from None
+
+
+def unparsed_setting(exc: SettingsError) -> ConfigError:
+    """The error for a list or section given whole in the environment (or .env) whose value is not the JSON it needs.
+
+    pydantic-settings names only the field, in its message, so the field is read from there.
+    """
+    named = re.search(r'field "(\w+)"', str(exc))
+    if named is None or named.group(1) not in Settings.model_fields:
+        return ConfigError(f"settings: {exc}")
+    name = named.group(1)
+    section = Settings.model_fields[name].annotation
+    if isinstance(section, type) and issubclass(section, BaseModel):
+        first = next(iter(section.model_fields)).upper()
+        expected = f"a JSON object, or set its settings one by one, such as CATALOG_{name.upper()}__{first}"
+    else:
+        expected = 'a JSON list, such as ["A", "B"]'
+    return ConfigError(f"CATALOG_{name.upper()}: must be {expected}")

@@ -256,7 +256,7 @@ class LineageQuery(graphene.ObjectType):
         context = request_context(info)
         services = context.services
         settings = services.ctx.settings
-        base = base_url or f"http://{settings.host}:{settings.port}"
+        base = base_url or settings.own_url()
         write = (
             services.provenance.turtle
             if getattr(format, "value", format) == "TURTLE"

@@ -247,7 +247,7 @@ class SharingAgreement(graphene.ObjectType):
     ) -> str:
         context = request_context(info)
         settings = context.services.ctx.settings
-        base = base_url or f"http://{settings.host}:{settings.port}"
+        base = base_url or settings.own_url()
         # Asked again through the read decision, not taken from the parent: the document never outruns read_agreement.
         return await call(context.services.odrl.agreement, context.principal, agreement.id, base)
 

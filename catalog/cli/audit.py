@@ -24,7 +24,8 @@ from catalog.audit.checkpoint import (
     verify_signature,
     write_checkpoint,
 )
-from catalog.cli.help import CatalogTyper, output_option
+from catalog.cli.help import CatalogTyper
+from catalog.cli.output import output_option, write_output, writing
 from catalog.config import Settings, load_settings
 from catalog.errors import InvalidInput
 from catalog.services.audit_trail import checkpoint_store, export_store, verify_store
@@ -123,7 +124,8 @@ def checkpoint(
     key = signing_key(settings.audit.signing_key_file)
     with _store(settings) as store:
         signed = checkpoint_store(store, key)
-    write_checkpoint(signed, out)
+    with writing(out):
+        write_checkpoint(signed, out)
     typer.echo(f"checkpoint of {signed.size} events, head {signed.head}, signed by key {signed.key_id}: {out}")
 
 
@@ -137,11 +139,7 @@ def export(
         if out is None:
             count = export_store(store, sys.stdout)
         else:
-            try:
-                handle = out.open("w", encoding="utf-8")
-            except OSError as exc:
-                raise InvalidInput("--out", f"cannot write {out}: {exc.strerror}") from None
-            with handle:
+            with writing(out), out.open("w", encoding="utf-8") as handle:
                 count = export_store(store, handle)
     typer.echo(f"catalog: exported {count} audit events{f' to {out}' if out else ''}", err=True)
 
@@ -155,8 +153,5 @@ def public_key(
     if out is None:
         typer.echo(pem, nl=False)
         return
-    try:
-        out.write_text(pem)
-    except OSError as exc:
-        raise InvalidInput("--out", f"cannot write {out}: {exc.strerror}") from None
+    write_output(out, pem)
     typer.echo(f"catalog: public key written to {out}", err=True)

@@ -14,7 +14,8 @@ from typing import Annotated
 
 import typer
 
-from catalog.cli.help import CatalogTyper, choices, output_option
+from catalog.cli.help import CatalogTyper, choices
+from catalog.cli.output import output_option, write_output
 from catalog.cli.services import open_services
 from catalog.services.register import OUTPUTS, SCHEMES, Output
 
@@ -57,7 +58,7 @@ def export_register(
         sys.stdout.write(body)
         sys.stdout.flush()
         return
-    out.write_text(body, encoding="utf-8")
+    write_output(out, body)
     typer.echo(f"catalog: wrote the {format.value} register ({len(table.rows)} agreements) to {out}", err=True)
 
 
@@ -87,7 +88,7 @@ def export_dcat(
     services = open_services()
     settings = services.ctx.settings
     try:
-        graph = catalog_graph(services, CatalogDescription(base_url or f"http://{settings.host}:{settings.port}"))
+        graph = catalog_graph(services, CatalogDescription(base_url or settings.own_url()))
     finally:
         services.store.close()
     body = serialize(graph, format.value)
@@ -95,5 +96,5 @@ def export_dcat(
         sys.stdout.buffer.write(body)
         sys.stdout.flush()
         return
-    out.write_bytes(body)
+    write_output(out, body)
     typer.echo(f"catalog: wrote the DCAT-AP catalogue ({len(body)} bytes) to {out}", err=True)

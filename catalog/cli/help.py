@@ -27,11 +27,6 @@ def choices(values: Iterable[Enum | str]) -> str:
     return "[" + "|".join(str(value.value) if isinstance(value, Enum) else value for value in values) + "]"
 
 
-def output_option(help: str) -> Any:
-    """The `--out FILE` option of a command that writes to standard output unless given a file."""
-    return typer.Option(metavar="FILE", show_default="standard output", help=help)
-
-
 def placeholder(param: TyperArgument | TyperOption) -> str:
     """What a user types for the parameter: its metavar, else its name in capitals; `...` when it repeats."""
     name = param.metavar or (param.name or "value").upper()

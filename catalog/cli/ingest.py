@@ -115,7 +115,7 @@ def destination(server: str | None, token: str | None, person: str | None, agenc
     principal = Principal(id=SYSTEM.id, agency_id=agency, roles=SYSTEM.roles)
     if person:
         try:
-            principal = services.people.principal(person)  # as the catalog records them; refused if deactivated
+            principal = services.people.principal(person, option="--as")  # as recorded; refused if deactivated
         except BaseException:
             services.store.close()
             raise

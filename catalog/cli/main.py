@@ -14,6 +14,7 @@ from catalog.cli.bench import bench
 from catalog.cli.export import export_cli, export_register
 from catalog.cli.help import CatalogTyper
 from catalog.cli.ingest import ingest_cli
+from catalog.cli.output import write_output
 from catalog.cli.policy import policy_cli
 from catalog.cli.serve import serve
 from catalog.cli.services import open_services
@@ -97,7 +98,7 @@ def token_issue(
         raise InvalidInput("--ttl", "must be > 0 seconds")
     services = open_services()
     try:
-        services.people.principal(person)  # a token for someone the catalog does not know would be refused
+        services.people.principal(person, option="--person")  # a token for them would be refused
         found = services.reads.person(SYSTEM, person)
     finally:
         services.store.close()
@@ -114,13 +115,13 @@ def schema_export(
 
     sdl = schema_sdl()
     if check:
-        current = path.read_text() if path.exists() else ""
+        current = path.read_text() if path.is_file() else ""
         if current != sdl:
             typer.echo(f"catalog: {path} differs from the live schema; run `catalog schema export`", err=True)
             raise typer.Exit(1)
         typer.echo(f"catalog: {path} matches the live schema")
         return
-    path.write_text(sdl)
+    write_output(path, sdl, "--path")
     typer.echo(f"catalog: wrote {path}")
 
 

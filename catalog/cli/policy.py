@@ -81,7 +81,7 @@ def policy_explain(
 
     services = open_services()
     try:
-        principal = services.people.principal(person)  # as the catalog records them; refused if deactivated
+        principal = services.people.principal(person, option="--as")  # as recorded; refused if deactivated
         payload = {
             "dataset_id": dataset,
             "action": action,

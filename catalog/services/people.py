@@ -21,7 +21,7 @@ from cachetools import TTLCache
 
 from catalog.audit.append import append_event
 from catalog.domain import RESERVED_PERSON_IDS, AccessRequest, Outcome, Person, Role
-from catalog.errors import InvalidInput, Unauthenticated
+from catalog.errors import CatalogError, InvalidInput, Unauthenticated
 from catalog.policy.attributes import Environment
 from catalog.principal import Principal
 from catalog.services.context import ServiceContext
@@ -74,6 +74,11 @@ class PersonChanges:
     training: bool  # whether they may record the person's data-ethics training
 
 
+def _cannot_act(option: str | None, token_problem: str, option_problem: str) -> CatalogError:
+    """Why a person cannot act: to a token's bearer, Unauthenticated; to the command line, bad input naming `option`."""
+    return Unauthenticated(token_problem) if option is None else InvalidInput(option, option_problem)
+
+
 class People:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
@@ -84,15 +89,19 @@ class People:
 
     # -- who is asking ----------------------------------------------------------------------------------------
 
-    def principal(self, person_id: str) -> Principal:
+    def principal(self, person_id: str, *, option: str | None = None) -> Principal:
         """The principal of the person a verified token names, as the catalog records them now.
 
         Raises Unauthenticated when the catalog has no such person or has deactivated them, or when the token names
         an id the catalog itself acts under (a record stored under one before it was reserved signs in no more).
+        Given the command-line `option` that named the person instead (`--as`), it raises InvalidInput naming it:
+        no token is involved there.
         """
         if person_id.casefold() in RESERVED_PERSON_IDS:
-            raise Unauthenticated(
-                f"the token names {person_id!r}, an id reserved for the catalog itself; no person signs in under it"
+            raise _cannot_act(
+                option,
+                f"the token names {person_id!r}, an id reserved for the catalog itself; no person signs in under it",
+                f"{person_id!r} is an id reserved for the catalog itself, not a person",
             )
         if self._cache is not None:
             with self._lock:
@@ -101,12 +110,15 @@ class People:
                 return known
         props = self.ctx.store.read(lambda tx: tx.get_node(Label.PERSON, person_id))
         if props is None:
-            raise Unauthenticated(
+            raise _cannot_act(
+                option,
                 f"the token names person {person_id!r}, whom the catalog does not know; "
-                "ask your agency's data owner to register you"
+                "ask your agency's data owner to register you",
+                f"the catalog has no person {person_id!r}",
             )
         if not props.get("active", True):
-            raise Unauthenticated(f"person {person_id!r} has been deactivated; ask your agency's data owner")
+            deactivated = f"person {person_id!r} has been deactivated"
+            raise _cannot_act(option, f"{deactivated}; ask your agency's data owner", deactivated)
         principal = Principal.acting_as(from_props(Person, props))
         if self._cache is not None:
             with self._lock:
