@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
+from starlette.requests import Request
+
+from catalog.api import cursors
 from catalog.api.context import call
 from catalog.errors import CatalogError, Conflict, Forbidden, InvalidInput
 from catalog.principal import Principal
@@ -37,6 +40,12 @@ def date_field(field: str, raw: str | None) -> datetime | None:
     except ValueError:
         raise InvalidInput(field, "must be a date, YYYY-MM-DD") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def page_cursor(request: Request, name: str = "after") -> str | None:
+    """The id the page's `?after=` cursor (or `name`) carries; None on a first page. Only a cursor the pages handed
+    out is read: any other is InvalidInput naming `name`, as the API answers it."""
+    return cursors.decode(request.query_params.get(name) or None, name)
 
 
 def choice(field: str, raw: str | None, kind: type[E]) -> E | None:

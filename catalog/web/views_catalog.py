@@ -8,7 +8,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from catalog.api import cursors
 from catalog.api.context import call
 from catalog.domain import AccessMethod, Agency, Dataset, Severity
 from catalog.errors import InvalidInput
@@ -16,7 +15,7 @@ from catalog.principal import Principal
 from catalog.services import AgreementFilter, DatasetFilter, Services
 from catalog.services.history import History
 from catalog.services.redaction import PathStep
-from catalog.web.forms import Rejection, shown_again
+from catalog.web.forms import Rejection, page_cursor, shown_again
 from catalog.web.render import page
 from catalog.web.session import Form
 from catalog.web.views_work import EXPIRING_SOON_DAYS, work_sheet
@@ -54,8 +53,7 @@ async def home(request: Request) -> Response:
     services, principal = services_of(request), request.state.principal
     listing = await call(services.reads.agencies, MAX_LISTED)
     datasets = await call(services.reads.datasets, principal, DatasetFilter(), 8)
-    notices_after = cursors.decode(request.query_params.get("notices_after") or None, "notices_after")
-    work = await call(work_sheet, services, principal, notices_after)
+    work = await call(work_sheet, services, principal, page_cursor(request, "notices_after"))
     return page(request, "home.html", agencies=listing.items, datasets=datasets, soon_days=EXPIRING_SOON_DAYS, **work)
 
 
@@ -80,8 +78,8 @@ async def datasets(request: Request) -> Response:
     services, principal = services_of(request), request.state.principal
     scheme = services.ctx.settings.classifications
     criteria = _filter_of(request, scheme)
-    after = request.query_params.get("after") or None
-    listing = await call(services.reads.datasets, principal, criteria, None, cursors.decode(after))
+    after = page_cursor(request)
+    listing = await call(services.reads.datasets, principal, criteria, None, after)
     agencies = await call(services.reads.agencies, MAX_LISTED)
     query = {k: v for k, v in request.query_params.items() if k != "after" and v}
     return page(

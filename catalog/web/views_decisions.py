@@ -11,12 +11,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from catalog.api import cursors
 from catalog.api.context import call
 from catalog.domain import ConditionResult, Decision, Outcome
 from catalog.errors import InvalidInput
 from catalog.principal import Principal
 from catalog.services import DecisionFilter, Services
+from catalog.web.forms import page_cursor
 from catalog.web.render import page, path
 from catalog.web.session import read_form, signed_in
 from catalog.web.views_catalog import services_of
@@ -53,9 +53,9 @@ async def decisions(request: Request) -> Response:
     services, principal = services_of(request), request.state.principal
     query = {k: request.query_params.get(k, "") for k in FILTERS}
     criteria = decision_filter(query)
-    after = request.query_params.get("after") or None
+    after = page_cursor(request)
     size = services.ctx.settings.api.default_page_size
-    listing = await call(services.access.list, principal, criteria, size, cursors.decode(after))
+    listing = await call(services.access.list, principal, criteria, size, after)
     rules = [rule.id for rule in services.engine.policy.rules]
     return page(
         request,

@@ -14,7 +14,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from catalog.api import cursors
 from catalog.api.context import call
 from catalog.domain import (
     AccessMethod,
@@ -29,7 +28,7 @@ from catalog.errors import CatalogError, InvalidInput
 from catalog.principal import Principal
 from catalog.services import DatasetFilter, Services, ShareRequestFilter
 from catalog.services.decisions import waiting_for
-from catalog.web.forms import choice, date_field, field_errors, rejection
+from catalog.web.forms import choice, date_field, field_errors, page_cursor, rejection
 from catalog.web.render import page, path
 from catalog.web.session import NOTICE_KEY, Form, read_form, signed_in
 from catalog.web.views_catalog import MAX_LISTED, services_of
@@ -77,8 +76,8 @@ async def queue(request: Request) -> Response:
     if view not in VIEWS:
         raise InvalidInput("view", f"must be one of {', '.join(VIEWS)}")
     status = choice("status", request.query_params.get("status"), ShareRequestStatus) if view != "waiting" else None
-    after = request.query_params.get("after") or None
-    sheet = await call(queue_sheet, services, principal, view, status, cursors.decode(after))
+    after = page_cursor(request)
+    sheet = await call(queue_sheet, services, principal, view, status, after)
     kept = {"view": view, "status": status.value if status else ""}
     return page(
         request,
