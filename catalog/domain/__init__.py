@@ -39,7 +39,16 @@ from catalog.domain.decisions import (
     SafeStatus,
 )
 from catalog.domain.lineage import ColumnLineage, Process, ProcessKind
-from catalog.domain.people import ANONYMOUS_ID, RESERVED_PERSON_IDS, SYSTEM_ID, Agency, Person, Role, Training
+from catalog.domain.people import (
+    ANONYMOUS_ID,
+    RESERVED_PERSON_IDS,
+    SYSTEM_ID,
+    Agency,
+    Person,
+    Role,
+    Training,
+    is_reserved_person_id,
+)
 from catalog.domain.sharing import (
     TIME_BOUND_STATUSES,
     AccessMethod,
@@ -130,6 +139,7 @@ __all__ = [
     "WebUrl",
     "invalid_from",
     "is_http_url",
+    "is_reserved_person_id",
     "parse_model",
     "rank",
     "status_at",

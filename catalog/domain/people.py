@@ -37,6 +37,7 @@ __all__ = [
     "Person",
     "Role",
     "Training",
+    "is_reserved_person_id",
 ]
 
 # The ids the catalog's own principals act under (catalog.principal): the catalog itself, loading demo data and
@@ -50,8 +51,13 @@ RESERVED_PERSON_IDS = frozenset({SYSTEM_ID, ANONYMOUS_ID})
 _EMAIL: TypeAdapter[EmailStr] = TypeAdapter(EmailStr)
 
 
+def is_reserved_person_id(person_id: str) -> bool:
+    """Whether `person_id` is one of the catalog's own ids, in any letter case."""
+    return person_id.casefold() in RESERVED_PERSON_IDS
+
+
 def _not_reserved(value: str) -> None:
-    if value.casefold() in RESERVED_PERSON_IDS:
+    if is_reserved_person_id(value):
         reserved = ", ".join(sorted(RESERVED_PERSON_IDS))
         raise ValueError(f"is reserved for the catalog itself ({reserved}); choose another id")
 

@@ -20,7 +20,7 @@ from typing import Any
 from cachetools import TTLCache
 
 from catalog.audit.append import append_event
-from catalog.domain import RESERVED_PERSON_IDS, AccessRequest, Outcome, Person, Role
+from catalog.domain import AccessRequest, Outcome, Person, Role, is_reserved_person_id
 from catalog.errors import CatalogError, InvalidInput, Unauthenticated
 from catalog.policy.attributes import Environment
 from catalog.principal import Principal
@@ -97,7 +97,7 @@ class People:
         Given the command-line `option` that named the person instead (`--as`), it raises InvalidInput naming it:
         no token is involved there.
         """
-        if person_id.casefold() in RESERVED_PERSON_IDS:
+        if is_reserved_person_id(person_id):
             raise _cannot_act(
                 option,
                 f"the token names {person_id!r}, an id reserved for the catalog itself; no person signs in under it",
@@ -118,7 +118,11 @@ class People:
             )
         if not props.get("active", True):
             deactivated = f"person {person_id!r} has been deactivated"
-            raise _cannot_act(option, f"{deactivated}; ask your agency's data owner", deactivated)
+            raise _cannot_act(
+                option,
+                f"{deactivated}; ask your agency's data owner",
+                f"{deactivated}; name someone else, or have a data owner of their agency reactivate them",
+            )
         principal = Principal.acting_as(from_props(Person, props))
         if self._cache is not None:
             with self._lock:
